@@ -1,0 +1,69 @@
+# Digital Academy — two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+export ACADEMY_ENV_NAME ?= development
+DEMO_LEARNERS ?= 200
+HOST ?= 127.0.0.1
+PORT ?= 5000
+# Debian packages: WeasyPrint's fast font subsetting, Chromium for browser tests, poppler for PDF checks.
+SYSTEM_PACKAGES := libharfbuzz-subset0 chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0
+
+.PHONY: run test test-sqlite test-postgres bench system-deps install db catalog demo translations clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Installs what is missing when we may (root or passwordless sudo); otherwise says what is missing.
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  elif sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "Thiếu gói hệ thống (missing system packages):$$missing — apt-get install$$missing"; fi; \
+	fi
+
+translations: install
+	$(BIN)/pybabel compile -q -d academy/translations
+
+db: install
+	mkdir -p instance
+	$(FLASK) db upgrade
+
+catalog: db
+	$(FLASK) courses import courses/
+
+demo: catalog
+	$(FLASK) demo seed --learners $(DEMO_LEARNERS)
+
+run: system-deps translations demo
+	@echo ""
+	@echo "  Học viện Số đang chạy tại http://$(HOST):$(PORT)  (Ctrl+C để dừng)"
+	@echo ""
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: system-deps translations
+	$(MAKE) test-sqlite
+	@if [ -n "$$ACADEMY_TEST_DATABASE_URL" ]; then $(MAKE) test-postgres; \
+	else echo "ACADEMY_TEST_DATABASE_URL chưa đặt: bỏ qua lượt chạy trên PostgreSQL."; fi
+
+test-sqlite: install
+	env -u ACADEMY_TEST_DATABASE_URL ACADEMY_ENV_NAME=testing $(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: install
+	ACADEMY_ENV_NAME=testing $(BIN)/pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache build *.egg-info

@@ -1,0 +1,103 @@
+"""Digital Academy (Học viện Số): create_app() builds the Flask application."""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+from academy.config import load_config
+from academy.database import engine_options
+
+BLUEPRINTS = (
+    "academy.core.views",
+    "academy.auth.views",
+    "academy.catalog.views",
+    "academy.learning.views",
+    "academy.authoring.views",
+    "academy.paths.views",
+    "academy.certificates.views",
+    "academy.reports.views",
+    "academy.admin.views",
+)
+CLI_GROUPS = (
+    "academy.authoring.cli",
+    "academy.auth.cli",
+    "academy.admin.cli",
+    "academy.paths.cli",
+    "academy.certificates.cli",
+    "academy.reports.cli",
+)
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app. No I/O here: no database, no migrations, no model loading."""
+    app = Flask(__name__, instance_path=os.environ.get("ACADEMY_INSTANCE_PATH") or None,
+                instance_relative_config=True)
+    load_config(app, test_config)
+    register_extensions(app)
+    register_i18n(app)
+    register_security(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_cli(app)
+    register_templates(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from academy import models  # noqa: F401 - every model on the metadata
+    from academy.extensions import csrf, db, limiter, login_manager, migrate
+
+    options = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
+    options.update(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+    csrf.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+
+
+def register_i18n(app: Flask) -> None:
+    from academy.i18n import init_i18n
+
+    init_i18n(app)
+
+
+def register_security(app: Flask) -> None:
+    from academy.security import init_security
+
+    init_security(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    import importlib
+
+    for name in BLUEPRINTS:
+        app.register_blueprint(importlib.import_module(name).bp)
+
+
+def register_errors(app: Flask) -> None:
+    from academy.core.errors import init_errors
+
+    init_errors(app)
+
+
+def register_cli(app: Flask) -> None:
+    import importlib
+
+    for name in CLI_GROUPS:
+        module = importlib.import_module(name)
+        for group in getattr(module, "COMMANDS", ()):
+            app.cli.add_command(group)
+
+
+def register_templates(app: Flask) -> None:
+    from academy.core.template_helpers import init_templates
+
+    init_templates(app)

@@ -1,0 +1,106 @@
+"""People and the organisational unit tree."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, Integer, String, Boolean, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from academy.database import UTCDateTime, db, utcnow
+
+ROLES = ("learner", "instructor", "hr", "admin")
+UNIT_KINDS = ("city", "agency", "ward", "cell")
+
+
+class Unit(db.Model):
+    """A node of the tree city → agencies / wards and communes → cells.
+
+    ``path`` is the materialised path of ids ("/1/7/42/"), so a subtree is one prefix match.
+    """
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20), default="agency")
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    path: Mapped[str] = mapped_column(String(400), default="/", index=True)
+
+    parent: Mapped[Unit | None] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list[Unit]] = relationship(back_populates="parent", order_by="Unit.name")
+
+    def __repr__(self) -> str:
+        return f"<Unit {self.code}>"
+
+    def subtree_filter(self):
+        """A SQL condition true for this unit and every unit below it."""
+        return Unit.path.startswith(self.path)
+
+    def subtree_ids_select(self):
+        return select(Unit.id).where(self.subtree_filter())
+
+    def contains(self, other: Unit | None) -> bool:
+        return other is not None and other.path.startswith(self.path)
+
+
+class UserRole(db.Model):
+    __tablename__ = "user_roles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    employee_code: Mapped[str | None] = mapped_column(String(40), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(256), default="")
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
+    position: Mapped[str] = mapped_column(String(200), default="")
+    locale: Mapped[str] = mapped_column(String(5), default="vi")
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped at logout and password change: every session cookie issued before is refused.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    unit: Mapped[Unit | None] = relationship(lazy="joined")
+    role_rows: Mapped[list[UserRole]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+    # Flask-Login identifies a session by id and version together.
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def roles(self) -> set[str]:
+        return {row.role for row in self.role_rows}
+
+    @roles.setter
+    def roles(self, names) -> None:
+        wanted = set(names)
+        unknown = wanted - set(ROLES)
+        if unknown:
+            raise ValueError(f"unknown roles: {sorted(unknown)}")
+        self.role_rows = [r for r in self.role_rows if r.role in wanted] + [
+            UserRole(role=name) for name in sorted(wanted - self.roles)
+        ]
+
+    def has_role(self, *names: str) -> bool:
+        return bool(self.roles & set(names))
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)

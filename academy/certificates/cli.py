@@ -1,0 +1,2 @@
+"""CLI commands: being built."""
+COMMANDS = ()

@@ -1,0 +1,90 @@
+"""Configuration: defaults, then ``instance/config.py``, then ``ACADEMY_*`` variables."""
+import json
+import os
+
+from flask import Config
+
+DEV_SECRET = "dev-only-not-secret"
+
+
+class Defaults:
+    ENV_NAME = "production"
+    SECRET_KEY = None
+    SQLALCHEMY_DATABASE_URI = None  # filled in by load_config: SQLite in the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    REDIS_URL = None
+    JOBS_EAGER = False  # run in-process jobs inline instead of on a thread (tests)
+    BABEL_DEFAULT_LOCALE = "vi"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+    LANGUAGES = ("vi", "en")
+    WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = "5 per minute"
+    VERIFY_RATE_LIMIT = "30 per minute"
+    QUIZ_MAX_ATTEMPTS = 5  # per learner and module; 0 means unlimited
+    RECOMMENDER_ALGORITHM = "SVD"
+    RECOMMENDER_RETRAIN_EVERY = 500  # new attempts between background retrains; 0 = never
+    CERTIFICATE_ISSUER_NAME = "PGS.TS. Nguyễn Văn A"
+    CERTIFICATE_ISSUER_TITLE = "Giám đốc Học viện Số"
+    CERTIFICATE_ORGANISATION = "Học viện Số"
+    PUBLIC_BASE_URL = "http://127.0.0.1:5000"
+    UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+    DOWNLOAD_LINK_HOURS = 24
+
+
+ENV_OVERRIDES = {
+    "development": {"SECRET_KEY": DEV_SECRET},
+    "testing": {"SECRET_KEY": DEV_SECRET, "TESTING": True, "JOBS_EAGER": True},
+}
+
+
+def _coerce(raw: str):
+    """Read an environment value as JSON where it parses (numbers, booleans), else as text."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def env_settings(environ=os.environ) -> dict:
+    """ACADEMY_FOO=bar becomes FOO; ACADEMY_DATABASE_URL names the SQLAlchemy URI."""
+    settings = {}
+    for key, raw in environ.items():
+        if key.startswith("ACADEMY_") and key != "ACADEMY_TEST_DATABASE_URL":
+            settings[key.removeprefix("ACADEMY_")] = _coerce(raw)
+    if "DATABASE_URL" in settings:
+        settings["SQLALCHEMY_DATABASE_URI"] = str(settings.pop("DATABASE_URL"))
+    if "REDIS_URL" in settings:
+        settings["REDIS_URL"] = str(settings["REDIS_URL"]) or None
+    return settings
+
+
+def load_config(app, test_config=None) -> None:
+    """Fill app.config in order: defaults, ENV_NAME presets, instance/config.py, environment, test_config."""
+    app.config.from_object(Defaults)
+    instance = Config(app.instance_path)
+    instance.from_pyfile("config.py", silent=True)
+    explicit = dict(instance)
+    explicit.update(env_settings())
+    explicit.update(test_config or {})
+    env_name = explicit.get("ENV_NAME", Defaults.ENV_NAME)
+    app.config.update(ENV_OVERRIDES.get(env_name, {}))
+    app.config.update(explicit)
+    if not app.config.get("SECRET_KEY"):
+        raise RuntimeError(
+            "ACADEMY_SECRET_KEY is not set. Set a long random value "
+            "(python -c 'import secrets; print(secrets.token_hex(32))'), "
+            "or ACADEMY_ENV_NAME=development for local work."
+        )
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI")
+    if not uri:
+        uri = "sqlite:///" + os.path.join(app.instance_path, "academy.sqlite3")
+    if uri.startswith(("postgresql://", "postgres://")):
+        uri = "postgresql+psycopg://" + uri.split("://", 1)[1]  # psycopg 3 is the driver we ship
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri

@@ -1,0 +1,71 @@
+"""Friendly error pages in the reader's language; a user's mistake is never a 500."""
+from __future__ import annotations
+
+import logging
+
+from flask import jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError, InterfaceError
+from werkzeug.exceptions import HTTPException
+
+from academy.extensions import db
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: (_l("Yêu cầu không hợp lệ"), _l("Dữ liệu gửi lên không đúng. Vui lòng kiểm tra lại và thử lại.")),
+    403: (_l("Không có quyền truy cập"), _l("Tài khoản của bạn không được phép xem trang này.")),
+    404: (_l("Không tìm thấy trang"), _l("Trang bạn tìm không tồn tại hoặc đã được chuyển đi.")),
+    405: (_l("Thao tác không được hỗ trợ"), _l("Trang này không nhận kiểu yêu cầu đó.")),
+    413: (_l("Tệp quá lớn"), _l("Tệp tải lên vượt quá dung lượng cho phép.")),
+    429: (_l("Quá nhiều yêu cầu"), _l("Bạn đã thử quá nhiều lần. Vui lòng đợi một phút rồi thử lại.")),
+    500: (_l("Lỗi hệ thống"), _l("Đã có lỗi ngoài ý muốn. Chúng tôi đã ghi nhận; vui lòng thử lại sau.")),
+    503: (_l("Hệ thống tạm thời gián đoạn"), _l("Cơ sở dữ liệu đang không phản hồi. Vui lòng thử lại sau ít phút.")),
+}
+
+
+def render_error(status: int, detail: str | None = None):
+    title, message = MESSAGES.get(status, MESSAGES[500])
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(error=str(title), message=str(detail or message)), status
+    try:
+        body = render_template("core/error.html", status=status, title=title,
+                               message=detail or message)
+    except Exception:  # noqa: BLE001 - the error page must not fail itself (e.g. DB down in a context processor)
+        log.exception("error page failed to render")
+        body = f"<!doctype html><title>{status}</title><h1>{status}</h1><p>{message}</p>"
+    return body, status
+
+
+def init_errors(app) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return render_error(400, str(_l("Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. "
+                                        "Vui lòng tải lại trang và thử lại.")))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        if exc.code is None or exc.code < 400:
+            return exc
+        return render_error(exc.code)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def database_unavailable(exc):
+        log.error("database error: %s", exc)
+        _safe_rollback()
+        return render_error(503)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc):
+        log.exception("unhandled error")
+        _safe_rollback()
+        return render_error(500)
+
+
+def _safe_rollback() -> None:
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001
+        log.warning("rollback failed", exc_info=True)

@@ -1,0 +1,7 @@
+from flask_wtf import FlaskForm
+from wtforms import HiddenField
+
+
+class LocaleForm(FlaskForm):
+    locale = HiddenField()
+    next = HiddenField()

@@ -1,0 +1,47 @@
+"""Home, health and language choice."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import text
+
+from academy.core.forms import LocaleForm
+from academy.extensions import db, limiter
+
+bp = Blueprint("core", __name__, template_folder="templates")
+
+
+@bp.get("/")
+@login_required
+def home():
+    from academy.learning.services import learner_overview
+    from academy.paths.services import home_path
+
+    return render_template(
+        "core/home.html", overview=learner_overview(current_user), path=home_path(current_user)
+    )
+
+
+@bp.get("/healthz")
+@limiter.exempt
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure to reach the database is "unhealthy"
+        db.session.rollback()
+        return {"status": "unavailable", "database": "unreachable"}, 503
+    return {"status": "ok", "database": "ok"}
+
+
+@bp.post("/locale")
+def set_locale():
+    form = LocaleForm()
+    if form.validate_on_submit() and form.locale.data in current_app.config["LANGUAGES"]:
+        session["locale"] = form.locale.data
+        if current_user.is_authenticated:
+            current_user.locale = form.locale.data
+            db.session.commit()
+    target = request.form.get("next") or ""
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("core.home")
+    return redirect(target)

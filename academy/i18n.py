@@ -1,0 +1,31 @@
+"""Vietnamese first, English second: locale choice and formatting filters."""
+from __future__ import annotations
+
+from flask import current_app, request, session
+from flask_babel import format_date, format_datetime, format_decimal, format_percent
+from flask_login import current_user
+
+from academy.extensions import babel
+
+
+def select_locale() -> str:
+    """The signed-in user's choice, else this browser's choice, else Vietnamese."""
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    chosen = session.get("locale")
+    if chosen in languages:
+        return chosen
+    if request and request.args.get("lang") in languages:
+        return request.args["lang"]
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def init_i18n(app) -> None:
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.filters.update(
+        date=lambda value, fmt="medium": format_date(value, fmt) if value else "—",
+        datetime=lambda value, fmt="short": format_datetime(value, fmt) if value else "—",
+        number=lambda value: format_decimal(value) if value is not None else "—",
+        percent=lambda value: format_percent(value, "#,##0%") if value is not None else "—",
+    )

@@ -1,0 +1,128 @@
+"""Background jobs: one way to enqueue work.
+
+With ``REDIS_URL`` configured, jobs go to an RQ queue served by ``rq worker academy``;
+otherwise they run in this process on a worker thread (inline when ``JOBS_EAGER``).
+A job function takes a ``Job`` id first and reports progress through ``report_progress``.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import uuid
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from academy.database import UTCDateTime, db, utcnow
+
+log = logging.getLogger(__name__)
+JOB_STATUSES = ("queued", "running", "finished", "failed")
+
+
+class Job(db.Model):
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=lambda: str(uuid.uuid4()))
+    kind: Mapped[str] = mapped_column(String(60))
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    result_path: Mapped[str | None] = mapped_column(String(400))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+def enqueue(func_path: str, *, kind: str, params: dict | None = None, user_id: int | None = None) -> Job:
+    """Record a Job and run ``func_path`` ("package.module:function") with its id.
+
+    The caller commits; the job starts after the commit so a worker sees the row.
+    """
+    job = Job(kind=kind, params=params or {}, created_by_id=user_id)
+    db.session.add(job)
+    db.session.flush()
+    app = current_app._get_current_object()
+    job_id = job.id
+
+    def start():
+        redis_url = app.config.get("REDIS_URL")
+        if redis_url and _enqueue_rq(redis_url, func_path, job_id):
+            return
+        if app.config.get("JOBS_EAGER"):
+            run_job(app, func_path, job_id)
+        else:
+            threading.Thread(target=run_job, args=(app, func_path, job_id), daemon=True).start()
+
+    _after_commit(start)
+    return job
+
+
+def _enqueue_rq(redis_url: str, func_path: str, job_id: str) -> bool:
+    """Queue on RQ; if Redis does not answer, say so in the log and fall back to in-process."""
+    try:
+        from redis import Redis
+        from rq import Queue
+
+        Queue("academy", connection=Redis.from_url(redis_url)).enqueue(
+            "academy.jobs.rq_entry", func_path, job_id, job_timeout=3600
+        )
+        return True
+    except Exception:  # noqa: BLE001 - any Redis failure means "run it here instead"
+        log.warning("Redis unavailable; running job %s in-process", job_id, exc_info=True)
+        return False
+
+
+def _after_commit(callback) -> None:
+    from sqlalchemy import event
+
+    session = db.session()
+    fired = []
+
+    def _run(_session):
+        if not fired:
+            fired.append(True)
+            callback()
+
+    event.listen(session, "after_commit", _run, once=True)
+
+
+def rq_entry(func_path: str, job_id: str) -> None:
+    """What an RQ worker runs: build the app, then the job."""
+    from academy import create_app
+
+    run_job(create_app(), func_path, job_id)
+
+
+def run_job(app, func_path: str, job_id: str) -> None:
+    module_name, func_name = func_path.split(":")
+    func = getattr(importlib.import_module(module_name), func_name)
+    with app.app_context():
+        job = db.session.get(Job, job_id)
+        job.status = "running"
+        db.session.commit()
+        try:
+            func(job_id)
+        except Exception as exc:  # noqa: BLE001 - a failed job is recorded, never lost
+            db.session.rollback()
+            log.exception("job %s failed", job_id)
+            job = db.session.get(Job, job_id)
+            job.status, job.error, job.finished_at = "failed", str(exc)[:2000], utcnow()
+            db.session.commit()
+            return
+        job = db.session.get(Job, job_id)
+        if job.status == "running":
+            job.status, job.finished_at = "finished", utcnow()
+        db.session.commit()
+        db.session.remove()
+
+
+def report_progress(job_id: str, done: int, total: int) -> None:
+    """Store progress in its own short transaction so pages polling the job see it move."""
+    db.session.query(Job).filter_by(id=job_id).update({"progress": done, "total": total})
+    db.session.commit()

@@ -1,0 +1,5 @@
+"""Placeholder: being built."""
+
+
+def learner_overview(user):
+    return {}

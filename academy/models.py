@@ -1,0 +1,12 @@
+"""Every model, imported once so the metadata (and Alembic) sees them all."""
+from academy.admin.models import AuditEvent  # noqa: F401
+from academy.auth.models import Unit, User, UserRole  # noqa: F401
+from academy.catalog.models import (  # noqa: F401
+    Choice, Course, CourseAuthor, Lesson, LessonRevision, Module, ModulePrerequisite, Question,
+)
+from academy.certificates.models import Certificate, CertificateCounter  # noqa: F401
+from academy.jobs import Job  # noqa: F401
+from academy.learning.models import (  # noqa: F401
+    Assignment, AttemptAnswer, Enrollment, LessonProgress, ModuleResult, QuizAttempt,
+)
+from academy.paths.models import RecommenderModel  # noqa: F401
