@@ -23,6 +23,7 @@ CLI_GROUPS = (
     "academy.authoring.cli",
     "academy.auth.cli",
     "academy.admin.cli",
+    "academy.admin.demo",
     "academy.paths.cli",
     "academy.certificates.cli",
     "academy.reports.cli",

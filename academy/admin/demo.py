@@ -1,0 +1,2 @@
+"""flask demo seed: being built."""
+COMMANDS = ()
