@@ -1,0 +1,24 @@
+"""Admin services. record_audit() is the one way to write the audit log."""
+from __future__ import annotations
+
+from flask import has_request_context, request
+from flask_login import current_user
+
+from academy.admin.models import AuditEvent
+from academy.extensions import db
+
+
+def record_audit(action: str, target: str = "", detail: dict | None = None, actor=None) -> AuditEvent:
+    """Add an audit event (the caller commits with its own change, so both land or neither).
+
+    ``action`` is a dotted verb such as ``report.download`` or ``certificate.revoke``.
+    """
+    if actor is None and has_request_context() and current_user.is_authenticated:
+        actor = current_user
+    ip = ""
+    if has_request_context():
+        ip = request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0].strip()
+    event = AuditEvent(actor_id=getattr(actor, "id", None), action=action, target=str(target)[:200],
+                       detail=detail or {}, ip=ip[:64])
+    db.session.add(event)
+    return event
