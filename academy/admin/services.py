@@ -15,9 +15,8 @@ def record_audit(action: str, target: str = "", detail: dict | None = None, acto
     """
     if actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user
-    ip = ""
-    if has_request_context():
-        ip = request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0].strip()
+    # remote_addr is the client behind a trusted proxy when ProxyFix is configured (ACADEMY_PROXY_HOPS).
+    ip = (request.remote_addr or "") if has_request_context() else ""
     event = AuditEvent(actor_id=getattr(actor, "id", None), action=action, target=str(target)[:200],
                        detail=detail or {}, ip=ip[:64])
     db.session.add(event)
