@@ -66,12 +66,22 @@ def app(_schema, database_url, tmp_path):
     app.instance_path = str(tmp_path / "instance")
     os.makedirs(app.instance_path, exist_ok=True)
     limiter.reset()
+    # The test holds one app context for its whole body, and Flask reuses it for the requests the
+    # test makes; give every request a fresh ``g`` (signed-in user, locale) as production does.
+    app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_globals)
     with app.app_context():
         yield app
         db.session.remove()
         _empty_all_tables()
         db.session.remove()
         db.engine.dispose()
+
+
+def _fresh_request_globals():
+    from flask import g
+
+    for name in list(vars(g)):
+        delattr(g, name)
 
 
 @pytest.fixture

@@ -63,7 +63,7 @@ def password():
         else:
             change_password(current_user, form.new_password.data)
             db.session.commit()
-            login_user(current_user)  # this browser stays signed in under the new version
+            login_user(current_user._get_current_object())  # this browser stays signed in under the new version
             flash(_("Đã đổi mật khẩu. Các phiên đăng nhập khác đã bị đăng xuất."), "success")
             return redirect(url_for("core.home"))
     return render_template("auth/password.html", form=form)

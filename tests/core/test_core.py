@@ -1,0 +1,60 @@
+"""Health, errors, security headers, language."""
+from sqlalchemy.exc import OperationalError
+
+from academy.extensions import db
+
+
+def test_healthz_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json["database"] == "ok"
+
+
+def test_healthz_503_when_database_unreachable(client, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(db.session, "execute", broken)
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.json["database"] == "unreachable"
+
+
+def test_security_headers_on_every_response(client):
+    for path in ("/login", "/healthz", "/nope", "/static/css/app.css"):
+        with client.get(path) as response:
+            headers = response.headers
+        assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+        assert "script-src 'self'" in headers["Content-Security-Policy"]
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "same-origin"
+
+
+def test_friendly_404_in_vietnamese_then_english(client):
+    page = client.get("/khong-co-trang-nay")
+    assert page.status_code == 404
+    assert "Không tìm thấy trang" in page.get_data(as_text=True)
+    client.post("/locale", data={"locale": "en", "next": "/login"})
+    page = client.get("/khong-co-trang-nay")
+    assert "Page not found" in page.get_data(as_text=True)
+
+
+def test_language_switch_changes_the_login_page(client):
+    assert "Đăng nhập" in client.get("/login").get_data(as_text=True)
+    response = client.post("/locale", data={"locale": "en", "next": "/login"})
+    assert response.headers["Location"].endswith("/login")
+    html = client.get("/login").get_data(as_text=True)
+    assert "Sign in" in html and 'lang="en"' in html
+
+
+def test_language_switch_ignores_outside_redirects(client):
+    response = client.post("/locale", data={"locale": "en", "next": "https://evil.example/"})
+    assert "evil.example" not in response.headers["Location"]
+
+
+def test_unexpected_error_is_a_friendly_500(app, client):
+    @app.get("/boom-for-test")
+    def boom():
+        raise RuntimeError("boom")
+
+    page = client.get("/boom-for-test")
+    assert page.status_code == 500
+    assert "Lỗi hệ thống" in page.get_data(as_text=True)
