@@ -11,7 +11,7 @@ PORT ?= 5000
 # Debian packages: WeasyPrint's fast font subsetting, Chromium for browser tests, poppler for PDF checks.
 SYSTEM_PACKAGES := libharfbuzz-subset0 chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0
 
-.PHONY: run test test-sqlite test-postgres bench system-deps install db catalog demo translations clean
+.PHONY: i18n-update run test test-sqlite test-postgres bench system-deps install db catalog demo translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ system-deps:
 
 translations: install
 	$(BIN)/pybabel compile -q -d academy/translations
+
+# After adding strings: refresh the English catalogue, then translate the new entries.
+i18n-update: install
+	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext --no-location -o /tmp/academy-messages.pot academy
+	$(BIN)/pybabel update -q -N -i /tmp/academy-messages.pot -d academy/translations
 
 db: install
 	mkdir -p instance
