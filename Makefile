@@ -37,8 +37,8 @@ translations: install
 
 # After adding strings: refresh the English catalogue, then translate the new entries.
 i18n-update: install
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext --no-location -o /tmp/academy-messages.pot academy
-	$(BIN)/pybabel update -q -N -i /tmp/academy-messages.pot -d academy/translations
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location -o /tmp/academy-messages.pot academy
+	$(BIN)/pybabel update -N -i /tmp/academy-messages.pot -d academy/translations
 
 db: install
 	mkdir -p instance

@@ -60,12 +60,19 @@ def can_edit_course(user, course) -> bool:
         return True
     if not user.has_role("instructor"):
         return False
-    if course.owner_id == user.id:
+    live = course.draft_of or course  # a draft copy is editable by whoever may edit its live course
+    if live.owner_id == user.id:
         return True
     from academy.catalog.models import CourseAuthor
     from academy.extensions import db
 
-    return db.session.get(CourseAuthor, (course.id, user.id)) is not None
+    return db.session.get(CourseAuthor, (live.id, user.id)) is not None
+
+
+def can_manage_coauthors(user, course) -> bool:
+    """The owner of a course (or an admin) chooses its co-authors."""
+    live = course.draft_of or course
+    return is_admin(user) or (can_edit_course(user, live) and live.owner_id == user.id)
 
 
 def can_view_course(user, course) -> bool:

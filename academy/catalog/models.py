@@ -33,11 +33,23 @@ class Course(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A draft copy of a published course points at the live course it will replace when published.
+    # Such a row is never listed to learners (its status stays "draft").
+    draft_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), unique=True
+    )
 
     modules: Mapped[list[Module]] = relationship(
         back_populates="course", order_by="Module.position", cascade="all, delete-orphan"
     )
     owner = relationship("User")
+    draft_of: Mapped[Course | None] = relationship(
+        remote_side=[id], foreign_keys=[draft_of_id], back_populates="draft"
+    )
+    draft: Mapped[Course | None] = relationship(
+        foreign_keys=[draft_of_id], back_populates="draft_of", uselist=False,
+        cascade="all, delete-orphan",
+    )
 
     def __repr__(self) -> str:
         return f"<Course {self.slug}>"
@@ -45,6 +57,10 @@ class Course(db.Model):
     @property
     def is_published(self) -> bool:
         return self.status == "published"
+
+    @property
+    def is_draft_copy(self) -> bool:
+        return self.draft_of_id is not None
 
 
 class CourseAuthor(db.Model):

@@ -23,9 +23,13 @@ class Enrollment(db.Model):
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "Continue where you left off": the lesson last opened in this course, and when.
+    last_lesson_id: Mapped[int | None] = mapped_column(ForeignKey("lessons.id", ondelete="SET NULL"))
+    last_visited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user = relationship("User")
     course = relationship("Course")
+    last_lesson = relationship("Lesson")
 
 
 class LessonProgress(db.Model):
