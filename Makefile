@@ -33,7 +33,7 @@ system-deps:
 	fi
 
 translations: install
-	$(BIN)/pybabel compile -q -d academy/translations
+	$(BIN)/pybabel compile -d academy/translations
 
 # After adding strings: refresh the English catalogue, then translate the new entries.
 i18n-update: install

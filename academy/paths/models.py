@@ -24,3 +24,5 @@ class RecommenderModel(db.Model):
     fit_seconds: Mapped[float | None] = mapped_column(Float)
     trained_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     is_current: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The newest QuizAttempt id when training started: note_attempt() counts new attempts from here.
+    last_attempt_id: Mapped[int] = mapped_column(Integer, default=0)
