@@ -36,6 +36,7 @@ class Defaults:
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
     UPLOAD_MAX_BYTES = 5 * 1024 * 1024
     DOWNLOAD_LINK_HOURS = 24
+    PROXY_HOPS = 0  # reverse proxies in front of the app whose X-Forwarded-* headers we trust
 
 
 ENV_OVERRIDES = {

@@ -44,3 +44,9 @@ def set_security_headers(response):
 
 def init_security(app) -> None:
     app.after_request(set_security_headers)
+    hops = int(app.config.get("PROXY_HOPS") or 0)
+    if hops:
+        # Behind a reverse proxy: trust exactly that many X-Forwarded-* hops for client IP and scheme.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

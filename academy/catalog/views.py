@@ -1,11 +1,59 @@
-"""Placeholder: being built."""
-from flask import Blueprint, abort
-from flask_login import login_required
+"""The catalogue of published courses and the course page."""
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+from flask_login import current_user, login_required
+
+from academy.auth.access import can_edit_course, can_view_course, require
+from academy.catalog.forms import LEVEL_LABELS, TRACK_LABELS, CourseFilterForm
+from academy.catalog.services import find_courses, get_course
+from academy.learning.forms import EnrolForm
+from academy.learning.progress import course_progress, module_progress, progress_by_course
+from academy.learning.services import active_question_counts
 
 bp = Blueprint("catalog", __name__, template_folder="templates")
+
+
+@bp.app_template_filter("track_label")
+def track_label(track: str) -> str:
+    return str(TRACK_LABELS.get(track, track))
+
+
+@bp.app_template_filter("level_label")
+def level_label(level: str) -> str:
+    return str(LEVEL_LABELS.get(level, level))
 
 
 @bp.get("/courses")
 @login_required
 def course_list():
-    abort(404)
+    form = CourseFilterForm(request.args)
+    filters = form.filters()
+    page = find_courses(**filters, page=request.args.get("page", 1, type=int))
+    progress = progress_by_course(current_user, [c.id for c in page.items])
+    args = {key: value for key, value in (("q", filters["query"]), ("track", filters["track"]),
+                                          ("level", filters["level"])) if value}
+    return render_template("catalog/course_list.html", form=form, page=page, progress=progress,
+                           args=args, filtered=bool(args))
+
+
+@bp.get("/courses/<slug>")
+@login_required
+def course_detail(slug: str):
+    course = get_course(slug)
+    require(course is not None and can_view_course(current_user, course))
+    prerequisites = {p.id: p for m in course.modules for p in m.prerequisites}
+    states = module_progress(current_user, list({**{m.id: m for m in course.modules}, **prerequisites}.values()))
+    progress = course_progress(current_user, course)
+    return render_template(
+        "catalog/course_detail.html", course=course, progress=progress, states=states,
+        question_counts=active_question_counts([m.id for m in course.modules]),
+        next_lesson=_first_unread(course, states), form=EnrolForm(),
+        can_edit=can_edit_course(current_user, course),
+    )
+
+
+def _first_unread(course, states):
+    lessons = [lesson for m in course.modules for lesson in m.lessons]
+    done = set().union(*(states[m.id]["done_lesson_ids"] for m in course.modules)) if course.modules else set()
+    return next((lesson for lesson in lessons if lesson.id not in done), lessons[0] if lessons else None)

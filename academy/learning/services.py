@@ -203,3 +203,13 @@ def _record_result(user, module, score: float, passed: bool, now) -> None:
             "passed_at": func.coalesce(table.c.passed_at, stmt.excluded.passed_at),
             "updated_at": stmt.excluded.updated_at,
         }))
+
+
+def active_question_counts(module_ids) -> dict[int, int]:
+    """How many questions each module's quiz shows now (one query)."""
+    ids = list(module_ids)
+    if not ids:
+        return {}
+    return dict(db.session.execute(
+        select(Question.module_id, func.count(Question.id))
+        .where(Question.module_id.in_(ids), Question.is_active.is_(True)).group_by(Question.module_id)).all())
