@@ -1,10 +1,212 @@
-"""Placeholder: being built."""
+"""The personal learning path: which modules, in what order, and why.
+
+``build_path(user)`` reads the learner's results, enrolments and the newest trained model (never
+trains), and returns a ``LearningPath``. It is computed per request, so it changes the moment a
+quiz is submitted.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from academy.database import db, utcnow
+from academy.paths import ordering
+from academy.paths.catalogue import Catalogue, get_catalogue
+from academy.paths.reasons import explain
+from academy.paths.store import current_model
+
+log = logging.getLogger(__name__)
+TEST_OUT_MARGIN = 0.1  # predicted this far above the pass mark: offer the quiz straight away
+RETRAIN_KIND = "recommender_train"
+HOME_ITEMS = 5
 
 
-def home_path(user):
-    return []
+@dataclass
+class PathItem:
+    module_id: int
+    module_slug: str
+    module_title: str
+    course_slug: str
+    course_title: str
+    pass_threshold: float
+    predicted: float
+    personal: bool  # the prediction uses this learner's own results
+    best_score: float | None = None
+    assigned: bool = False
+    due_at: datetime | None = None
+    overdue: bool = False
+    enrolled: bool = False
+    test_out: bool = False
+    reasons: list[str] = field(default_factory=list)
 
 
-def note_attempt(attempt):
-    """Called after each submitted quiz attempt (path refresh, retrain trigger)."""
-    return None
+@dataclass
+class LearningPath:
+    items: list[PathItem]
+    track: str
+    needs_placement: bool
+    uses_model: bool
+    colleague_courses: dict[int, int] = field(default_factory=dict)  # course id → colleagues
+
+
+@dataclass
+class _Learner:
+    user: object
+    scores: dict[int, float]
+    passed: set[int]
+    latest_result_at: datetime | None
+    enrollments: dict[int, object]
+
+
+def build_path(user, limit: int | None = None) -> LearningPath:
+    """The learner's ordered path, each item with the reasons shown to them."""
+    cat = get_catalogue()
+    learner = _load_learner(user)
+    colleagues = {} if learner.scores or learner.enrollments else colleague_courses(user)
+    candidates = _candidate_modules(cat, learner, colleagues)
+    predictions, personal, uses_model = _predict(cat, learner, candidates)
+    items = _make_items(cat, learner, candidates, predictions, personal)
+    order = _order(cat, items)
+    explain(cat, learner.scores, items, colleagues)
+    ordered = [items[m] for m in order][:limit] if limit else [items[m] for m in order]
+    return LearningPath(ordered, learner_track(cat, learner, colleagues), not learner.scores,
+                        uses_model, colleagues)
+
+
+def home_path(user) -> LearningPath:
+    """The first few items of the path, for the home page's first block."""
+    try:
+        return build_path(user, limit=HOME_ITEMS)
+    except Exception:  # noqa: BLE001 - the home page must render even if the path cannot
+        log.exception("learning path failed for user %s", user.id)
+        db.session.rollback()
+        return LearningPath([], "theory", False, False)
+
+
+def _load_learner(user) -> _Learner:
+    from academy.learning.models import Enrollment, ModuleResult
+
+    rows = db.session.execute(select(ModuleResult.module_id, ModuleResult.best_score, ModuleResult.passed_at,
+                                     ModuleResult.updated_at).where(ModuleResult.user_id == user.id)).all()
+    enrollments = {e.course_id: e for e in db.session.scalars(select(Enrollment).where(Enrollment.user_id == user.id))}
+    return _Learner(user, {r.module_id: float(r.best_score) for r in rows},
+                    {r.module_id for r in rows if r.passed_at is not None},
+                    max((r.updated_at for r in rows if r.updated_at), default=None), enrollments)
+
+
+def colleague_courses(user, top: int = 3) -> dict[int, int]:
+    """Courses most taken by others in the same unit and position: course id → how many."""
+    from academy.auth.models import User
+    from academy.learning.models import Enrollment
+
+    if user.unit_id is None:
+        return {}
+    rows = db.session.execute(
+        select(Enrollment.course_id, func.count(Enrollment.user_id).label("n"))
+        .join(User, User.id == Enrollment.user_id)
+        .where(User.unit_id == user.unit_id, User.position == user.position, User.id != user.id)
+        .group_by(Enrollment.course_id).order_by(func.count(Enrollment.user_id).desc()).limit(top)
+    ).all()
+    return {course_id: n for course_id, n in rows}
+
+
+def learner_track(cat: Catalogue, learner: _Learner, colleagues: dict[int, int]) -> str:
+    """The track most of the learner's courses (or their colleagues' courses) belong to."""
+    counts: dict[str, int] = {}
+    course_ids = list(learner.enrollments) + [cat.modules[m].course_id for m in learner.scores if m in cat.modules]
+    for course_id in course_ids or list(colleagues):
+        if course_id in cat.courses:
+            track = cat.courses[course_id].track
+            counts[track] = counts.get(track, 0) + 1
+    return max(counts, key=counts.get) if counts else "theory"
+
+
+def _candidate_modules(cat: Catalogue, learner: _Learner, colleagues: dict[int, int]) -> set[int]:
+    courses = set(learner.enrollments) | {cat.modules[m].course_id for m in learner.scores if m in cat.modules}
+    if not courses:
+        courses = set(colleagues) or _starter_courses(cat)
+    wanted = {m for c in courses if c in cat.courses for m in cat.course_modules(c)}
+    return ordering.prerequisite_closure(wanted - learner.passed, cat.prerequisites, learner.passed)
+
+
+def _starter_courses(cat: Catalogue) -> set[int]:
+    """Without any signal at all: the basic course of each track."""
+    chosen: dict[str, int] = {}
+    for course in sorted(cat.courses.values(), key=lambda c: (c.level != "basic", c.id)):
+        chosen.setdefault(course.track, course.id)
+    return set(chosen.values())
+
+
+def _predict(cat, learner, candidates) -> tuple[dict[int, float], bool, bool]:
+    scorer, meta = current_model()
+    predictions = {m: cat.expected_score(m) for m in candidates}
+    if scorer is None:
+        return predictions, False, False
+    stale = bool(learner.latest_result_at and meta and learner.latest_result_at > meta["trained_at"])
+    try:
+        predictions.update(scorer.predict(learner.user.id, learner.scores, candidates, fold_in=stale))
+    except Exception:  # noqa: BLE001 - a bad model must not break the page
+        log.exception("recommender prediction failed; using module difficulty")
+        return predictions, False, False
+    return predictions, bool(learner.scores), True
+
+
+def _make_items(cat, learner, candidates, predictions, personal) -> dict[int, PathItem]:
+    now, items = utcnow(), {}
+    for module_id in candidates:
+        module = cat.modules[module_id]
+        course = cat.courses[module.course_id]
+        enrollment = learner.enrollments.get(course.id)
+        assigned = bool(enrollment and enrollment.source == "assigned" and enrollment.completed_at is None)
+        due_at = enrollment.due_at if assigned else None
+        predicted = predictions[module_id]
+        items[module_id] = PathItem(
+            module_id, module.slug, module.title, course.slug, course.title, course.pass_threshold,
+            predicted, personal, learner.scores.get(module_id), assigned, due_at,
+            bool(due_at and due_at < now), enrollment is not None,
+            personal and predicted >= course.pass_threshold + TEST_OUT_MARGIN,
+        )
+    return items
+
+
+def _order(cat: Catalogue, items: dict[int, PathItem]) -> list[int]:
+    keys = {}
+    for module_id, item in items.items():
+        due_ts = item.due_at.timestamp() if item.due_at else None
+        keys[module_id] = ordering.module_key(assigned=item.assigned, overdue=item.overdue, due_ts=due_ts,
+                                              gap=item.pass_threshold - item.predicted, test_out=item.test_out)
+    keys = ordering.inherit_urgency(keys, cat.prerequisites)
+    tiebreak = lambda m: (cat.modules[m].course_id, cat.modules[m].position)  # noqa: E731
+    return ordering.topological_order(keys, cat.prerequisites, tiebreak)
+
+
+def note_attempt(attempt) -> None:
+    """Called after each submitted quiz attempt: queue a retrain once enough new attempts came in.
+
+    Cheap: compares attempt ids with the current model's metadata (cached per process); only when
+    the threshold is crossed does it look for a retrain already queued.
+    """
+    every = current_app.config.get("RECOMMENDER_RETRAIN_EVERY") or 0
+    if not every or getattr(attempt, "id", None) is None:
+        return
+    _, meta = current_model()
+    if attempt.id - (meta["last_attempt_id"] if meta else 0) < every or _retrain_pending():
+        return
+    from academy.jobs import enqueue
+
+    enqueue("academy.paths.store:retrain_job", kind=RETRAIN_KIND, params={"after_attempt": attempt.id})
+
+
+def _retrain_pending() -> bool:
+    from academy.jobs import Job
+
+    recent = utcnow() - timedelta(minutes=10)
+    return db.session.scalar(
+        select(func.count()).select_from(Job).where(
+            Job.kind == RETRAIN_KIND,
+            (Job.status.in_(("queued", "running"))) | (Job.created_at > recent))
+    ) > 0

@@ -1,6 +1,15 @@
-"""Placeholder: being built."""
-from flask import Blueprint, abort
-from flask_login import login_required
+"""My learning path and the placement quiz."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from academy.catalog.models import TRACKS
+from academy.database import db
+from academy.paths import placement
+from academy.paths.forms import PlacementForm
+from academy.paths.services import build_path
 
 bp = Blueprint("paths", __name__, template_folder="templates")
 
@@ -8,4 +17,34 @@ bp = Blueprint("paths", __name__, template_folder="templates")
 @bp.get("/me/path")
 @login_required
 def my_path():
-    abort(404)
+    return render_template("paths/my_path.html", path=build_path(current_user))
+
+
+@bp.route("/me/placement/<track>", methods=["GET", "POST"])
+@login_required
+def placement_quiz(track: str):
+    if track not in TRACKS:
+        abort(404)
+    form = PlacementForm()
+    if request.method == "POST":
+        return _submit_placement(track, form)
+    questions = placement.draw_questions(track)
+    form.ticket.data = placement.issue_ticket(current_user, track, questions)
+    return render_template("paths/placement.html", track=track, form=form, questions=questions)
+
+
+def _submit_placement(track: str, form: PlacementForm):
+    try:
+        if not form.validate_on_submit():
+            raise placement.InvalidPlacement("form")
+        ticket = placement.read_ticket(form.ticket.data, current_user, track)
+    except placement.InvalidPlacement:
+        flash(_("Bài kiểm tra đầu vào đã hết hạn hoặc không hợp lệ. Mời bạn làm lại."), "warning")
+        return redirect(url_for("paths.placement_quiz", track=track)), 303
+    answers = placement.answers_from_form(request.form, ticket.question_ids)
+    attempts = placement.submit_placement(current_user, track, ticket, answers)
+    db.session.commit()
+    passed = sum(1 for a in attempts if a.passed)
+    flash(_("Đã ghi nhận kết quả kiểm tra đầu vào: bạn đạt %(passed)s/%(total)s mô-đun. Lộ trình đã được cập nhật.",
+            passed=passed, total=len(attempts)), "success")
+    return redirect(url_for("paths.my_path"), 303)

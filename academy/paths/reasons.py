@@ -1,0 +1,80 @@
+"""Why each module is on the path, in words a learner understands (Vietnamese source strings)."""
+from __future__ import annotations
+
+from flask_babel import format_date, format_percent, gettext as _
+
+from academy.paths.catalogue import Catalogue
+
+
+def pct(value: float) -> str:
+    return format_percent(value, "#,##0%")
+
+
+def explain(cat: Catalogue, scores: dict[int, float], items: dict, colleagues: dict[int, int]) -> None:
+    """Fill ``item.reasons`` for every item; the first reason is the main one."""
+    needed_by = _needed_by(cat, items)
+    for module_id, item in items.items():
+        reasons = []
+        if item.assigned:
+            reasons.append(_assignment_reason(item))
+        if module_id in needed_by:
+            reasons.append(_("Cần học trước mô-đun “%(module)s”.", module=needed_by[module_id]))
+        reasons.append(_score_reason(cat, module_id, item, bool(scores)))
+        reasons.extend(_prerequisite_results(cat, scores, module_id))
+        course_id = cat.modules[module_id].course_id
+        if colleagues.get(course_id):
+            reasons.append(_("%(count)s đồng nghiệp cùng đơn vị và vị trí đã học khoá này.",
+                             count=colleagues[course_id]))
+        item.reasons = reasons
+
+
+def _needed_by(cat: Catalogue, items: dict) -> dict[int, str]:
+    result = {}
+    for module_id in items:
+        for req in cat.prerequisites.get(module_id, ()):
+            if req in items:
+                result.setdefault(req, items[module_id].module_title)
+    return result
+
+
+def _assignment_reason(item) -> str:
+    if item.overdue:
+        return _("Khoá học bắt buộc do đơn vị giao, đã quá hạn từ %(date)s.", date=format_date(item.due_at))
+    if item.due_at:
+        return _("Khoá học bắt buộc do đơn vị giao, hạn hoàn thành %(date)s.", date=format_date(item.due_at))
+    return _("Khoá học bắt buộc do đơn vị giao.")
+
+
+def _score_reason(cat: Catalogue, module_id: int, item, has_results: bool) -> str:
+    passing = pct(item.pass_threshold)
+    if item.best_score is not None:
+        return _("Kết quả tốt nhất của bạn là %(score)s, chưa đạt mức %(pass_mark)s.",
+                 score=pct(item.best_score), pass_mark=passing)
+    if not item.personal:
+        mean, count = cat.difficulty.get(module_id, (0.0, 0))
+        if count >= 3:
+            if has_results:
+                return _("Xếp theo độ khó: học viên khác đạt trung bình %(mean)s.", mean=pct(mean))
+            return _("Bạn chưa có kết quả bài kiểm tra nào: xếp theo độ khó, học viên khác đạt trung bình "
+                     "%(mean)s.", mean=pct(mean))
+        if has_results:
+            return _("Xếp theo trình độ của khoá học.")
+        return _("Bạn chưa có kết quả bài kiểm tra nào: xếp theo trình độ của khoá học.")
+    predicted = pct(item.predicted)
+    if item.test_out:
+        return _("Dự đoán bạn đạt khoảng %(predicted)s, cao hơn mức đạt %(pass_mark)s: bạn có thể làm bài "
+                 "kiểm tra ngay để bỏ qua phần bài học.", predicted=predicted, pass_mark=passing)
+    if item.predicted < item.pass_threshold:
+        return _("Dự đoán bạn đạt khoảng %(predicted)s, thấp hơn mức đạt %(pass_mark)s.",
+                 predicted=predicted, pass_mark=passing)
+    return _("Dự đoán bạn đạt khoảng %(predicted)s, sát mức đạt %(pass_mark)s.",
+             predicted=predicted, pass_mark=passing)
+
+
+def _prerequisite_results(cat: Catalogue, scores: dict[int, float], module_id: int) -> list[str]:
+    reasons = []
+    for req in cat.prerequisites.get(module_id, ()):
+        if req in scores and req in cat.modules:
+            reasons.append(_("Bạn đạt %(score)s ở mô-đun tiên quyết “%(module)s”.",
+                             score=pct(scores[req]), module=cat.modules[req].title))
+    return reasons

@@ -1,0 +1,164 @@
+"""Trained models on disk, their metadata rows, training, and the per-process model cache.
+
+Training happens in ``flask recommender train`` or the background job, never in a request. Web
+workers look at the metadata at most every ``RECOMMENDER_RELOAD_SECONDS`` and load a newer file
+when one appears; a missing, corrupt or incompatible file is logged and serving goes on without
+a model (the path falls back to module difficulty).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+
+from flask import current_app
+from sqlalchemy import func, select
+from surprise.model_selection import cross_validate
+
+from academy.database import db, utcnow
+from academy.paths.models import RecommenderModel
+from academy.paths.recommender import algorithm_params, build_dataset, export_scorer, make_algorithm
+from academy.paths.scorer import IncompatibleModel, Scorer
+
+log = logging.getLogger(__name__)
+KEEP_FILES = 2  # the current model and the one before it
+_lock = threading.Lock()
+
+
+class NotEnoughData(RuntimeError):
+    pass
+
+
+def models_dir() -> str:
+    path = os.path.join(current_app.instance_path, "models")
+    os.makedirs(path, exist_ok=True)
+    return path
+
+
+def load_signal() -> list[tuple[int, int, float]]:
+    """Every (learner, module, best score 0..1): the recommender's ratings."""
+    from academy.learning.models import ModuleResult
+
+    rows = db.session.execute(select(ModuleResult.user_id, ModuleResult.module_id, ModuleResult.best_score))
+    return [(u, m, min(max(float(s), 0.0), 1.0)) for u, m, s in rows]
+
+
+def train_model(algorithm: str | None = None, folds: int | None = None) -> RecommenderModel:
+    """Train on all results, write a versioned file, record its metadata and make it current.
+
+    Flushes; the caller commits. Raises NotEnoughData when there is nothing sensible to learn.
+    """
+    from academy.learning.models import QuizAttempt
+
+    config = current_app.config
+    name = algorithm or config["RECOMMENDER_ALGORITHM"]
+    params = algorithm_params(name, (config.get("RECOMMENDER_PARAMS") or {}).get(name))
+    last_attempt_id = db.session.scalar(select(func.max(QuizAttempt.id))) or 0
+    rows = load_signal()
+    users, items = len({r[0] for r in rows}), len({r[1] for r in rows})
+    if len(rows) < 10 or users < 2 or items < 2:
+        raise NotEnoughData(f"{len(rows)} results from {users} learners on {items} modules")
+    data = build_dataset(rows)
+    cv_rmse = cv_mae = None
+    folds = config.get("RECOMMENDER_CV_FOLDS", 3) if folds is None else folds
+    if folds and folds >= 2 and len(rows) >= folds * 5:
+        scores = cross_validate(make_algorithm(name, params), data, measures=["rmse", "mae"], cv=folds)
+        cv_rmse, cv_mae = float(scores["test_rmse"].mean()), float(scores["test_mae"].mean())
+    started = time.perf_counter()
+    algo = make_algorithm(name, params).fit(data.build_full_trainset())
+    fit_seconds = time.perf_counter() - started
+    trained_at = utcnow()
+    filename = f"model-{trained_at:%Y%m%dT%H%M%S%f}-{name}.npz"
+    _write_atomically(export_scorer(name, algo, params), filename)
+    return _record(name, params, filename, rows, users, items, cv_rmse, cv_mae, fit_seconds,
+                   trained_at, last_attempt_id)
+
+
+def _write_atomically(scorer: Scorer, filename: str) -> None:
+    target = os.path.join(models_dir(), filename)
+    partial = target + ".part"
+    scorer.save(partial)
+    os.replace(partial, target)
+
+
+def _record(name, params, filename, rows, users, items, cv_rmse, cv_mae, fit_seconds, trained_at,
+            last_attempt_id) -> RecommenderModel:
+    db.session.query(RecommenderModel).filter_by(is_current=True).update({"is_current": False})
+    row = RecommenderModel(algorithm=name, params=_jsonable(params), filename=filename, n_ratings=len(rows),
+                           n_users=users, n_items=items, cv_rmse=cv_rmse, cv_mae=cv_mae,
+                           fit_seconds=fit_seconds, trained_at=trained_at, is_current=True,
+                           last_attempt_id=last_attempt_id)
+    db.session.add(row)
+    db.session.flush()
+    _prune_old_files()
+    return row
+
+
+def _jsonable(params: dict) -> dict:
+    return {k: v for k, v in params.items() if isinstance(v, (int, float, str, bool, dict, list))}
+
+
+def _prune_old_files() -> None:
+    rows = db.session.scalars(select(RecommenderModel).order_by(RecommenderModel.id.desc())).all()
+    for row in rows[KEEP_FILES:]:
+        path = os.path.join(models_dir(), row.filename)
+        if os.path.exists(path):
+            os.remove(path)
+
+
+def retrain_job(job_id: str) -> None:
+    """Background job: train with the configured algorithm (enqueued by ``note_attempt``)."""
+    try:
+        row = train_model()
+    except NotEnoughData as exc:
+        log.info("recommender retrain skipped: %s", exc)
+        return
+    db.session.commit()
+    log.info("recommender model %s trained on %s results", row.filename, row.n_ratings)
+
+
+# ---- serving -------------------------------------------------------------------------------
+
+def _cache() -> dict:
+    return current_app.extensions.setdefault(
+        "recommender_cache", {"checked_at": float("-inf"), "row_id": None, "scorer": None, "meta": None}
+    )
+
+
+def current_model() -> tuple[Scorer | None, dict | None]:
+    """The newest trained model of this process (scorer, metadata), or (None, metadata-or-None)."""
+    cache = _cache()
+    every = current_app.config.get("RECOMMENDER_RELOAD_SECONDS", 30)
+    if time.monotonic() - cache["checked_at"] < every:
+        return cache["scorer"], cache["meta"]
+    with _lock:
+        cache["checked_at"] = time.monotonic()
+        row = db.session.execute(
+            select(RecommenderModel.id, RecommenderModel.filename, RecommenderModel.trained_at,
+                   RecommenderModel.last_attempt_id, RecommenderModel.algorithm)
+            .where(RecommenderModel.is_current).order_by(RecommenderModel.id.desc()).limit(1)
+        ).first()
+        if row is None:
+            cache.update(row_id=None, scorer=None, meta=None)
+        elif row.id != cache["row_id"]:
+            meta = {"id": row.id, "trained_at": row.trained_at, "last_attempt_id": row.last_attempt_id or 0,
+                    "algorithm": row.algorithm}
+            cache.update(row_id=row.id, scorer=_load_file(row.filename), meta=meta)
+    return cache["scorer"], cache["meta"]
+
+
+def _load_file(filename: str) -> Scorer | None:
+    path = os.path.join(current_app.instance_path, "models", os.path.basename(filename))
+    try:
+        return Scorer.load(path)
+    except FileNotFoundError:
+        log.error("recommender model file %s is missing; paths use module difficulty", path)
+    except IncompatibleModel as exc:
+        log.error("recommender model file %s cannot be used (%s); paths use module difficulty", path, exc)
+    return None
+
+
+def forget_model() -> None:
+    """Make the next call re-read the metadata (after training in this process)."""
+    _cache()["checked_at"] = float("-inf")
