@@ -11,7 +11,7 @@ from academy.auth.access import can_edit_course, can_manage_coauthors, require, 
 from academy.authoring import drafts, services
 from academy.authoring.forms import ActionForm, CoauthorForm, CourseForm, UploadForm
 from academy.authoring.media import MediaError, media_response, store_image
-from academy.authoring.stats import question_stats
+from academy.authoring.stats import MIN_ATTEMPTS, question_stats
 from academy.catalog.models import Course
 from academy.extensions import db
 from academy.markdown import render_markdown
@@ -183,7 +183,8 @@ def media_file(name: str):
 def course_stats(course_id: int):
     course = load_course(course_id)
     live = course.draft_of or course
-    return render_template("authoring/stats.html", course=course, live=live, rows=question_stats(live))
+    return render_template("authoring/stats.html", course=course, live=live, rows=question_stats(live),
+                           min_attempts=MIN_ATTEMPTS)
 
 
 from academy.authoring import views_content, views_quiz, views_transfer  # noqa: E402,F401 - add routes to bp

@@ -1,0 +1,144 @@
+"""Draft and publish.
+
+A new course is a draft until first published. A published course is never edited in place: the
+first edit copies it into a *draft copy* (a Course row with ``draft_of_id`` → the live course,
+status "draft", slug "<slug>--draft", never listed to learners). Publishing merges the copy into the
+live course with ``sync.apply_course`` (lessons get a revision each; answered questions are
+retired and replaced, never edited, so a learner mid-quiz is graded on what they were shown),
+bumps the version and deletes the copy — all in the caller's one transaction.
+"""
+from __future__ import annotations
+
+from flask import abort
+from flask_babel import gettext as _
+
+from academy.admin.services import record_audit
+from academy.authoring import sync
+from academy.authoring.coursedata import ContentError
+from academy.authoring.services import DRAFT_SUFFIX
+from academy.catalog.models import Choice, Course, Lesson, LessonRevision, Module, Question
+from academy.database import utcnow
+from academy.extensions import db
+
+COPIED_COURSE_FIELDS = ("title", "summary", "description_md", "description_html", "track", "level",
+                        "hours", "pass_threshold", "owner_id")
+COPIED_MODULE_FIELDS = ("position", "slug", "title", "summary", "intro_md", "intro_html", "minutes")
+COPIED_QUESTION_FIELDS = ("position", "kind", "prompt_md", "prompt_html", "explanation_md", "explanation_html")
+
+
+class PublishError(Exception):
+    def __init__(self, messages: list[str]):
+        super().__init__("; ".join(messages))
+        self.messages = messages
+
+
+def draft_for_editing(course: Course, actor) -> Course:
+    """The course whose content an edit should change: itself if a draft, else its draft copy
+    (created now, copying the live content and each lesson's history, if there is none yet)."""
+    if course.status == "draft":
+        return course
+    if course.draft is not None:
+        return course.draft
+    draft = Course(slug=course.slug + DRAFT_SUFFIX, status="draft", version=course.version, draft_of=course)
+    for name in COPIED_COURSE_FIELDS:
+        setattr(draft, name, getattr(course, name))
+    draft.modules = [_copy_module(module) for module in course.modules]
+    db.session.add(draft)
+    db.session.flush()
+    for old, new in zip(course.modules, draft.modules):
+        new.prerequisites = list(old.prerequisites)
+    db.session.flush()
+    record_audit("authoring.draft.create", f"course:{course.id}", {"draft": draft.id}, actor=actor)
+    return draft
+
+
+def _copy_module(module: Module) -> Module:
+    copy = Module(**{name: getattr(module, name) for name in COPIED_MODULE_FIELDS})
+    copy.lessons = [_copy_lesson(lesson) for lesson in module.lessons]
+    copy.questions = [_copy_question(q) for q in module.questions if q.is_active]
+    return copy
+
+
+def _copy_lesson(lesson: Lesson) -> Lesson:
+    copy = Lesson(position=lesson.position, slug=lesson.slug, title=lesson.title, body_md=lesson.body_md,
+                  body_html=lesson.body_html, content_hash=lesson.content_hash)
+    copy.revisions = [LessonRevision(number=r.number, title=r.title, body_md=r.body_md, author_id=r.author_id,
+                                     created_at=r.created_at) for r in lesson.revisions]
+    return copy
+
+
+def _copy_question(question: Question) -> Question:
+    copy = Question(**{name: getattr(question, name) for name in COPIED_QUESTION_FIELDS})
+    copy.choices = [Choice(position=c.position, text=c.text, is_correct=c.is_correct) for c in question.choices]
+    return copy
+
+
+def draft_lesson_for(lesson: Lesson, actor) -> Lesson:
+    """The lesson in the draft that an edit of ``lesson`` should change (404 if the draft dropped it)."""
+    course = lesson.module.course
+    draft = draft_for_editing(course, actor)
+    if draft is course:
+        return lesson
+    for module in draft.modules:
+        if module.slug == lesson.module.slug:
+            for candidate in module.lessons:
+                if candidate.slug == lesson.slug:
+                    return candidate
+    abort(404)
+
+
+def check_publishable(course: Course) -> list[str]:
+    """What stops learners from completing the course: no modules, a module without lessons or quiz."""
+    problems = [] if course.modules else [_("Khoá học chưa có học phần nào.")]
+    for module in course.modules:
+        if not module.lessons:
+            problems.append(_("Học phần “%(title)s” chưa có bài học.", title=module.title))
+        if not module.active_questions:
+            problems.append(_("Học phần “%(title)s” chưa có câu hỏi kiểm tra.", title=module.title))
+    return problems
+
+
+def publish_course(course: Course, actor) -> Course:
+    """Publish a draft (a new course, or the draft copy of a published one). Returns the live course."""
+    if course.status != "draft":
+        raise PublishError([_("Không có bản nháp nào để xuất bản.")])
+    problems = check_publishable(course)
+    if problems:
+        raise PublishError(problems)
+    if not course.is_draft_copy:
+        course.status, course.published_at = "published", utcnow()
+        db.session.flush()
+        record_audit("authoring.course.publish", f"course:{course.id}", {"version": course.version}, actor=actor)
+        return course
+    live = course.draft_of
+    try:
+        report = sync.apply_course(live_data_from_draft(course), actor=actor)  # bumps the version if changed
+    except ContentError as exc:
+        raise PublishError([error.message for error in exc.errors]) from exc
+    live.status, live.published_at = "published", utcnow()
+    live.draft = None  # delete-orphan removes the copy
+    db.session.flush()
+    record_audit("authoring.course.publish", f"course:{live.id}",
+                 {"version": live.version, "changes": report.lines()[:50]}, actor=actor)
+    return live
+
+
+def live_data_from_draft(course: Course):
+    """The draft's content as plain data addressed to its live course (slugs mapped back)."""
+    data = sync.course_to_data(course)
+    if course.is_draft_copy:
+        live_slug, own = course.draft_of.slug, course.slug + "/"
+        data.slug = live_slug
+        for module in data.modules:
+            module.prerequisites = [live_slug + "/" + p[len(own):] if p.startswith(own) else p
+                                    for p in module.prerequisites]
+    data.status = None
+    return data
+
+
+def discard_draft(draft: Course, actor) -> Course:
+    live = draft.draft_of
+    live.draft = None
+    db.session.flush()
+    record_audit("authoring.draft.discard", f"course:{live.id}", {}, actor=actor)
+    return live

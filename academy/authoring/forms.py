@@ -1,0 +1,71 @@
+"""Authoring forms. Labels are lazily translated; every form carries a CSRF token."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (BooleanField, FieldList, FloatField, FormField, HiddenField, IntegerField,
+                     SelectField, StringField, TextAreaField)
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+
+from academy.catalog.models import LEVELS, TRACKS
+
+TRACK_LABELS = {"theory": _l("Lý luận và quản trị công"), "data": _l("Dữ liệu"), "ai": _l("Lãnh đạo AI")}
+LEVEL_LABELS = {"basic": _l("Cơ bản"), "intermediate": _l("Trung cấp"), "advanced": _l("Nâng cao")}
+KIND_LABELS = {"single": _l("Một đáp án đúng"), "multiple": _l("Nhiều đáp án đúng"),
+               "true_false": _l("Đúng / Sai")}
+
+
+class CourseForm(FlaskForm):
+    title = StringField(_l("Tên khoá học"), validators=[DataRequired(), Length(max=300)])
+    summary = TextAreaField(_l("Tóm tắt"), validators=[Optional(), Length(max=2000)])
+    description_md = TextAreaField(_l("Giới thiệu (Markdown)"), validators=[Optional(), Length(max=50000)])
+    track = SelectField(_l("Chuyên đề"), choices=[(t, TRACK_LABELS[t]) for t in TRACKS])
+    level = SelectField(_l("Trình độ"), choices=[(lv, LEVEL_LABELS[lv]) for lv in LEVELS])
+    hours = IntegerField(_l("Số giờ học"), default=4, validators=[DataRequired(), NumberRange(1, 500)])
+    pass_threshold = FloatField(_l("Ngưỡng đạt (0–1)"), default=0.7,
+                                validators=[DataRequired(), NumberRange(0.1, 1.0)])
+
+
+class ModuleForm(FlaskForm):
+    title = StringField(_l("Tên học phần"), validators=[DataRequired(), Length(max=300)])
+    summary = TextAreaField(_l("Tóm tắt"), validators=[Optional(), Length(max=2000)])
+    intro_md = TextAreaField(_l("Giới thiệu (Markdown)"), validators=[Optional(), Length(max=50000)])
+    minutes = IntegerField(_l("Thời lượng (phút)"), default=30, validators=[DataRequired(), NumberRange(1, 2000)])
+
+
+class LessonForm(FlaskForm):
+    title = StringField(_l("Tên bài học"), validators=[DataRequired(), Length(max=300)])
+    body_md = TextAreaField(_l("Nội dung (Markdown)"), validators=[Optional(), Length(max=200000)])
+
+
+class ChoiceForm(FlaskForm):
+    class Meta:
+        csrf = False  # nested in QuestionForm, which carries the token
+
+    text = StringField(_l("Phương án"), validators=[Optional(), Length(max=2000)])
+    is_correct = BooleanField(_l("Đúng"))
+
+
+class QuestionForm(FlaskForm):
+    prompt_md = TextAreaField(_l("Câu hỏi (Markdown)"), validators=[DataRequired(), Length(max=5000)])
+    explanation_md = TextAreaField(_l("Giải thích (hiện sau khi nộp bài)"),
+                                   validators=[Optional(), Length(max=10000)])
+    choices = FieldList(FormField(ChoiceForm), min_entries=6, max_entries=10)
+
+
+class QuizTextForm(FlaskForm):
+    text = TextAreaField(_l("Nội dung quiz.md"), validators=[Optional(), Length(max=200000)])
+
+
+class CoauthorForm(FlaskForm):
+    email = StringField(_l("Email giảng viên"), validators=[DataRequired(), Email(), Length(max=254)])
+
+
+class UploadForm(FlaskForm):
+    file = FileField(_l("Tệp"), validators=[FileRequired()])
+    alt = StringField(_l("Mô tả ảnh (cho người đọc màn hình)"), validators=[Optional(), Length(max=200)])
+
+
+class ActionForm(FlaskForm):
+    """An empty form for POST buttons (publish, move, delete, restore): only the CSRF token."""
+
+    direction = HiddenField()

@@ -1,0 +1,72 @@
+"""Images for lessons: type checked by magic bytes (not by name or header), size capped,
+stored under ``instance/media/`` with a random name, served with headers that stop sniffing."""
+from __future__ import annotations
+
+import os
+import re
+import secrets
+
+from flask import current_app, send_from_directory
+from flask_babel import gettext as _
+
+from academy.admin.services import record_audit
+
+MIME_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
+NAME_RE = re.compile(r"^[0-9a-f]{32}\.(png|jpg|gif|webp)$")
+
+
+class MediaError(ValueError):
+    """An upload that is refused; the message is for the user."""
+
+
+def sniff_image(head: bytes) -> str | None:
+    """The file extension for PNG, JPEG, GIF or WebP content, judged by its signature."""
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "gif"
+    if len(head) >= 12 and head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+def media_dir() -> str:
+    return os.path.join(current_app.instance_path, "media")
+
+
+def store_image(stream, actor, course) -> str:
+    """Check and store an uploaded image; returns its file name. Raises MediaError."""
+    limit = current_app.config["UPLOAD_MAX_BYTES"]
+    data = stream.read(limit + 1)
+    if not data:
+        raise MediaError(_("Tệp tải lên trống."))
+    if len(data) > limit:
+        raise MediaError(_("Ảnh vượt quá dung lượng cho phép (%(mb)s MB).", mb=round(limit / 1048576, 1)))
+    ext = sniff_image(data[:16])
+    if ext is None:
+        raise MediaError(_("Chỉ nhận ảnh PNG, JPEG, GIF hoặc WebP."))
+    name = f"{secrets.token_hex(16)}.{ext}"
+    os.makedirs(media_dir(), exist_ok=True)
+    temp = os.path.join(media_dir(), f".{name}.part")
+    with open(temp, "wb") as handle:
+        handle.write(data)
+    os.replace(temp, os.path.join(media_dir(), name))
+    record_audit("authoring.media.upload", f"media:{name}", {"course": course.slug, "bytes": len(data)},
+                 actor=actor)
+    return name
+
+
+def media_response(name: str):
+    """The stored image, inline, with its true type and a policy that forbids any active content."""
+    match = NAME_RE.match(name)
+    if not match:
+        return None
+    response = send_from_directory(media_dir(), name, mimetype=MIME_TYPES[match.group(1)],
+                                   as_attachment=False, max_age=86400)
+    response.headers["Content-Disposition"] = "inline"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Cache-Control"] = "private, max-age=86400, immutable"
+    return response

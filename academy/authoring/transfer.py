@@ -1,0 +1,72 @@
+"""Course ZIPs from the browser: the importer's own parser and merge, with the browser's rules.
+
+An upload may only touch courses the uploader may edit; a published course receives the import
+in its draft copy (learners keep the published version until the author publishes); a new course
+arrives as a draft. All or nothing: any problem raises ``ContentErrors`` before the caller commits.
+"""
+from __future__ import annotations
+
+import tempfile
+import zipfile
+from pathlib import Path
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from academy.admin.services import record_audit
+from academy.auth.access import can_edit_course
+from academy.authoring.changes import ChangeReport
+from academy.authoring.coursedata import ContentError, CourseData, ErrorList
+from academy.authoring.drafts import draft_for_editing
+from academy.authoring.importer import extract_zip, parse_courses
+from academy.authoring.sync import apply_course, finish_courses
+from academy.catalog.models import Course
+from academy.extensions import db
+
+
+def import_zip_upload(blob: bytes, filename: str, user) -> list[ChangeReport]:
+    """Import an uploaded ZIP for ``user``. Raises ContentError(s) naming file and line."""
+    shown = Path((filename or "khoa-hoc.zip").replace("\\", "/")).name or "khoa-hoc.zip"
+    with tempfile.TemporaryDirectory(prefix="academy-upload-") as tmp:
+        archive = Path(tmp) / "upload.zip"
+        archive.write_bytes(blob)
+        if not zipfile.is_zipfile(archive):
+            raise ContentError(shown, 0, _("Tệp tải lên không phải tệp ZIP."))
+        root = Path(tmp) / (Path(shown).stem or "khoa-hoc")
+        try:
+            extract_zip(archive, root)
+        except zipfile.BadZipFile as exc:
+            raise ContentError(shown, 0, _("Tệp ZIP bị hỏng.")) from exc
+        courses = parse_courses(root)
+    items, errors = [], ErrorList()
+    for data in courses:
+        try:
+            target = _target_for(data, user)
+            items.append((target, apply_course(target, actor=user, with_prerequisites=False)))
+        except ContentError as exc:
+            errors.extend(exc)
+    errors.raise_if_any()
+    finish_courses(items)
+    for data, report in items:
+        record_audit("authoring.course.import", f"course:{data.slug}", {"changes": report.lines()[:50]},
+                     actor=user)
+    return [report for _data, report in items]
+
+
+def _target_for(data: CourseData, user) -> CourseData:
+    """Point the data at what the browser may change: a new draft, a draft, or a draft copy."""
+    where = f"{data.source or data.slug}/course.md"
+    live = db.session.scalar(select(Course).where(Course.slug == data.slug))
+    if live is None:
+        data.status = "draft"
+        return data
+    if not can_edit_course(user, live):
+        raise ContentError(where, 1, _("Khoá học “%(slug)s” đã có và bạn không có quyền sửa.", slug=data.slug))
+    data.status = None
+    draft = draft_for_editing(live, user)
+    if draft is not live:
+        own, mine = live.slug + "/", draft.slug + "/"
+        data.slug = draft.slug
+        for module in data.modules:
+            module.prerequisites = [mine + p[len(own):] if p.startswith(own) else p for p in module.prerequisites]
+    return data

@@ -1,0 +1,198 @@
+"""Authoring routes for modules and lessons: create, edit, reorder, delete, preview, history."""
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from academy.auth.access import require, roles_required
+from academy.authoring import drafts, services
+from academy.authoring.forms import ActionForm, LessonForm, ModuleForm, UploadForm
+from academy.authoring.revisions import diff_rows, revision_of
+from academy.authoring.views import bp, editable_or_redirect, load_course
+from academy.catalog.models import Lesson, Module
+from academy.extensions import db
+
+
+def load_module(course_id: int, module_id: int) -> Module:
+    course = load_course(course_id)
+    module = db.session.get(Module, module_id)
+    require(module is not None and module.course_id == course.id)
+    return module
+
+
+def load_lesson(course_id: int, lesson_id: int) -> Lesson:
+    course = load_course(course_id)
+    lesson = db.session.get(Lesson, lesson_id)
+    require(lesson is not None and lesson.module.course_id == course.id)
+    return lesson
+
+
+def to_course(course_id: int, anchor: str = ""):
+    return redirect(url_for("authoring.course_detail", course_id=course_id) + anchor, 303)
+
+
+@bp.route("/authoring/courses/<int:course_id>/modules/new", methods=["GET", "POST"])
+@roles_required("instructor")
+def module_new(course_id: int):
+    course = load_course(course_id)
+    if (redirected := editable_or_redirect(course)) is not None:
+        return redirected
+    form = ModuleForm()
+    if form.validate_on_submit():
+        module = services.create_module(course, current_user, **form.data)
+        db.session.commit()
+        flash(_("Đã thêm học phần."), "success")
+        return to_course(course.id, f"#module-{module.id}")
+    return render_template("authoring/module_form.html", form=form, course=course, module=None), \
+        400 if form.errors else 200
+
+
+@bp.route("/authoring/courses/<int:course_id>/modules/<int:module_id>", methods=["GET", "POST"])
+@roles_required("instructor")
+def module_edit(course_id: int, module_id: int):
+    module = load_module(course_id, module_id)
+    if (redirected := editable_or_redirect(module.course)) is not None:
+        return redirected
+    form = ModuleForm(obj=module)
+    if form.validate_on_submit():
+        services.update_module(module, current_user, **form.data)
+        db.session.commit()
+        flash(_("Đã lưu học phần."), "success")
+        return to_course(course_id, f"#module-{module.id}")
+    return render_template("authoring/module_form.html", form=form, course=module.course, module=module), \
+        400 if form.errors else 200
+
+
+@bp.post("/authoring/courses/<int:course_id>/modules/<int:module_id>/move")
+@roles_required("instructor")
+def module_move(course_id: int, module_id: int):
+    module = load_module(course_id, module_id)
+    if (redirected := editable_or_redirect(module.course)) is not None:
+        return redirected
+    form = ActionForm()
+    require(form.validate_on_submit() and form.direction.data in ("up", "down"), 400)
+    services.move_item(module.course.modules, module, -1 if form.direction.data == "up" else 1, current_user)
+    db.session.commit()
+    return to_course(course_id, f"#module-{module.id}")
+
+
+@bp.post("/authoring/courses/<int:course_id>/modules/<int:module_id>/delete")
+@roles_required("instructor")
+def module_delete(course_id: int, module_id: int):
+    module = load_module(course_id, module_id)
+    if (redirected := editable_or_redirect(module.course)) is not None:
+        return redirected
+    require(ActionForm().validate_on_submit(), 400)
+    services.delete_module(module, current_user)
+    db.session.commit()
+    flash(_("Đã xoá học phần."), "info")
+    return to_course(course_id)
+
+
+@bp.route("/authoring/courses/<int:course_id>/modules/<int:module_id>/lessons/new", methods=["GET", "POST"])
+@roles_required("instructor")
+def lesson_new(course_id: int, module_id: int):
+    module = load_module(course_id, module_id)
+    if (redirected := editable_or_redirect(module.course)) is not None:
+        return redirected
+    form = LessonForm()
+    if form.validate_on_submit():
+        lesson = services.create_lesson(module, current_user, form.title.data, form.body_md.data or "")
+        db.session.commit()
+        flash(_("Đã tạo bài học."), "success")
+        return redirect(url_for("authoring.lesson_edit", course_id=course_id, lesson_id=lesson.id), 303)
+    return _editor(form, module, None), 400 if form.errors else 200
+
+
+@bp.route("/authoring/courses/<int:course_id>/lessons/<int:lesson_id>", methods=["GET", "POST"])
+@roles_required("instructor")
+def lesson_edit(course_id: int, lesson_id: int):
+    lesson = load_lesson(course_id, lesson_id)
+    if (redirected := editable_or_redirect(lesson.module.course)) is not None:
+        return redirected
+    form = LessonForm(obj=lesson)
+    if form.validate_on_submit():
+        try:
+            revision = services.save_lesson(lesson, current_user, form.title.data, form.body_md.data or "")
+            db.session.commit()
+        except IntegrityError:  # two saves raced for the same revision number
+            db.session.rollback()
+            flash(_("Bài học vừa được lưu ở nơi khác. Hãy tải lại trang và thử lại."), "danger")
+            return redirect(url_for("authoring.lesson_edit", course_id=course_id, lesson_id=lesson_id), 303)
+        flash(_("Đã lưu phiên bản %(n)s.", n=revision.number) if revision else _("Không có thay đổi."),
+              "success" if revision else "info")
+        return redirect(url_for("authoring.lesson_edit", course_id=course_id, lesson_id=lesson.id), 303)
+    return _editor(form, lesson.module, lesson), 400 if form.errors else 200
+
+
+def _editor(form, module, lesson):
+    return render_template("authoring/lesson_form.html", form=form, module=module, course=module.course,
+                           lesson=lesson, upload_form=UploadForm(), action=ActionForm())
+
+
+@bp.post("/authoring/courses/<int:course_id>/lessons/<int:lesson_id>/move")
+@roles_required("instructor")
+def lesson_move(course_id: int, lesson_id: int):
+    lesson = load_lesson(course_id, lesson_id)
+    if (redirected := editable_or_redirect(lesson.module.course)) is not None:
+        return redirected
+    form = ActionForm()
+    require(form.validate_on_submit() and form.direction.data in ("up", "down"), 400)
+    services.move_item(lesson.module.lessons, lesson, -1 if form.direction.data == "up" else 1, current_user)
+    db.session.commit()
+    return to_course(course_id, f"#module-{lesson.module_id}")
+
+
+@bp.post("/authoring/courses/<int:course_id>/lessons/<int:lesson_id>/delete")
+@roles_required("instructor")
+def lesson_delete(course_id: int, lesson_id: int):
+    lesson = load_lesson(course_id, lesson_id)
+    if (redirected := editable_or_redirect(lesson.module.course)) is not None:
+        return redirected
+    require(ActionForm().validate_on_submit(), 400)
+    module_id = lesson.module_id
+    services.delete_lesson(lesson, current_user)
+    db.session.commit()
+    flash(_("Đã xoá bài học."), "info")
+    return to_course(course_id, f"#module-{module_id}")
+
+
+@bp.get("/authoring/courses/<int:course_id>/lessons/<int:lesson_id>/preview")
+@roles_required("instructor")
+def lesson_preview(course_id: int, lesson_id: int):
+    lesson = load_lesson(course_id, lesson_id)
+    return render_template("authoring/lesson_preview.html", lesson=lesson, course=lesson.module.course)
+
+
+@bp.get("/authoring/courses/<int:course_id>/lessons/<int:lesson_id>/history")
+@roles_required("instructor")
+def lesson_history(course_id: int, lesson_id: int):
+    lesson = load_lesson(course_id, lesson_id)
+    revisions = list(reversed(lesson.revisions))
+    numbers = [r.number for r in lesson.revisions]
+    old = request.args.get("a", type=int) or (numbers[-2] if len(numbers) > 1 else None)
+    new = request.args.get("b", type=int) or (numbers[-1] if numbers else None)
+    left, right = revision_of(lesson, old) if old else None, revision_of(lesson, new) if new else None
+    if (old and left is None) or (new and right is None):
+        require(False)
+    rows = diff_rows(left.body_md, right.body_md) if left and right else []
+    return render_template("authoring/history.html", lesson=lesson, course=lesson.module.course,
+                           revisions=revisions, left=left, right=right, rows=rows, action=ActionForm())
+
+
+@bp.post("/authoring/courses/<int:course_id>/lessons/<int:lesson_id>/restore/<int:number>")
+@roles_required("instructor")
+def lesson_restore(course_id: int, lesson_id: int, number: int):
+    lesson = load_lesson(course_id, lesson_id)
+    revision = revision_of(lesson, number)
+    require(revision is not None)
+    require(ActionForm().validate_on_submit(), 400)
+    target = drafts.draft_lesson_for(lesson, current_user)  # a published course is restored into its draft
+    saved = services.save_lesson(target, current_user, revision.title, revision.body_md, restored_from=number)
+    db.session.commit()
+    flash(_("Đã khôi phục phiên bản %(n)s thành phiên bản mới.", n=number) if saved
+          else _("Nội dung đã giống phiên bản %(n)s.", n=number), "success")
+    return redirect(url_for("authoring.lesson_history", course_id=target.module.course_id,
+                            lesson_id=target.id), 303)
