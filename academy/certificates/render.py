@@ -1,0 +1,131 @@
+"""The one PDF renderer: plain data → sandboxed HTML → WeasyPrint PDF/A.
+
+Security comes from three walls: the template runs in Jinja's sandbox with autoescaping, it only
+ever sees plain values (never ORM objects, so no lazy loads or attribute walks), and WeasyPrint
+can fetch nothing but files under ``academy/static`` through :class:`StaticOnlyFetcher`.
+"""
+from __future__ import annotations
+
+import ctypes.util
+import io
+import logging
+import mimetypes
+import threading
+from pathlib import Path
+
+import segno
+from jinja2 import FileSystemLoader, StrictUndefined
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
+
+log = logging.getLogger(__name__)
+
+STATIC_ROOT = (Path(__file__).resolve().parent.parent / "static").resolve()
+PDF_TEMPLATES = Path(__file__).resolve().parent / "pdf"
+STATIC_SCHEME = "academy-static:"
+PDF_VARIANT = "pdf/a-3b"
+PLAIN_TYPES = (str, int, float, bool, type(None))
+
+# WeasyPrint/Pango/fontconfig state is shared; one render at a time per process.
+_lock = threading.Lock()
+_state: dict = {}
+
+
+def make_fetcher():
+    """A WeasyPrint URL fetcher serving ``academy-static:<path>`` and ``/static/<path>`` from
+    academy/static only; ``file:``, ``http(s):``, ``data:`` and anything else raise, so WeasyPrint
+    loads nothing for them. (Built lazily: importing WeasyPrint is slow and create_app does no I/O.)"""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class StaticOnlyFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            path = static_path_for(url)
+            mime_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime_type})
+
+    return StaticOnlyFetcher(allowed_protocols=())
+
+
+def static_path_for(url: str) -> Path:
+    """The file under academy/static that ``url`` names; ValueError for any other URL."""
+    if url.startswith(STATIC_SCHEME):
+        relative = url[len(STATIC_SCHEME):]
+    elif url.startswith("/static/"):
+        relative = url[len("/static/"):]
+    else:
+        raise ValueError(f"certificate renderer refuses to fetch {url[:80]!r}")
+    relative = relative.split("?", 1)[0].split("#", 1)[0].lstrip("/")
+    path = (STATIC_ROOT / relative).resolve()
+    if not path.is_relative_to(STATIC_ROOT) or not path.is_file():
+        raise ValueError(f"no such static file: {relative[:80]!r}")
+    return path
+
+
+def _environment() -> SandboxedEnvironment:
+    env = _state.get("env")
+    if env is None:
+        env = SandboxedEnvironment(loader=FileSystemLoader(str(PDF_TEMPLATES)), autoescape=True,
+                                   undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+        _state["env"] = env
+    return env
+
+
+def qr_svg(url: str) -> Markup:
+    """The QR code for ``url`` as inline SVG (sized by CSS)."""
+    return Markup(segno.make(url, error="m").svg_inline(omitsize=True, border=0, dark="#1b1b1b"))
+
+
+def render_html(data: dict, template: str = "certificate.html") -> str:
+    """Fill the PDF template from plain data only (a str/int/float/bool/None per key)."""
+    for key, value in data.items():
+        if not isinstance(value, PLAIN_TYPES):
+            raise TypeError(f"certificate data {key!r} must be plain, not {type(value).__name__}")
+    context = dict(data, qr_svg=qr_svg(data["verify_url"]) if data.get("verify_url") else "")
+    return _environment().get_template(template).render(**context)
+
+
+def html_to_pdf(html: str) -> bytes:
+    """Lay out ``html`` as an archival PDF; only academy/static files can be fetched."""
+    from weasyprint import HTML
+
+    warn_if_slow_subsetting()
+    with _lock:
+        fonts, stylesheet = _shared_resources()
+        document = HTML(string=html, base_url=STATIC_SCHEME, url_fetcher=_state["fetcher"])
+        output = io.BytesIO()
+        document.write_pdf(output, stylesheets=[stylesheet], font_config=fonts,
+                           pdf_variant=PDF_VARIANT, uncompressed_pdf=False)
+    return output.getvalue()
+
+
+def render_certificate_pdf(data: dict) -> bytes:
+    """The certificate PDF for ``data`` (see ``services.certificate_data`` for the keys)."""
+    return html_to_pdf(render_html(data))
+
+
+def _shared_resources():
+    """Font configuration and the certificate stylesheet, built once per process (fonts are costly)."""
+    if "fonts" not in _state:
+        from weasyprint import CSS
+        from weasyprint.text.fonts import FontConfiguration
+
+        fetcher = make_fetcher()
+        fonts = FontConfiguration()
+        css = CSS(filename=str(PDF_TEMPLATES / "certificate.css"), font_config=fonts,
+                  url_fetcher=fetcher, base_url=STATIC_SCHEME)
+        _state.update(fonts=fonts, css=css, fetcher=fetcher)
+    return _state["fonts"], _state["css"]
+
+
+def has_fast_subsetting() -> bool:
+    return ctypes.util.find_library("harfbuzz-subset") is not None
+
+
+def warn_if_slow_subsetting() -> None:
+    """Say once per process when HarfBuzz's subsetter is missing (WeasyPrint is then much slower)."""
+    if "subset_checked" in _state:
+        return
+    _state["subset_checked"] = True
+    if not has_fast_subsetting():
+        log.warning("libharfbuzz-subset0 is not installed: certificate PDFs render slowly "
+                    "(apt-get install libharfbuzz-subset0)")
