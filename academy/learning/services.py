@@ -213,3 +213,18 @@ def active_question_counts(module_ids) -> dict[int, int]:
     return dict(db.session.execute(
         select(Question.module_id, func.count(Question.id))
         .where(Question.module_id.in_(ids), Question.is_active.is_(True)).group_by(Question.module_id)).all())
+
+
+def attempt_rows(attempt: QuizAttempt) -> list[dict]:
+    """Each question of an attempt, as shown, with the learner's and the correct choices."""
+    ids = list(attempt.question_ids or [])
+    questions = {q.id: q for q in db.session.scalars(
+        select(Question).where(Question.id.in_(ids)).options(selectinload(Question.choices)))} if ids else {}
+    answers = {a.question_id: a for a in attempt.answers}
+    rows = []
+    for qid in ids:
+        question, answer = questions.get(qid), answers.get(qid)
+        if question is not None:
+            rows.append({"question": question, "chosen": set(answer.choice_ids if answer else ()),
+                         "correct": question.correct_choice_ids, "is_correct": bool(answer and answer.is_correct)})
+    return rows

@@ -1,0 +1,30 @@
+"""The catalogue's search and filter form, and the names shown for tracks and levels."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SearchField, SelectField
+from wtforms.fields.choices import SelectChoice
+
+TRACK_LABELS = {"theory": _l("Lý luận chính trị"), "data": _l("Dữ liệu"), "ai": _l("Trí tuệ nhân tạo")}
+LEVEL_LABELS = {"basic": _l("Cơ bản"), "intermediate": _l("Trung cấp"), "advanced": _l("Nâng cao")}
+
+
+def _choices(any_label, labels: dict) -> list[SelectChoice]:
+    return [SelectChoice("", any_label)] + [SelectChoice(key, label) for key, label in labels.items()]
+
+
+class CourseFilterForm(FlaskForm):
+    """Read from the query string (GET): no CSRF token, unknown choices simply ignored."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField(_l("Tìm khoá học"), render_kw={"placeholder": _l("Tên hoặc nội dung khoá học")})
+    track = SelectField(_l("Chuyên đề"), choices=lambda: _choices(_l("Tất cả chuyên đề"), TRACK_LABELS))
+    level = SelectField(_l("Trình độ"), choices=lambda: _choices(_l("Mọi trình độ"), LEVEL_LABELS))
+
+    def filters(self) -> dict:
+        return {
+            "query": (self.q.data or "").strip()[:200],
+            "track": self.track.data if self.track.data in TRACK_LABELS else "",
+            "level": self.level.data if self.level.data in LEVEL_LABELS else "",
+        }

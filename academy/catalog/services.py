@@ -1,0 +1,83 @@
+"""Read side of the catalogue: finding published courses and loading one course to show."""
+from __future__ import annotations
+
+import math
+import unicodedata
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from academy.catalog.models import Course, Lesson, Module
+from academy.database import db
+
+PER_PAGE = 12
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip Vietnamese diacritics, so "Dữ liệu" matches "du lieu"."""
+    decomposed = unicodedata.normalize("NFD", (text or "").casefold().replace("đ", "d"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@dataclass
+class Page:
+    """One page of a list, shaped like Flask-SQLAlchemy's pagination for the ``pagination`` macro."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
+    pages: int = field(init=False)
+
+    def __post_init__(self):
+        self.pages = max(1, math.ceil(self.total / self.per_page))
+
+    def iter_pages(self, edge: int = 2, around: int = 2):
+        for number in range(1, self.pages + 1):
+            if number <= edge or number > self.pages - edge or abs(number - self.page) <= around:
+                yield number
+            elif number in (edge + 1, self.pages - edge):
+                yield None
+
+
+def find_courses(*, query: str = "", track: str = "", level: str = "", page: int = 1,
+                 per_page: int = PER_PAGE) -> Page:
+    """Published courses matching the filters, by title.
+
+    Text search runs over title and summary in Python, case- and accent-insensitively: the
+    catalogue holds tens of courses, so fetching their titles is cheaper than a search index.
+    """
+    stmt = select(Course.id, Course.title, Course.summary).where(Course.status == "published")
+    if track:
+        stmt = stmt.where(Course.track == track)
+    if level:
+        stmt = stmt.where(Course.level == level)
+    rows = db.session.execute(stmt.order_by(Course.title, Course.id)).all()
+    needle = fold(query).strip()
+    if needle:
+        rows = [r for r in rows if all(word in fold(f"{r.title} {r.summary}") for word in needle.split())]
+    pages = max(1, math.ceil(len(rows) / per_page))
+    page = min(max(1, page), pages)
+    ids = [r.id for r in rows[(page - 1) * per_page: page * per_page]]
+    by_id = {c.id: c for c in db.session.scalars(select(Course).where(Course.id.in_(ids)))} if ids else {}
+    return Page(items=[by_id[i] for i in ids], page=page, per_page=per_page, total=len(rows))
+
+
+def get_course(slug: str) -> Course | None:
+    """A course with its modules, lessons and prerequisites loaded for the course page."""
+    return db.session.scalar(select(Course).where(Course.slug == slug).options(
+        selectinload(Course.modules).selectinload(Module.lessons),
+        selectinload(Course.modules).selectinload(Module.prerequisites).selectinload(Module.course),
+        selectinload(Course.modules).selectinload(Module.prerequisites).selectinload(Module.lessons),
+    ))
+
+
+def get_lesson(course: Course, module_slug: str, lesson_slug: str) -> Lesson | None:
+    return db.session.scalar(
+        select(Lesson).join(Lesson.module)
+        .where(Module.course_id == course.id, Module.slug == module_slug, Lesson.slug == lesson_slug))
+
+
+def get_module(course: Course, module_slug: str) -> Module | None:
+    return db.session.scalar(select(Module).where(Module.course_id == course.id, Module.slug == module_slug))

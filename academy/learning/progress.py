@@ -1,0 +1,141 @@
+"""Read side of a learner's progress, computed for many courses in a fixed number of queries."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager
+
+from academy.catalog.models import Course, Lesson, Module
+from academy.database import db, utcnow
+from academy.learning.lesson_nav import course_outline
+from academy.learning.models import Enrollment, LessonProgress, ModuleResult
+
+
+def _counts(stmt) -> dict[int, int]:
+    return {key: count for key, count in db.session.execute(stmt)}
+
+
+def progress_by_course(user, course_ids) -> dict[int, dict]:
+    """Progress of ``user`` in each course of ``course_ids`` (five queries whatever the number).
+
+    ``fraction`` weighs lessons read and module quizzes passed alike; a completed course is 1.0.
+    """
+    ids = list(course_ids)
+    if not ids:
+        return {}
+    in_courses = Module.course_id.in_(ids)
+    lessons_total = _counts(select(Module.course_id, func.count(Lesson.id)).join(Lesson.module)
+                            .where(in_courses).group_by(Module.course_id))
+    modules_total = _counts(select(Module.course_id, func.count(Module.id))
+                            .where(in_courses).group_by(Module.course_id))
+    lessons_done = _counts(
+        select(Module.course_id, func.count(LessonProgress.id))
+        .join(Lesson, Lesson.id == LessonProgress.lesson_id).join(Lesson.module)
+        .where(in_courses, LessonProgress.user_id == user.id).group_by(Module.course_id))
+    modules_passed = _counts(
+        select(Module.course_id, func.count(ModuleResult.module_id))
+        .join(Module, Module.id == ModuleResult.module_id)
+        .where(in_courses, ModuleResult.user_id == user.id, ModuleResult.passed_at.is_not(None))
+        .group_by(Module.course_id))
+    enrollments = {e.course_id: e for e in db.session.scalars(
+        select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id.in_(ids)))}
+    return {cid: _summary(enrollments.get(cid), lessons_done.get(cid, 0), lessons_total.get(cid, 0),
+                          modules_passed.get(cid, 0), modules_total.get(cid, 0)) for cid in ids}
+
+
+def _summary(enrollment, lessons_done, lessons_total, modules_passed, modules_total) -> dict:
+    steps = lessons_total + modules_total
+    completed_at = enrollment.completed_at if enrollment else None
+    fraction = 1.0 if completed_at else ((lessons_done + modules_passed) / steps if steps else 0.0)
+    due_at = enrollment.due_at if enrollment else None
+    return {
+        "enrolled": enrollment is not None,
+        "enrollment": enrollment,
+        "lessons_done": lessons_done,
+        "lessons_total": lessons_total,
+        "modules_passed": modules_passed,
+        "modules_total": modules_total,
+        "fraction": fraction,
+        "completed_at": completed_at,
+        "due_at": due_at,
+        "is_overdue": bool(due_at and not completed_at and due_at < utcnow()),
+    }
+
+
+def course_progress(user, course) -> dict:
+    """Lessons done/total, modules passed/total, fraction, completed_at, due_at, is_overdue."""
+    return progress_by_course(user, [course.id])[course.id]
+
+
+def module_progress(user, modules) -> dict[int, dict]:
+    """Per module: lessons done and total, best score, attempts, passed (two queries).
+
+    ``modules`` may come from several courses (prerequisites); their lessons must be loaded.
+    """
+    ids = [m.id for m in modules]
+    lesson_ids = [lesson.id for m in modules for lesson in m.lessons]
+    done = set(db.session.scalars(select(LessonProgress.lesson_id).where(
+        LessonProgress.user_id == user.id, LessonProgress.lesson_id.in_(lesson_ids)))) if lesson_ids else set()
+    results = {r.module_id: r for r in db.session.execute(select(
+        ModuleResult.module_id, ModuleResult.best_score, ModuleResult.attempts_count, ModuleResult.passed_at,
+    ).where(ModuleResult.user_id == user.id, ModuleResult.module_id.in_(ids)))} if ids else {}
+    return {m.id: _module_summary(m, done, results.get(m.id)) for m in modules}
+
+
+def _module_summary(module, done: set[int], result) -> dict:
+    return {
+        "lessons_done": sum(1 for lesson in module.lessons if lesson.id in done),
+        "lessons_total": len(module.lessons),
+        "done_lesson_ids": {lesson.id for lesson in module.lessons if lesson.id in done},
+        "best_score": result.best_score if result else None,
+        "attempts": result.attempts_count if result else 0,
+        "passed": bool(result and result.passed_at),
+    }
+
+
+def passed_module_ids(user, module_ids) -> set[int]:
+    ids = list(module_ids)
+    if not ids:
+        return set()
+    return set(db.session.scalars(select(ModuleResult.module_id).where(
+        ModuleResult.user_id == user.id, ModuleResult.module_id.in_(ids), ModuleResult.passed_at.is_not(None))))
+
+
+def learner_overview(user) -> dict:
+    """For the home page: enrolled courses with progress (overdue first) and where to continue."""
+    enrollments = list(db.session.scalars(
+        select(Enrollment).join(Enrollment.course).options(contains_eager(Enrollment.course))
+        .where(Enrollment.user_id == user.id, Course.status == "published")))
+    progress = progress_by_course(user, [e.course_id for e in enrollments])
+    courses = [{"course": e.course, "enrollment": e, "progress": progress[e.course_id]} for e in enrollments]
+    courses.sort(key=_overview_order)
+    return {"courses": courses, "continue": _continue_point(user, enrollments)}
+
+
+def _overview_order(item) -> tuple:
+    p, enrollment = item["progress"], item["enrollment"]
+    due = p["due_at"].timestamp() if p["due_at"] else float("inf")
+    return (not p["is_overdue"], bool(p["completed_at"]), due, -enrollment.enrolled_at.timestamp())
+
+
+def _continue_point(user, enrollments) -> dict | None:
+    """The lesson to open next in the unfinished course touched most recently."""
+    open_ones = [e for e in enrollments if not e.completed_at]
+    if not open_ones:
+        return None
+    latest = max(open_ones, key=lambda e: (e.last_visited_at or e.enrolled_at).timestamp())
+    lessons = course_outline(latest.course)
+    if not lessons:
+        return None
+    done = set(db.session.scalars(select(LessonProgress.lesson_id).where(
+        LessonProgress.user_id == user.id, LessonProgress.lesson_id.in_([lsn.id for lsn in lessons]))))
+    return {"course": latest.course, "lesson": _next_lesson(lessons, done, latest.last_lesson_id),
+            "resumed": latest.last_lesson_id is not None}
+
+
+def _next_lesson(lessons, done: set[int], last_id: int | None):
+    start = next((i for i, lesson in enumerate(lessons) if lesson.id == last_id), 0)
+    if lessons[start].id not in done:
+        return lessons[start]
+    later = [lesson for lesson in lessons[start:] + lessons[:start] if lesson.id not in done]
+    return later[0] if later else lessons[start]
+
