@@ -6,6 +6,7 @@ can fetch nothing but files under ``academy/static`` through :class:`StaticOnlyF
 """
 from __future__ import annotations
 
+import atexit
 import ctypes.util
 import io
 import logging
@@ -24,6 +25,7 @@ STATIC_ROOT = (Path(__file__).resolve().parent.parent / "static").resolve()
 PDF_TEMPLATES = Path(__file__).resolve().parent / "pdf"
 STATIC_SCHEME = "academy-static:"
 PDF_VARIANT = "pdf/a-3b"
+OUTPUT_INTENT = "academy-srgb"
 PLAIN_TYPES = (str, int, float, bool, type(None))
 
 # WeasyPrint/Pango/fontconfig state is shared; one render at a time per process.
@@ -94,6 +96,7 @@ def html_to_pdf(html: str) -> bytes:
         document = HTML(string=html, base_url=STATIC_SCHEME, url_fetcher=_state["fetcher"])
         output = io.BytesIO()
         document.write_pdf(output, stylesheets=[stylesheet], font_config=fonts,
+                           color_profiles=dict(_state["profiles"]), output_intent=OUTPUT_INTENT,
                            pdf_variant=PDF_VARIANT, uncompressed_pdf=False)
     return output.getvalue()
 
@@ -113,8 +116,21 @@ def _shared_resources():
         fonts = FontConfiguration()
         css = CSS(filename=str(PDF_TEMPLATES / "certificate.css"), font_config=fonts,
                   url_fetcher=fetcher, base_url=STATIC_SCHEME)
-        _state.update(fonts=fonts, css=css, fetcher=fetcher)
+        _state.update(fonts=fonts, css=css, fetcher=fetcher, profiles={OUTPUT_INTENT: _srgb_profile()})
+        # Drop the font folder while the interpreter can still delete it (its __del__ cannot at exit).
+        atexit.register(_state.pop, "fonts", None)
     return _state["fonts"], _state["css"]
+
+
+def _srgb_profile():
+    """WeasyPrint's sRGB output intent, read once. (Its own PDF/A path opens the ICC file on every
+    render and never closes it; naming our own intent avoids that leak and the repeated parse.)"""
+    from importlib.resources import files
+
+    from weasyprint.css import ColorProfile
+
+    with (files("weasyprint.pdf") / "sRGB2014.icc").open("rb") as icc:
+        return ColorProfile(icc, "sRGB2014.icc", "relative-colorimetric", (["r"], ["g"], ["b"]))
 
 
 def has_fast_subsetting() -> bool:
