@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from academy.admin.services import record_audit
 from academy.authoring import sync
 from academy.authoring.coursedata import ContentError
+from academy.authoring.sync_questions import question_to_data
 from academy.authoring.services import DRAFT_SUFFIX
 from academy.catalog.models import Choice, Course, Lesson, LessonRevision, Module, Question
 from academy.database import utcnow
@@ -39,11 +40,13 @@ def draft_for_editing(course: Course, actor) -> Course:
         return course
     if course.draft is not None:
         return course.draft
-    draft = Course(slug=course.slug + DRAFT_SUFFIX, status="draft", version=course.version, draft_of=course)
-    for name in COPIED_COURSE_FIELDS:
-        setattr(draft, name, getattr(course, name))
-    draft.modules = [_copy_module(module) for module in course.modules]
-    db.session.add(draft)
+    with db.session.no_autoflush:
+        draft = Course(slug=course.slug + DRAFT_SUFFIX, status="draft", version=course.version)
+        for name in COPIED_COURSE_FIELDS:
+            setattr(draft, name, getattr(course, name))
+        db.session.add(draft)
+        draft.draft_of = course
+        draft.modules = [_copy_module(module) for module in course.modules]
     db.session.flush()
     for old, new in zip(course.modules, draft.modules):
         new.prerequisites = list(old.prerequisites)
@@ -111,8 +114,10 @@ def publish_course(course: Course, actor) -> Course:
         record_audit("authoring.course.publish", f"course:{course.id}", {"version": course.version}, actor=actor)
         return course
     live = course.draft_of
+    data = live_data_from_draft(course)
+    retire_changed_questions(live, data)
     try:
-        report = sync.apply_course(live_data_from_draft(course), actor=actor)  # bumps the version if changed
+        report = sync.apply_course(data, actor=actor)  # bumps the version if anything changed
     except ContentError as exc:
         raise PublishError([error.message for error in exc.errors]) from exc
     live.status, live.published_at = "published", utcnow()
@@ -121,6 +126,27 @@ def publish_course(course: Course, actor) -> Course:
     record_audit("authoring.course.publish", f"course:{live.id}",
                  {"version": live.version, "changes": report.lines()[:50]}, actor=actor)
     return live
+
+
+def retire_changed_questions(live: Course, data) -> int:
+    """Retire every live question the new version changes or drops, answered or not.
+
+    A learner may have the quiz open right now; their token names these question ids, so the rows
+    (and their choices) must stay exactly as shown. The merge then adds the new versions.
+    """
+    wanted = {m.slug: [q for q in m.questions] for m in data.modules}
+    retired = 0
+    for module in live.modules:
+        pool = list(wanted.get(module.slug, []))
+        for question in sorted(module.active_questions, key=lambda q: (q.position, q.id)):
+            shown = question_to_data(question)
+            match = next((d for d in pool if d.same_content(shown)), None)
+            if match is not None:
+                pool.remove(match)
+            else:
+                question.is_active, retired = False, retired + 1
+    db.session.flush()
+    return retired
 
 
 def live_data_from_draft(course: Course):

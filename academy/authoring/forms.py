@@ -2,24 +2,23 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (BooleanField, FieldList, FloatField, FormField, HiddenField, IntegerField,
-                     SelectField, StringField, TextAreaField)
+from wtforms import (BooleanField, FieldList, FloatField, FormField, HiddenField, IntegerField, SelectField,
+                     StringField, TextAreaField)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from academy.catalog.models import LEVELS, TRACKS
 
 TRACK_LABELS = {"theory": _l("Lý luận và quản trị công"), "data": _l("Dữ liệu"), "ai": _l("Lãnh đạo AI")}
 LEVEL_LABELS = {"basic": _l("Cơ bản"), "intermediate": _l("Trung cấp"), "advanced": _l("Nâng cao")}
-KIND_LABELS = {"single": _l("Một đáp án đúng"), "multiple": _l("Nhiều đáp án đúng"),
-               "true_false": _l("Đúng / Sai")}
 
 
 class CourseForm(FlaskForm):
     title = StringField(_l("Tên khoá học"), validators=[DataRequired(), Length(max=300)])
     summary = TextAreaField(_l("Tóm tắt"), validators=[Optional(), Length(max=2000)])
     description_md = TextAreaField(_l("Giới thiệu (Markdown)"), validators=[Optional(), Length(max=50000)])
-    track = SelectField(_l("Chuyên đề"), choices=[(t, TRACK_LABELS[t]) for t in TRACKS])
-    level = SelectField(_l("Trình độ"), choices=[(lv, LEVEL_LABELS[lv]) for lv in LEVELS])
+    track = SelectField(_l("Chuyên đề"), choices=[SelectChoice(t, TRACK_LABELS[t]) for t in TRACKS])
+    level = SelectField(_l("Trình độ"), choices=[SelectChoice(lv, LEVEL_LABELS[lv]) for lv in LEVELS])
     hours = IntegerField(_l("Số giờ học"), default=4, validators=[DataRequired(), NumberRange(1, 500)])
     pass_threshold = FloatField(_l("Ngưỡng đạt (0–1)"), default=0.7,
                                 validators=[DataRequired(), NumberRange(0.1, 1.0)])

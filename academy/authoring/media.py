@@ -6,7 +6,7 @@ import os
 import re
 import secrets
 
-from flask import current_app, send_from_directory
+from flask import Response, current_app
 from flask_babel import gettext as _
 
 from academy.admin.services import record_audit
@@ -63,8 +63,11 @@ def media_response(name: str):
     match = NAME_RE.match(name)
     if not match:
         return None
-    response = send_from_directory(media_dir(), name, mimetype=MIME_TYPES[match.group(1)],
-                                   as_attachment=False, max_age=86400)
+    path = os.path.join(media_dir(), name)
+    if not os.path.isfile(path):
+        return None
+    with open(path, "rb") as handle:
+        response = Response(handle.read(), mimetype=MIME_TYPES[match.group(1)])
     response.headers["Content-Disposition"] = "inline"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -158,7 +158,8 @@ def move_item(items: list, item, step: int, actor: User) -> bool:
     if not 0 <= other < len(ordered):
         return False
     ordered[index], ordered[other] = ordered[other], ordered[index]
-    _renumber(ordered)
+    for position, entry in enumerate(ordered, start=1):
+        entry.position = position
     db.session.flush()
     record_audit(f"authoring.{type(item).__name__.lower()}.move", f"{type(item).__name__.lower()}:{item.id}",
                  {"position": item.position}, actor=actor)
