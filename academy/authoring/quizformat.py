@@ -20,6 +20,7 @@ from academy.authoring.frontmatter import normalise
 
 CHOICE_RE = re.compile(r"^- \[([ xX])\]\s+(.*\S)\s*$")
 LOOSE_CHOICE_RE = re.compile(r"^\s*[-*+]\s*\[")
+BULLET_RE = re.compile(r"^\s*[-*+]\s")
 TRUE_FALSE = ({"đúng", "sai"}, {"true", "false"})
 MAX_CHOICES = 10
 
@@ -66,7 +67,7 @@ class _Draft:
             self._explanation(line, number)
         elif choice:
             self._choice(choice, number)
-        elif LOOSE_CHOICE_RE.match(line):
+        elif LOOSE_CHOICE_RE.match(line) or (self.state == "choices" and BULLET_RE.match(line)):
             self._error(number, _("Lựa chọn phải có dạng “- [x] nội dung” (đúng) hoặc "
                                   "“- [ ] nội dung” (sai)."))
         elif not line.strip():
