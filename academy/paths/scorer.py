@@ -46,12 +46,12 @@ class Scorer:
     def load(cls, path) -> Scorer:
         """Read a model file; anything unreadable or from another format raises IncompatibleModel."""
         try:
-            with np.load(path, allow_pickle=False) as data:
+            with open(path, "rb") as handle, np.load(handle, allow_pickle=False) as data:
                 meta = json.loads(str(data["meta"]))
                 if meta.get("format") != FORMAT or meta.get("kind") not in ("factors", "neighbours"):
                     raise IncompatibleModel(f"unsupported model format {meta.get('format')!r}")
                 arrays = {name: data[name] for name in data.files if name != "meta"}
-        except IncompatibleModel:
+        except (IncompatibleModel, FileNotFoundError):
             raise
         except Exception as exc:  # noqa: BLE001 - zip, JSON, key or dtype errors all mean "corrupt"
             raise IncompatibleModel(f"unreadable model file: {exc}") from exc
