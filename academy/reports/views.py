@@ -1,17 +1,100 @@
-"""Placeholder: being built."""
-from flask import Blueprint, abort
-from flask_login import login_required
+"""Reports: the completion report (browser, CSV, XLSX, PDF), the live dashboard, assignments."""
+from __future__ import annotations
+
+import tempfile
+
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, \
+    send_file, stream_with_context, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from academy.auth.access import hr_scope, roles_required
+from academy.extensions import db
+from academy.reports import services
+from academy.reports.dashboard import dashboard_data
+from academy.reports.exporters import COLUMNS, STATUS_LABELS, SOURCE_LABELS, csv_chunks, write_xlsx
+from academy.reports.forms import ReportFilterForm
 
 bp = Blueprint("reports", __name__, template_folder="templates")
 
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _filter_form(scope):
+    form = ReportFilterForm(request.args, meta={"csrf": False})
+    form.unit.choices = services.unit_choices(scope, blank=_("Tất cả đơn vị trong phạm vi"))
+    form.course.choices = services.course_choices(blank=_("Tất cả khoá học"))
+    return form
+
+
+def _filters_or_400(scope):
+    form = _filter_form(scope)
+    if request.args and not form.validate():
+        abort(400)
+    return form, services.filters_from_form(form, scope)
+
 
 @bp.get("/dashboard")
-@login_required
+@roles_required("hr")
 def dashboard():
-    abort(404)
+    scope = hr_scope(current_user)
+    return render_template("reports/dashboard.html", data=dashboard_data(scope), scope=scope)
+
+
+@bp.get("/dashboard/data.json")
+@roles_required("hr")
+def dashboard_json():
+    return jsonify(dashboard_data(hr_scope(current_user)))
 
 
 @bp.get("/reports/completion")
-@login_required
+@roles_required("hr")
 def completion():
-    abort(404)
+    scope = hr_scope(current_user)
+    form = _filter_form(scope)
+    if request.args and not form.validate():
+        return render_template("reports/completion.html", form=form, rows=[], totals=None, page=None,
+                               args={}, columns=COLUMNS), 400
+    filters = services.filters_from_form(form, scope)
+    rows, totals, page = services.report_page(filters, form.sort_key, form.descending,
+                                              request.args.get("page", 1, type=int))
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("reports/completion.html", form=form, rows=rows, totals=totals, page=page,
+                           args=args, columns=COLUMNS, statuses=STATUS_LABELS, sources=SOURCE_LABELS)
+
+
+@bp.get("/reports/completion.csv")
+@roles_required("hr")
+def completion_csv():
+    _form, filters = _filters_or_400(hr_scope(current_user))
+    services.record_download("csv", filters)
+    db.session.commit()
+    body = stream_with_context(csv_chunks(services.stream_rows(filters)))
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{services.download_name("csv", filters)}"'})
+
+
+@bp.get("/reports/completion.xlsx")
+@roles_required("hr")
+def completion_xlsx():
+    _form, filters = _filters_or_400(hr_scope(current_user))
+    services.record_download("xlsx", filters)
+    db.session.commit()
+    spool = tempfile.TemporaryFile()  # on disk, not in memory; closed (and removed) after sending
+    write_xlsx(services.stream_rows(filters), spool)
+    spool.seek(0)
+    return send_file(spool, mimetype=XLSX_MIME, as_attachment=True,
+                     download_name=services.download_name("xlsx", filters))
+
+
+@bp.get("/reports/completion.pdf")
+@roles_required("hr")
+def completion_pdf():
+    _form, filters = _filters_or_400(hr_scope(current_user))
+    services.record_download("pdf", filters)
+    db.session.commit()
+    return Response(services.pdf_bytes(filters), mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{services.download_name("pdf", filters)}"'})
+
+
+from academy.reports import assignment_views  # noqa: E402,F401 - routes on the same blueprint

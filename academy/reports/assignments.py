@@ -1,0 +1,131 @@
+"""Assignments: a mandatory course for a unit subtree, and the enrolments that follow from it.
+
+``assign_course`` enrols everyone already in the subtree with two set-based statements (thousands
+of people cost two round trips, not thousands); ``apply_assignments_to`` enrols one person who
+joined or moved into a subtree later. Both are idempotent.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, exists, insert, literal, select, update
+
+from academy.auth.models import Unit, User
+from academy.database import UTCDateTime, utcnow
+from academy.extensions import db
+from academy.learning.models import Assignment, Enrollment
+
+
+def assign_course(unit: Unit, course, due_at: datetime | None, assigned_by=None) -> tuple[Assignment, int]:
+    """Create (or re-date) the assignment of ``course`` to ``unit``'s subtree and enrol its members.
+
+    Returns the assignment and how many people were newly enrolled. The caller commits.
+    """
+    assignment = db.session.scalar(
+        select(Assignment).where(Assignment.course_id == course.id, Assignment.unit_id == unit.id))
+    if assignment is None:
+        assignment = Assignment(course_id=course.id, unit_id=unit.id, due_at=due_at,
+                                assigned_by_id=getattr(assigned_by, "id", None))
+        db.session.add(assignment)
+        db.session.flush()
+    elif assignment.due_at != due_at:
+        assignment.due_at = due_at
+        _redate_enrolments(assignment)
+    return assignment, enrol_subtree(assignment, unit)
+
+
+def _redate_enrolments(assignment: Assignment) -> None:
+    db.session.execute(
+        update(Enrollment)
+        .where(Enrollment.assignment_id == assignment.id, Enrollment.completed_at.is_(None))
+        .values(due_at=assignment.due_at)
+        .execution_options(synchronize_session=False))
+
+
+def _members(unit: Unit):
+    """Active people in ``unit`` and every unit below it (a SELECT of user ids)."""
+    return (select(User.id).join(Unit, User.unit_id == Unit.id)
+            .where(Unit.path.startswith(unit.path, autoescape=True), User.is_active.is_(True)))
+
+
+def enrol_subtree(assignment: Assignment, unit: Unit) -> int:
+    """Enrol every member of the subtree in the assigned course, set-based.
+
+    A self-enrolment already present becomes mandatory (source "assigned", the due date);
+    completed enrolments are left as they are. Returns the number of new enrolments.
+    """
+    course_id = assignment.course_id
+    db.session.execute(
+        update(Enrollment)
+        .where(Enrollment.course_id == course_id, Enrollment.assignment_id.is_(None),
+               Enrollment.completed_at.is_(None), Enrollment.user_id.in_(_members(unit)))
+        .values(source="assigned", assignment_id=assignment.id, due_at=assignment.due_at)
+        .execution_options(synchronize_session=False))
+    not_enrolled = ~exists().where(and_(Enrollment.user_id == User.id, Enrollment.course_id == course_id))
+    rows = (_members(unit).where(not_enrolled)
+            .add_columns(literal(course_id), literal("assigned"), literal(assignment.id),
+                         literal(utcnow(), UTCDateTime), literal(assignment.due_at, UTCDateTime)))
+    result = db.session.execute(
+        insert(Enrollment).from_select(
+            ["user_id", "course_id", "source", "assignment_id", "enrolled_at", "due_at"], rows))
+    db.session.expire_all()
+    return max(result.rowcount or 0, 0)
+
+
+def assignments_covering(unit: Unit | None) -> list[Assignment]:
+    """Assignments made to ``unit`` or any unit above it."""
+    if unit is None:
+        return []
+    return list(db.session.scalars(
+        select(Assignment).join(Unit, Assignment.unit_id == Unit.id)
+        .where(literal(unit.path).startswith(Unit.path)).order_by(Assignment.id)))
+
+
+def apply_assignments_to(user: User) -> int:
+    """Enrol ``user`` in every course assigned to their unit's subtree (after creation or a move).
+
+    Idempotent; returns how many assignments applied. The caller commits.
+    """
+    if not user.is_active or user.unit is None:
+        return 0
+    assignments = assignments_covering(user.unit)
+    for assignment in assignments:
+        _enrol(user, assignment)
+    return len(assignments)
+
+
+def _enrol(user: User, assignment: Assignment) -> None:
+    from academy.learning import services as learning
+
+    enrol_learner = getattr(learning, "enrol_learner", None)
+    if enrol_learner is not None:
+        enrol_learner(user, assignment.course, source="assigned", due_at=assignment.due_at,
+                      assignment=assignment)
+        return
+    # Fallback until learning.services.enrol_learner exists: the same contract, one row.
+    enrolment = db.session.scalar(select(Enrollment).where(
+        Enrollment.user_id == user.id, Enrollment.course_id == assignment.course_id))
+    if enrolment is None:
+        db.session.add(Enrollment(user_id=user.id, course_id=assignment.course_id, source="assigned",
+                                  assignment_id=assignment.id, due_at=assignment.due_at))
+    elif enrolment.assignment_id is None and enrolment.completed_at is None:
+        enrolment.source, enrolment.assignment_id = "assigned", assignment.id
+        enrolment.due_at = assignment.due_at
+    db.session.flush()
+
+
+def delete_assignment(assignment: Assignment) -> None:
+    """Remove the assignment; enrolments made by it stay (the learners keep their progress)."""
+    db.session.execute(
+        update(Enrollment).where(Enrollment.assignment_id == assignment.id)
+        .values(assignment_id=None).execution_options(synchronize_session=False))
+    db.session.delete(assignment)
+    db.session.flush()
+
+
+def list_assignments(scope: Unit | None) -> list[Assignment]:
+    """Assignments to units inside ``scope`` (all of them for None), newest first."""
+    query = select(Assignment).join(Unit, Assignment.unit_id == Unit.id).order_by(Assignment.created_at.desc())
+    if scope is not None:
+        query = query.where(Unit.path.startswith(scope.path, autoescape=True))
+    return list(db.session.scalars(query))

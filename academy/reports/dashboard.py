@@ -1,0 +1,129 @@
+"""Dashboard figures, aggregated in SQL per unit, then rolled up the (small) unit tree in Python."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import case, func, literal, select
+
+from academy.auth.models import Unit, User
+from academy.certificates.models import Certificate
+from academy.database import UTCDateTime, utcnow
+from academy.extensions import db
+from academy.learning.models import Enrollment, ModuleResult
+
+WEEKS = 12
+BUCKETS = 10
+
+
+def _scoped(query, scope: Unit | None):
+    """Restrict a query already joined to User to people inside ``scope``."""
+    if scope is None:
+        return query
+    return query.join(Unit, Unit.id == User.unit_id).where(Unit.path.startswith(scope.path, autoescape=True))
+
+
+def _per_unit(now):
+    """Per leaf unit: people, enrolments, completions, overdue, score sums, certificates this month."""
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    people = select(User.unit_id, func.count(User.id)).where(User.is_active.is_(True)).group_by(User.unit_id)
+    enrol = (select(User.unit_id, func.count(Enrollment.id),
+                    func.sum(case((Enrollment.completed_at.is_not(None), 1), else_=0)),
+                    func.sum(case(((Enrollment.completed_at.is_(None))
+                                   & (Enrollment.due_at < literal(now, UTCDateTime)), 1), else_=0)))
+             .select_from(Enrollment).join(User, User.id == Enrollment.user_id).group_by(User.unit_id))
+    scores = (select(User.unit_id, func.sum(ModuleResult.best_score), func.count())
+              .select_from(ModuleResult).join(User, User.id == ModuleResult.user_id).group_by(User.unit_id))
+    certs = (select(User.unit_id, func.count(Certificate.id)).select_from(Certificate).join(User, User.id == Certificate.user_id)
+             .where(Certificate.revoked_at.is_(None), Certificate.issued_at >= literal(month_start, UTCDateTime))
+             .group_by(User.unit_id))
+    return people, enrol, scores, certs
+
+
+def _collect(scope, now) -> dict[int, dict]:
+    people, enrol, scores, certs = _per_unit(now)
+    stats: dict[int, dict] = {}
+
+    def slot(unit_id):
+        return stats.setdefault(unit_id, {"learners": 0, "enrolled": 0, "completed": 0, "overdue": 0,
+                                          "score_sum": 0.0, "score_n": 0, "certificates": 0})
+
+    for unit_id, n in db.session.execute(_scoped(people, scope)):
+        slot(unit_id)["learners"] = n
+    for unit_id, n, done, late in db.session.execute(_scoped(enrol, scope)):
+        slot(unit_id).update(enrolled=n, completed=int(done or 0), overdue=int(late or 0))
+    for unit_id, total, n in db.session.execute(_scoped(scores, scope)):
+        slot(unit_id).update(score_sum=float(total or 0), score_n=n)
+    for unit_id, n in db.session.execute(_scoped(certs, scope)):
+        slot(unit_id)["certificates"] = n
+    return stats
+
+
+def _focus(scope: Unit | None) -> Unit | None:
+    """The unit whose children form the table: the reader's unit, or the single root city."""
+    if scope is not None:
+        return scope
+    roots = list(db.session.scalars(select(Unit).where(Unit.parent_id.is_(None)).limit(2)))
+    return roots[0] if len(roots) == 1 else None
+
+
+def _roll_up(stats: dict, focus: Unit | None) -> tuple[list[dict], dict]:
+    units = db.session.execute(select(Unit.id, Unit.code, Unit.name, Unit.path, Unit.parent_id)).all()
+    by_id = {u.id: u for u in units}
+    base = focus.path if focus is not None else "/"
+    rows: dict[int, dict] = {}
+    total = _blank()
+    for unit_id, figures in stats.items():
+        unit = by_id.get(unit_id)
+        if unit is None or not unit.path.startswith(base):
+            continue
+        rest = unit.path[len(base):].strip("/")
+        key = int(rest.split("/")[0]) if rest else unit.id
+        target = by_id[key]
+        row = rows.setdefault(key, {**_blank(), "unit_id": key, "code": target.code, "name": target.name})
+        for name, value in figures.items():
+            row[name] += value
+            total[name] += value
+    return sorted((_finish(r) for r in rows.values()), key=lambda r: r["name"]), _finish(total)
+
+
+def _blank() -> dict:
+    return {"learners": 0, "enrolled": 0, "completed": 0, "overdue": 0, "score_sum": 0.0, "score_n": 0,
+            "certificates": 0}
+
+
+def _finish(row: dict) -> dict:
+    score_n = row.pop("score_n")
+    score_sum = row.pop("score_sum")
+    row["completion_rate"] = round(100 * row["completed"] / row["enrolled"], 1) if row["enrolled"] else 0.0
+    row["average_score"] = round(100 * score_sum / score_n, 1) if score_n else None
+    return row
+
+
+def _weekly(scope, now) -> list[dict]:
+    start = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    starts = [start - timedelta(weeks=WEEKS - 1 - i) for i in range(WEEKS)]
+    at = Enrollment.completed_at
+    columns = [func.sum(case(((at >= literal(s, UTCDateTime)) & (at < literal(s + timedelta(weeks=1), UTCDateTime)), 1),
+                             else_=0)) for s in starts]
+    query = _scoped(select(*columns).select_from(Enrollment).join(User, User.id == Enrollment.user_id)
+                    .where(at >= literal(starts[0], UTCDateTime)), scope)
+    counts = db.session.execute(query).one()
+    return [{"week": s.date().isoformat(), "completed": int(n or 0)} for s, n in zip(starts, counts)]
+
+
+def _distribution(scope) -> list[dict]:
+    score = ModuleResult.best_score
+    bucket = case(*[(score < (i + 1) / BUCKETS, i) for i in range(BUCKETS - 1)], else_=BUCKETS - 1)
+    query = _scoped(select(bucket.label("b"), func.count()).select_from(ModuleResult)
+                    .join(User, User.id == ModuleResult.user_id), scope).group_by(bucket)
+    counts = dict(db.session.execute(query).all())
+    return [{"range": f"{i * 10}–{(i + 1) * 10}%", "count": int(counts.get(i, 0))} for i in range(BUCKETS)]
+
+
+def dashboard_data(scope: Unit | None) -> dict:
+    """Everything the dashboard shows, as plain JSON-ready data."""
+    now = utcnow()
+    focus = _focus(scope)
+    rows, kpis = _roll_up(_collect(scope, now), focus)
+    return {"generated_at": now.isoformat(), "scope": focus.name if focus else None, "kpis": kpis,
+            "units": rows, "weekly": _weekly(scope, now), "scores": _distribution(scope)}

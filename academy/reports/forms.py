@@ -1,0 +1,58 @@
+"""Report filters (a GET form) and the assignment form."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, SelectField, SubmitField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Optional, ValidationError
+
+from academy.reports.queries import SORTS
+
+
+def _int_or_none(value):
+    try:
+        return int(value) if value not in (None, "", "None") else None
+    except (TypeError, ValueError):
+        return -1  # an unknown choice: pre_validate reports it
+
+
+class ReportFilterForm(FlaskForm):
+    """Read from the query string; no CSRF (nothing is written)."""
+
+    class Meta:
+        csrf = False
+
+    unit = SelectField(_l("Đơn vị (gồm đơn vị cấp dưới)"), coerce=_int_or_none, validators=[Optional()])
+    course = SelectField(_l("Khoá học"), coerce=_int_or_none, validators=[Optional()])
+    date_from = DateField(_l("Từ ngày"), validators=[Optional()])
+    date_to = DateField(_l("Đến ngày"), validators=[Optional()])
+    status = SelectField(_l("Trạng thái"), validators=[Optional()], choices=[
+        SelectChoice("", _l("Tất cả")), SelectChoice("not_started", _l("Chưa bắt đầu")),
+        SelectChoice("in_progress", _l("Đang học")), SelectChoice("completed", _l("Hoàn thành")),
+        SelectChoice("overdue", _l("Quá hạn"))])
+    sort = HiddenField(default="unit")
+    dir = HiddenField(default="asc")
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("Ngày kết thúc phải sau ngày bắt đầu."))
+
+    @property
+    def sort_key(self) -> str:
+        return self.sort.data if self.sort.data in SORTS else "unit"
+
+    @property
+    def descending(self) -> bool:
+        return self.dir.data == "desc"
+
+
+class AssignmentForm(FlaskForm):
+    unit = SelectField(_l("Đơn vị (gồm đơn vị cấp dưới)"), coerce=_int_or_none, validators=[DataRequired()])
+    course = SelectField(_l("Khoá học"), coerce=_int_or_none, validators=[DataRequired()])
+    due_date = DateField(_l("Hạn hoàn thành"), validators=[DataRequired()])
+    submit = SubmitField(_l("Giao khoá học"))
+
+
+class DeleteForm(FlaskForm):
+    submit = SubmitField(_l("Xoá"))

@@ -1,0 +1,162 @@
+"""The completion report as ONE set-based query: enrolments joined to per-(learner, course)
+aggregates of lesson progress and module results. No per-row queries, whatever the row count."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import and_, case, func, literal, select
+
+from academy.auth.models import Unit, User
+from academy.catalog.models import Course, Lesson, Module
+from academy.certificates.models import Certificate
+from academy.database import UTCDateTime, utcnow
+from academy.learning.models import Enrollment, LessonProgress, ModuleResult
+
+STATUSES = ("not_started", "in_progress", "completed", "overdue")
+SORTS = ("unit", "name", "code", "course", "enrolled", "due", "progress", "score", "completed", "status")
+
+
+@dataclass
+class ReportFilters:
+    """What the reader asked for. ``scope`` is the widest subtree the reader may see (None = all);
+    ``unit`` narrows it (it is always inside the scope: see services.resolve_filters)."""
+
+    scope: Unit | None = None
+    unit: Unit | None = None
+    course_id: int | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    status: str | None = None
+    now: datetime = field(default_factory=utcnow)
+
+    @property
+    def subtree(self) -> Unit | None:
+        return self.unit or self.scope
+
+    def describe(self) -> dict:
+        """Plain data for the audit log."""
+        return {"unit": self.subtree.code if self.subtree else None, "course_id": self.course_id,
+                "from": self.date_from.isoformat() if self.date_from else None,
+                "to": self.date_to.isoformat() if self.date_to else None, "status": self.status}
+
+
+def _scoped_users(filters: ReportFilters):
+    unit = filters.subtree
+    if unit is None:
+        return None
+    return select(User.id).join(Unit, User.unit_id == Unit.id).where(
+        Unit.path.startswith(unit.path, autoescape=True))
+
+
+def _lesson_totals():
+    return (select(Module.course_id.label("course_id"), func.count(Lesson.id).label("total"))
+            .join(Lesson, Lesson.module_id == Module.id).group_by(Module.course_id).subquery("lt"))
+
+
+def _lessons_done(filters: ReportFilters):
+    query = (select(LessonProgress.user_id.label("user_id"), Module.course_id.label("course_id"),
+                    func.count().label("done"))
+             .join(Lesson, Lesson.id == LessonProgress.lesson_id)
+             .join(Module, Module.id == Lesson.module_id)
+             .group_by(LessonProgress.user_id, Module.course_id))
+    users = _scoped_users(filters)
+    if users is not None:
+        query = query.where(LessonProgress.user_id.in_(users))
+    return query.subquery("ld")
+
+
+def _scores(filters: ReportFilters):
+    query = (select(ModuleResult.user_id.label("user_id"), Module.course_id.label("course_id"),
+                    func.avg(ModuleResult.best_score).label("score"))
+             .join(Module, Module.id == ModuleResult.module_id)
+             .group_by(ModuleResult.user_id, Module.course_id))
+    users = _scoped_users(filters)
+    if users is not None:
+        query = query.where(ModuleResult.user_id.in_(users))
+    return query.subquery("sc")
+
+
+def status_expr(done, score, now: datetime):
+    """completed > overdue > in progress > not started, as SQL."""
+    return case(
+        (Enrollment.completed_at.is_not(None), literal("completed")),
+        (Enrollment.due_at < literal(now, UTCDateTime), literal("overdue")),
+        (func.coalesce(done, 0) > 0, literal("in_progress")),
+        (score.is_not(None), literal("in_progress")),
+        else_=literal("not_started"))
+
+
+def completion_select(filters: ReportFilters, sort: str = "unit", descending: bool = False):
+    """The report: one row per enrolment with everything the exports show."""
+    lt, ld, sc = _lesson_totals(), _lessons_done(filters), _scores(filters)
+    done = func.coalesce(ld.c.done, 0)
+    total = func.coalesce(lt.c.total, 0)
+    progress = case((Enrollment.completed_at.is_not(None), literal(100)),
+                    (total > 0, (done * 100) / total), else_=literal(0))
+    status = status_expr(ld.c.done, sc.c.score, filters.now).label("status")
+    query = (
+        select(Enrollment.id.label("enrollment_id"), Unit.id.label("unit_id"), Unit.name.label("unit_name"),
+               Unit.code.label("unit_code"), User.employee_code, User.full_name, User.position,
+               Course.title.label("course_title"), Enrollment.source, Enrollment.enrolled_at,
+               Enrollment.due_at, progress.label("progress"), (sc.c.score * 100).label("score"),
+               Enrollment.completed_at, status, Certificate.serial.label("certificate_serial"))
+        .select_from(Enrollment)
+        .join(User, User.id == Enrollment.user_id)
+        .join(Unit, Unit.id == User.unit_id)
+        .join(Course, Course.id == Enrollment.course_id)
+        .outerjoin(lt, lt.c.course_id == Enrollment.course_id)
+        .outerjoin(ld, and_(ld.c.user_id == Enrollment.user_id, ld.c.course_id == Enrollment.course_id))
+        .outerjoin(sc, and_(sc.c.user_id == Enrollment.user_id, sc.c.course_id == Enrollment.course_id))
+        .outerjoin(Certificate, and_(Certificate.user_id == Enrollment.user_id,
+                                     Certificate.course_id == Enrollment.course_id,
+                                     Certificate.revoked_at.is_(None))))
+    query = _apply_filters(query, filters, status)
+    return query.order_by(*_ordering(sort, descending, progress, sc.c.score, status))
+
+
+def _apply_filters(query, filters: ReportFilters, status):
+    unit = filters.subtree
+    if unit is not None:
+        query = query.where(Unit.path.startswith(unit.path, autoescape=True))
+    if filters.course_id:
+        query = query.where(Enrollment.course_id == filters.course_id)
+    if filters.date_to:
+        end = datetime.combine(filters.date_to + timedelta(days=1), time.min, timezone.utc)
+        query = query.where(Enrollment.enrolled_at < literal(end, UTCDateTime))
+    if filters.date_from:
+        start = datetime.combine(filters.date_from, time.min, timezone.utc)
+        query = query.where((Enrollment.completed_at.is_(None)) | (Enrollment.completed_at >= literal(start, UTCDateTime)))
+    if filters.status in STATUSES:
+        query = query.where(status == filters.status)
+    return query
+
+
+def _ordering(sort, descending, progress, score, status):
+    columns = {
+        "unit": [Unit.name, User.full_name, Course.title], "name": [User.full_name, Course.title],
+        "code": [User.employee_code, Course.title], "course": [Course.title, User.full_name],
+        "enrolled": [Enrollment.enrolled_at], "due": [Enrollment.due_at], "progress": [progress],
+        "score": [score], "completed": [Enrollment.completed_at], "status": [status],
+    }.get(sort) or [Unit.name, User.full_name, Course.title]
+    ordered = [c.desc() if descending else c.asc() for c in columns]
+    return [*ordered, Enrollment.id.desc() if descending else Enrollment.id.asc()]
+
+
+def totals_select(filters: ReportFilters):
+    """Row count, completed, overdue, average progress and average score of the filtered report."""
+    rows = completion_select(filters).order_by(None).subquery("r")
+    return select(func.count().label("rows"),
+                  func.coalesce(func.sum(case((rows.c.status == "completed", 1), else_=0)), 0).label("completed"),
+                  func.coalesce(func.sum(case((rows.c.status == "overdue", 1), else_=0)), 0).label("overdue"),
+                  func.avg(rows.c.progress).label("progress"), func.avg(rows.c.score).label("score"))
+
+
+def unit_summary_select(filters: ReportFilters):
+    """Per-unit totals of the filtered report (the PDF's first part)."""
+    rows = completion_select(filters).order_by(None).subquery("r")
+    return (select(rows.c.unit_name, rows.c.unit_code, func.count().label("rows"),
+                   func.sum(case((rows.c.status == "completed", 1), else_=0)).label("completed"),
+                   func.sum(case((rows.c.status == "overdue", 1), else_=0)).label("overdue"),
+                   func.avg(rows.c.progress).label("progress"), func.avg(rows.c.score).label("score"))
+            .group_by(rows.c.unit_id, rows.c.unit_name, rows.c.unit_code).order_by(rows.c.unit_name))

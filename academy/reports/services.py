@@ -1,0 +1,131 @@
+"""Completion report services: who may see which rows, running the query, recording downloads."""
+from __future__ import annotations
+
+from datetime import datetime, time, timezone
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app
+from sqlalchemy import select
+
+from academy.admin.services import record_audit
+from academy.auth.models import Unit
+from academy.catalog.models import Course
+from academy.extensions import db
+from academy.reports.queries import ReportFilters, completion_select, totals_select, unit_summary_select
+
+STREAM_BATCH = 2000
+
+
+def units_in_scope(scope: Unit | None) -> list[Unit]:
+    """Units the reader may pick, in tree order."""
+    query = select(Unit).order_by(Unit.path)
+    if scope is not None:
+        query = query.where(Unit.path.startswith(scope.path, autoescape=True))
+    return list(db.session.scalars(query))
+
+
+def unit_choices(scope: Unit | None, blank=None) -> list[tuple]:
+    units = units_in_scope(scope)
+    choices = [(None, blank)] if blank is not None else []
+    return choices + [(u.id, "\u2003" * (u.path.count("/") - 2) + f"{u.name} ({u.code})") for u in units]
+
+
+def course_choices(blank=None) -> list[tuple]:
+    courses = db.session.execute(select(Course.id, Course.title).where(Course.status != "draft")
+                                 .order_by(Course.title)).all()
+    return ([(None, blank)] if blank is not None else []) + [(c.id, c.title) for c in courses]
+
+
+def narrow_unit(scope: Unit | None, unit_id: int | None) -> Unit | None:
+    """The unit a filter asks for, which must lie inside the reader's scope (else 404)."""
+    if not unit_id:
+        return None
+    unit = db.session.get(Unit, unit_id)
+    if unit is None or (scope is not None and not scope.contains(unit)):
+        abort(404)
+    return unit
+
+
+def filters_from_form(form, scope: Unit | None) -> ReportFilters:
+    """Filters that can narrow the reader's scope, never widen it."""
+    return ReportFilters(scope=scope, unit=narrow_unit(scope, form.unit.data), course_id=form.course.data or None,
+                         date_from=form.date_from.data, date_to=form.date_to.data,
+                         status=form.status.data or None)
+
+
+def report_page(filters: ReportFilters, sort: str, descending: bool, page: int, per_page: int = 50):
+    """One page of rows plus the totals of the whole filtered report."""
+    totals = db.session.execute(totals_select(filters)).one()
+    pages = max(1, -(-int(totals.rows) // per_page))
+    page = min(max(page, 1), pages)
+    rows = db.session.execute(completion_select(filters, sort, descending)
+                              .limit(per_page).offset((page - 1) * per_page)).all()
+    return rows, totals, Pagination(page, pages)
+
+
+class Pagination:
+    """Enough of Flask-SQLAlchemy's pagination for the ``pagination`` macro."""
+
+    def __init__(self, page: int, pages: int):
+        self.page, self.pages = page, pages
+
+    def iter_pages(self, edge=2, around=2):
+        last = 0
+        for number in range(1, self.pages + 1):
+            if number <= edge or abs(number - self.page) <= around or number > self.pages - edge:
+                if last + 1 != number:
+                    yield None
+                yield number
+                last = number
+
+
+def stream_rows(filters: ReportFilters):
+    """The report rows, fetched in batches through a server-side cursor (flat memory)."""
+    stmt = completion_select(filters).execution_options(yield_per=STREAM_BATCH)
+    yield from db.session.execute(stmt)
+
+
+def record_download(fmt: str, filters: ReportFilters, actor=None, via: str = "web") -> None:
+    """Audit a report download (the caller commits before sending any data)."""
+    record_audit("report.download", target=f"completion.{fmt}",
+                 detail={**filters.describe(), "format": fmt, "via": via}, actor=actor)
+
+
+def pdf_bytes(filters: ReportFilters) -> bytes:
+    from academy.reports.pdf import render_pdf
+
+    totals = db.session.execute(totals_select(filters)).one()
+    summary = db.session.execute(unit_summary_select(filters)).all()
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh"))
+    generated = filters.now.astimezone(zone).strftime("%d/%m/%Y %H:%M")
+    return render_pdf(summary, stream_rows(filters), int(totals.rows), describe_filters(filters), generated)
+
+
+def describe_filters(filters: ReportFilters) -> str:
+    from flask_babel import gettext as _
+
+    from academy.reports.exporters import STATUS_LABELS
+
+    parts = [_("Đơn vị: %(unit)s", unit=filters.subtree.name) if filters.subtree else _("Toàn thành phố")]
+    if filters.course_id:
+        course = db.session.get(Course, filters.course_id)
+        parts.append(_("Khoá học: %(title)s", title=course.title if course else "?"))
+    if filters.date_from or filters.date_to:
+        parts.append(_("Thời gian: %(start)s – %(end)s",
+                       start=filters.date_from.strftime("%d/%m/%Y") if filters.date_from else "…",
+                       end=filters.date_to.strftime("%d/%m/%Y") if filters.date_to else "…"))
+    if filters.status:
+        parts.append(_("Trạng thái: %(status)s", status=STATUS_LABELS.get(filters.status, filters.status)))
+    return " · ".join(str(p) for p in parts)
+
+
+def due_datetime(day) -> datetime:
+    """A due date means the end of that day in the academy's time zone."""
+    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh"))
+    return datetime.combine(day, time(23, 59, 59), zone).astimezone(timezone.utc)
+
+
+def download_name(fmt: str, filters: ReportFilters) -> str:
+    stamp = filters.now.strftime("%Y%m%d-%H%M")
+    unit = filters.subtree.code if filters.subtree else "toan-thanh-pho"
+    return f"bao-cao-hoan-thanh-{unit}-{stamp}.{fmt}"
