@@ -14,7 +14,7 @@ from academy.admin.demo_history import (
 )
 from academy.admin.demo_seed import (
     assignments_by_unit, ensure_assignments, ensure_demo_accounts, ensure_extra_courses,
-    ensure_unit_tree, give_courses_to, load_catalog, shared_learner_hash,
+    ensure_unit_tree, give_courses_to, load_catalog, shared_password_hash,
 )
 from academy.admin.services import record_audit
 from academy.database import utcnow
@@ -43,8 +43,9 @@ def seed_command(learners: int, extra_courses: int, seed: int, chunk: int) -> No
     có từng câu trả lời (AttemptAnswer).
     """
     started = time.perf_counter()
+    password_hash = shared_password_hash()
     tree = ensure_unit_tree()
-    accounts = ensure_demo_accounts(tree)
+    accounts = ensure_demo_accounts(tree, password_hash)
     instructor, hr = accounts.by_local["giangvien"], accounts.by_local["nhansu"]
     new_courses = ensure_extra_courses(extra_courses, instructor)
     give_courses_to(instructor)
@@ -53,7 +54,7 @@ def seed_command(learners: int, extra_courses: int, seed: int, chunk: int) -> No
     reach = assignments_by_unit(tree)
     _seed_demo_learner(accounts.by_local["hocvien"], catalog, reach, seed)
     db.session.commit()
-    added, rows = _seed_learners(learners, tree, catalog, reach, seed, chunk)
+    added, rows = _seed_learners(learners, tree, catalog, reach, (seed, chunk, password_hash))
     record_audit("demo.seed", target="demo", detail={
         "units": tree.created, "courses": new_courses, "assignments": new_assignments,
         "learners": added, "rows": rows})
@@ -74,13 +75,14 @@ def _seed_demo_learner(user, catalog, reach, seed: int) -> None:
     maker.rows.write()
 
 
-def _seed_learners(total: int, tree, catalog, reach, seed: int, chunk: int) -> tuple[int, int]:
+def _seed_learners(total: int, tree, catalog, reach, settings) -> tuple[int, int]:
     """Add learners until ``total`` exist, with histories; one transaction per chunk."""
+    seed, chunk, password_hash = settings
     missing = total - count_seeded_learners()
     if missing <= 0:
         click.echo(f"Đã có ít nhất {total} học viên mẫu: không thêm học viên.")
         return 0, 0
-    first, pools, password_hash = next_learner_number(), unit_pools(tree.all), shared_learner_hash()
+    first, pools = next_learner_number(), unit_pools(tree.all)
     rows, now = 0, utcnow()
     with click.progressbar(length=missing, label="Đang tạo học viên và quá trình học") as bar:
         for start in range(first, first + missing, chunk):

@@ -73,36 +73,38 @@ class Accounts:
     by_local: dict[str, User] = field(default_factory=dict)
 
 
-def _ensure_unit(existing: dict[str, Unit], code: str, name: str, kind: str, parent: Unit | None):
-    unit = existing.get(code)
-    if unit is None:
-        unit = Unit(code=code, name=name, kind=kind, parent_id=parent.id if parent else None)
-        db.session.add(unit)
-        db.session.flush()
+def _ensure_level(existing: dict[str, Unit], specs: list[tuple[str, str, str, Unit | None]]) -> list[Unit]:
+    """Units (code, name, kind, parent) of one tree level: the missing ones in one flush."""
+    fresh = []
+    for code, name, kind, parent in specs:
+        if code not in existing:
+            existing[code] = Unit(code=code, name=name, kind=kind, parent_id=parent.id if parent else None)
+            fresh.append((existing[code], parent))
+    db.session.add_all([unit for unit, _ in fresh])
+    db.session.flush()
+    for unit, parent in fresh:
         unit.path = (parent.path if parent else "/") + f"{unit.id}/"
-        existing[code] = unit
-    return unit
+    return [existing[code] for code, *_ in specs]
 
 
 def ensure_unit_tree() -> UnitTree:
     """The city, its agencies, the 126 wards and communes and two party cells under each ward."""
     existing = {u.code: u for u in db.session.scalars(select(Unit))}
     before = len(existing)
+    [city] = _ensure_level(existing, [(data.CITY_CODE, data.CITY_NAME, "city", None)])
+    agencies = _ensure_level(existing, [(f"TP-{code}", name, "agency", city) for code, name in data.AGENCIES])
+    wards = _ensure_level(existing, [(f"PX{i:03d}", name, "ward", city)
+                                     for i, name in enumerate(data.ward_names(), start=1)])
+    cells = _ensure_level(existing, [(f"{ward.code}-CB{c}", f"Chi bộ khu phố {c}", "cell", ward)
+                                     for ward in wards for c in range(1, data.CELLS_PER_WARD + 1)])
+    db.session.flush()
     info = lambda u: UnitInfo(u.id, u.name, u.kind, u.path)  # noqa: E731
-    city = _ensure_unit(existing, data.CITY_CODE, data.CITY_NAME, "city", None)
-    agencies = [_ensure_unit(existing, f"TP-{code}", name, "agency", city) for code, name in data.AGENCIES]
-    wards, cells = [], []
-    for i, name in enumerate(data.ward_names(), start=1):
-        ward = _ensure_unit(existing, f"PX{i:03d}", name, "ward", city)
-        wards.append(ward)
-        for c in range(1, data.CELLS_PER_WARD + 1):
-            cells.append(_ensure_unit(existing, f"PX{i:03d}-CB{c}", f"Chi bộ khu phố {c}", "cell", ward))
     return UnitTree(info(city), [info(u) for u in agencies], [info(u) for u in wards],
                     [info(u) for u in cells], created=len(existing) - before)
 
 
-def ensure_demo_accounts(tree: UnitTree) -> Accounts:
-    """One account per role, all with ``DEMO_PASSWORD``; existing ones are left as they are."""
+def ensure_demo_accounts(tree: UnitTree, password_hash: str) -> Accounts:
+    """One account per role, all with ``DEMO_PASSWORD`` (given hashed); existing ones are left alone."""
     accounts = Accounts()
     units = {"city": tree.city.id, "ward": tree.wards[0].id, "agency": tree.agencies[0].id}
     for local, name, roles, where, position in data.DEMO_ACCOUNTS:
@@ -110,9 +112,9 @@ def ensure_demo_accounts(tree: UnitTree) -> Accounts:
         user = db.session.scalar(select(User).where(User.email == email))
         status = "có sẵn"
         if user is None:
-            user = create_user(email, name, data.DEMO_PASSWORD, roles=roles,
-                               unit=db.session.get(Unit, units[where]), position=position,
-                               employee_code=f"DEMO-{local.upper()}")
+            user = create_user(email, name, None, roles=roles, unit=db.session.get(Unit, units[where]),
+                               position=position, employee_code=f"DEMO-{local.upper()}")
+            user.password_hash = password_hash
             status = "mới tạo"
         accounts.by_local[local] = user
         accounts.rows.append((email, ", ".join(roles), status))
@@ -225,8 +227,9 @@ def assignments_by_unit(tree: UnitTree) -> dict[int, list[AssignmentInfo]]:
     return reach
 
 
-def shared_learner_hash() -> str:
-    """One hash for every seeded learner: hashing 100,000 passwords would take most of an hour."""
+def shared_password_hash() -> str:
+    """One hash of DEMO_PASSWORD for every seeded account: hashing 100,000 passwords (scrypt,
+    ~0.1 s each) would take hours. Seeded accounts are for demos and benchmarks only."""
     return generate_password_hash(data.DEMO_PASSWORD)
 
 
