@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from academy.authoring.coursedata import _
 
 
+
 @dataclass
 class ChangeReport:
     slug: str

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
-from academy.authoring.coursedata import _
 from sqlalchemy import select
 
-from academy.authoring.coursedata import ContentError
+from academy.authoring.coursedata import _, ContentError
 from academy.authoring.exporter import export_course
 from academy.authoring.importer import import_courses
 from academy.catalog.models import Course

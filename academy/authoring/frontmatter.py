@@ -6,9 +6,8 @@ import unicodedata
 from pathlib import Path
 
 import yaml
-from academy.authoring.coursedata import _
 
-from academy.authoring.coursedata import ErrorList
+from academy.authoring.coursedata import _, ErrorList
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_FILE_BYTES = 2 * 1024 * 1024

@@ -13,10 +13,8 @@ import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
 
-from academy.authoring.coursedata import _
-
 from academy.authoring.changes import ChangeReport
-from academy.authoring.coursedata import ContentError, CourseData, ErrorList
+from academy.authoring.coursedata import _, ContentError, CourseData, ErrorList
 from academy.authoring.frontmatter import is_hidden
 from academy.authoring.parser import parse_course_dir
 from academy.authoring.sync import apply_course, finish_courses

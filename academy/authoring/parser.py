@@ -15,10 +15,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from academy.authoring.coursedata import _
-
-from academy.authoring.coursedata import (  # noqa: F401 - re-exported: the parser's public errors
-    ContentError, ContentErrors, CourseData, ErrorList, LessonData, ModuleData,
+from academy.authoring.coursedata import (  # noqa: F401 - ContentError(s) re-exported
+    _, ContentError, ContentErrors, CourseData, ErrorList, LessonData, ModuleData,
 )
 from academy.authoring.frontmatter import (
     SLUG_RE, is_hidden, read_text, split_front_matter, FieldReader,

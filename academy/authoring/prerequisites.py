@@ -5,11 +5,10 @@ any order. An unknown reference or a cycle is an error pointing at the module.md
 """
 from __future__ import annotations
 
-from academy.authoring.coursedata import _
 from sqlalchemy import select
 
 from academy.authoring.changes import ChangeReport
-from academy.authoring.coursedata import CourseData, ErrorList, ModuleData
+from academy.authoring.coursedata import _, CourseData, ErrorList, ModuleData
 from academy.catalog.models import Course, Module, ModulePrerequisite
 from academy.extensions import db
 

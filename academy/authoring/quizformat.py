@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import re
 
-from academy.authoring.coursedata import _
-
-from academy.authoring.coursedata import ChoiceData, ErrorList, QuestionData
+from academy.authoring.coursedata import _, ChoiceData, ErrorList, QuestionData
 from academy.authoring.frontmatter import normalise
 
 CHOICE_RE = re.compile(r"^- \[([ xX])\]\s+(.*\S)\s*$")

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import hashlib
 
-from academy.authoring.coursedata import _
 from sqlalchemy import exists, select
 
 from academy.authoring.changes import ChangeReport
 from academy.authoring.coursedata import (
-    ContentError, CourseData, ErrorList, LessonData, ModuleData,
+    _, ContentError, CourseData, ErrorList, LessonData, ModuleData,
 )
 from academy.authoring.prerequisites import link_prerequisites
 from academy.authoring.sync_questions import question_to_data, sync_questions
@@ -179,7 +178,9 @@ def _dependants_outside(module: Module, course: Course) -> list[str]:
     query = (select(Course.slug, Module.slug)
              .join(Module, Module.course_id == Course.id)
              .join(ModulePrerequisite, ModulePrerequisite.module_id == Module.id)
-             .where(ModulePrerequisite.required_module_id == module.id, Course.id != course.id))
+             .where(ModulePrerequisite.required_module_id == module.id, Course.id != course.id,
+                    # a draft copy of this course is replaced by it on publish
+                    (Course.draft_of_id.is_(None)) | (Course.draft_of_id != course.id)))
     return [f"{c}/{m}" for c, m in db.session.execute(query)]
 
 

@@ -6,11 +6,10 @@ place, so every past attempt is still graded against what the learner was shown.
 """
 from __future__ import annotations
 
-from academy.authoring.coursedata import _
 from sqlalchemy import select
 
 from academy.authoring.changes import ChangeReport
-from academy.authoring.coursedata import ChoiceData, QuestionData
+from academy.authoring.coursedata import _, ChoiceData, QuestionData
 from academy.catalog.models import Choice, Module, Question
 from academy.extensions import db
 from academy.learning.models import AttemptAnswer
