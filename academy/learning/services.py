@@ -20,7 +20,8 @@ class AttemptLimitReached(Exception):
 
 
 def dialect_insert(model):
-    """INSERT with ON CONFLICT support, for the two databases we run on."""
+    """INSERT with ON CONFLICT support, for the two databases we run on (on the Core table, so
+    RETURNING tells reliably whether a row was written)."""
     name = db.session.get_bind().dialect.name
     if name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -28,7 +29,7 @@ def dialect_insert(model):
         from sqlalchemy.dialects.sqlite import insert
     else:  # pragma: no cover - configuration error
         raise RuntimeError(f"unsupported database dialect: {name}")
-    return insert(model)
+    return insert(model.__table__)
 
 
 # ---- enrolment and lessons ----------------------------------------------------------------
@@ -63,10 +64,10 @@ def enrol_learner(user, course, *, source="self", due_at=None, assignment=None) 
 
 def mark_lesson_done(user, lesson) -> bool:
     """Record that ``user`` has read ``lesson``; True the first time only."""
-    result = db.session.execute(dialect_insert(LessonProgress).values(
-        user_id=user.id, lesson_id=lesson.id, completed_at=utcnow(),
-    ).on_conflict_do_nothing(index_elements=["user_id", "lesson_id"]))
-    return bool(result.rowcount)
+    stmt = dialect_insert(LessonProgress).values(user_id=user.id, lesson_id=lesson.id, completed_at=utcnow())
+    written = db.session.execute(stmt.on_conflict_do_nothing(index_elements=["user_id", "lesson_id"])
+                                 .returning(stmt.table.c.id)).scalar()
+    return written is not None
 
 
 def note_lesson_visit(enrollment: Enrollment, lesson) -> None:
@@ -149,13 +150,15 @@ def submit_attempt(user, module, token: str, answers: dict[int, list[int]], *,
     score, correct = grade_attempt(questions, answers)
     passed = score >= module.course.pass_threshold
     now = utcnow()
-    inserted = db.session.execute(dialect_insert(QuizAttempt).values(
+    stmt = dialect_insert(QuizAttempt).values(
         user_id=user.id, module_id=module.id, token=token, kind=kind,
         question_ids=[q.id for q in questions], started_at=started_at or now, submitted_at=now,
         score=score, passed=passed,
-    ).on_conflict_do_nothing(index_elements=["token"])).rowcount
+    )
+    inserted = db.session.execute(stmt.on_conflict_do_nothing(index_elements=["token"])
+                                  .returning(stmt.table.c.id)).scalar()
     attempt = attempt_by_token(token)
-    if not inserted:  # a concurrent copy of the same form got there first
+    if inserted is None:  # a concurrent copy of the same form got there first
         return _owned(attempt, user), False
     _store_answers(attempt, questions, answers, correct)
     _record_result(user, module, score, passed, now)

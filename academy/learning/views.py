@@ -101,7 +101,7 @@ def _show_quiz(course, module, status: int = 200, problem: str | None = None):
     left = svc.attempts_left(current_user, module)
     if questions and left == 0:
         return _quiz_closed(course, module)
-    form = QuizForm(token=issue_quiz_token(current_user, module, [q.id for q in questions]))
+    form = QuizForm(formdata=None, token=issue_quiz_token(current_user, module, [q.id for q in questions]))
     return render_template("learning/quiz.html", course=course, module=module, questions=questions,
                            form=form, attempts_left=left, problem=problem), status
 
