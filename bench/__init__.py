@@ -1,0 +1,1 @@
+"""Benchmarks for Digital Academy: `python -m bench [names…] [--learners N] [--quick]`."""

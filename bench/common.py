@@ -1,0 +1,108 @@
+"""Helpers shared by benchmarks: fresh instance folders under /tmp, running `flask` there, and a
+seeded SQLite database reused by every benchmark of one harness run."""
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_LEARNERS, QUICK_LEARNERS = 100_000, 5_000
+_SEEDED: dict[tuple[int, int], "SeededDatabase"] = {}
+
+
+@dataclass
+class SeededDatabase:
+    instance: Path
+    learners: int
+    seconds: float
+    peak_rss_mib: float
+    rows: int
+    courses_note: str
+
+    @property
+    def uri(self) -> str:
+        return "sqlite:///" + str(self.instance / "academy.sqlite3")
+
+
+def learners_for(args) -> int:
+    if getattr(args, "learners", None):
+        return args.learners
+    return QUICK_LEARNERS if getattr(args, "quick", False) else DEFAULT_LEARNERS
+
+
+def fresh_instance(label: str) -> Path:
+    return Path(tempfile.mkdtemp(prefix=f"academy-bench-{label}-", dir="/tmp"))
+
+
+def flask_env(instance: Path) -> dict:
+    """The environment of a `flask` run on the instance's own SQLite file."""
+    env = {k: v for k, v in os.environ.items() if k not in ("ACADEMY_DATABASE_URL", "ACADEMY_REDIS_URL")}
+    env.update(ACADEMY_ENV_NAME="development", ACADEMY_INSTANCE_PATH=str(instance),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])))
+    return env
+
+
+def run_measured(argv: list[str], instance: Path) -> tuple[float, float, subprocess.CompletedProcess]:
+    """Run a command; (wall seconds, peak RSS of that very process in MiB, result)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(argv, cwd=REPO, env=flask_env(instance), stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)  # wait4: the rusage of this child alone
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        result = subprocess.CompletedProcess(argv, proc.returncode, out.read(), err.read())
+    return seconds, usage.ru_maxrss / 1024, result  # ru_maxrss is in KiB on Linux
+
+
+def flask(*args: str) -> list[str]:
+    return [sys.executable, "-m", "flask", "--app", "wsgi", *args]
+
+
+def create_schema(instance: Path) -> None:
+    """Tables from the models (``flask db upgrade`` may lag the models during development)."""
+    code = ("from academy import create_app\nfrom academy.extensions import db\n"
+            "app = create_app()\nwith app.app_context():\n    db.create_all()\n")
+    subprocess.run([sys.executable, "-c", code], cwd=REPO, env=flask_env(instance), check=True,
+                   capture_output=True, text=True)
+
+
+def import_courses(instance: Path) -> bool:
+    """`flask courses import courses/`; False when the command is not there (yet) or fails."""
+    result = subprocess.run(flask("courses", "import", "courses/"), cwd=REPO, env=flask_env(instance),
+                            capture_output=True, text=True)
+    return result.returncode == 0
+
+
+def count_rows(instance: Path) -> int:
+    with sqlite3.connect(instance / "academy.sqlite3") as con:
+        tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        return sum(con.execute(f'SELECT COUNT(*) FROM "{t}"').fetchone()[0] for t in tables)
+
+
+def seeded_database(learners: int, extra_courses: int = 0) -> SeededDatabase:
+    """A fresh SQLite database with the curriculum imported and ``learners`` seeded (timed once
+    per harness run; later benchmarks reuse it)."""
+    key = (learners, extra_courses)
+    if key not in _SEEDED:
+        instance = fresh_instance("seed")
+        create_schema(instance)
+        imported = import_courses(instance)
+        extra = extra_courses or (0 if imported else 3)
+        note = "courses/ imported" if imported else "courses import unavailable"
+        note += f" + {extra} synthetic courses" if extra else ""
+        rows_before = count_rows(instance)
+        seconds, peak, result = run_measured(
+            flask("demo", "seed", "--learners", str(learners), "--extra-courses", str(extra)), instance)
+        if result.returncode != 0:
+            raise RuntimeError(f"demo seed failed: {(result.stderr or result.stdout)[-300:]}")
+        _SEEDED[key] = SeededDatabase(instance, learners, seconds, peak,
+                                      count_rows(instance) - rows_before, note)
+    return _SEEDED[key]
