@@ -1,6 +1,8 @@
 """render_markdown(): the one path from author Markdown to HTML safe to show learners."""
 from __future__ import annotations
 
+import threading
+
 import markdown as md
 import nh3
 
@@ -26,11 +28,21 @@ ALLOWED_ATTRIBUTES = {
 }
 URL_SCHEMES = {"http", "https", "mailto"}
 
+# Building a Markdown converter loads every extension; keep one per thread and reset it per call.
+_local = threading.local()
+
+
+def _converter() -> md.Markdown:
+    converter = getattr(_local, "converter", None)
+    if converter is None:
+        converter = _local.converter = md.Markdown(extensions=EXTENSIONS, output_format="html")
+    return converter.reset()
+
 
 def render_markdown(text: str) -> str:
     """Markdown to sanitised HTML: an allow-list of tags and attributes, no scripts, no styles,
     no event handlers, links only to http(s)/mailto or relative URLs. Render once, at save time."""
-    html = md.markdown(text or "", extensions=EXTENSIONS, output_format="html")
+    html = _converter().convert(text or "")
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import JSON, Text, bindparam, cast, func, insert, select
 
 from academy.admin import demo_data as data
 from academy.admin.demo_seed import AssignmentInfo, CourseInfo, UnitInfo, sigmoid
@@ -41,7 +41,17 @@ class Rows:
         for name, model in TABLES:
             rows = getattr(self, name)
             if rows:
-                db.session.execute(insert(model.__table__), rows)
+                db.session.execute(_bulk_insert(model), rows)
+
+
+def _bulk_insert(model):
+    """Core insert; an attempt's question list arrives as JSON text made once per module."""
+    stmt = insert(model.__table__)
+    if model is QuizAttempt:
+        text = bindparam("question_ids_json", type_=Text())
+        on_sqlite = db.session.get_bind().dialect.name == "sqlite"
+        stmt = stmt.values(question_ids=text if on_sqlite else cast(text, JSON))
+    return stmt
 
 
 @dataclass
@@ -130,7 +140,7 @@ class HistoryMaker:
             self.rows.quiz_attempts.append({
                 "user_id": learner.user_id, "module_id": module.id,
                 "token": f"demo-{learner.user_id}-{module.id}-{count}", "kind": "module",
-                "question_ids": list(module.question_ids), "started_at": started, "submitted_at": at,
+                "question_ids_json": module.question_ids_json, "started_at": started, "submitted_at": at,
                 "score": score, "passed": ok})
             best = max(best, score)
             if ok:

@@ -2,9 +2,11 @@
 plain data, and the unit assignments. Each ``ensure_*`` adds only what is missing and flushes."""
 from __future__ import annotations
 
+import json
 import math
 import random
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
@@ -49,6 +51,10 @@ class ModuleInfo:
     lesson_ids: tuple[int, ...]
     question_ids: tuple[int, ...]
     difficulty: float
+
+    @cached_property
+    def question_ids_json(self) -> str:
+        return json.dumps(list(self.question_ids))
 
 
 @dataclass(frozen=True)

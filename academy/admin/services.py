@@ -21,3 +21,68 @@ def record_audit(action: str, target: str = "", detail: dict | None = None, acto
                        detail=detail or {}, ip=ip[:64])
     db.session.add(event)
     return event
+
+
+def create_unit(code: str, name: str, kind: str, parent=None):
+    """Add a unit under ``parent`` (None: a root) with its materialised path. The caller commits."""
+    from academy.auth.models import Unit
+
+    unit = Unit(code=code.strip(), name=name.strip(), kind=kind, parent_id=getattr(parent, "id", None))
+    db.session.add(unit)
+    db.session.flush()
+    unit.path = (parent.path if parent else "/") + f"{unit.id}/"
+    db.session.flush()
+    return unit
+
+
+def move_unit(unit, new_parent) -> None:
+    """Re-hang ``unit`` (and its subtree) under ``new_parent``; people below it join the courses
+    assigned to their new ancestors. Raises ValueError for a move into its own subtree."""
+    from sqlalchemy import String, func, literal, update
+
+    from academy.auth.models import Unit
+    from academy.reports.assignments import assignments_covering, enrol_subtree
+
+    if new_parent is not None and unit.contains(new_parent):
+        raise ValueError("a unit cannot move below itself")
+    old_path = unit.path
+    new_path = (new_parent.path if new_parent else "/") + f"{unit.id}/"
+    if new_path == old_path:
+        return
+    db.session.execute(
+        update(Unit).where(Unit.path.startswith(old_path, autoescape=True))
+        .values(path=literal(new_path, String) + func.substr(Unit.path, len(old_path) + 1, type_=String))
+        .execution_options(synchronize_session=False))
+    db.session.execute(update(Unit).where(Unit.id == unit.id).values(parent_id=getattr(new_parent, "id", None))
+                       .execution_options(synchronize_session=False))
+    db.session.expire_all()
+    unit = db.session.get(Unit, unit.id)
+    for assignment in assignments_covering(unit):
+        enrol_subtree(assignment, unit)
+
+
+def update_user(user, *, full_name, email, employee_code, position, unit, roles, is_active) -> list[str]:
+    """Apply an admin's edit; returns the names of the changed fields. The caller commits.
+
+    A move to another unit keeps the person's history and enrols them in the new unit's courses;
+    deactivating ends their sessions.
+    """
+    from academy.auth.services import end_sessions
+    from academy.reports.assignments import apply_assignments_to
+
+    wanted = {"full_name": full_name.strip(), "email": email.strip().lower(),
+              "employee_code": (employee_code or "").strip() or None, "position": (position or "").strip(),
+              "unit_id": getattr(unit, "id", None), "is_active": bool(is_active)}
+    changed = [key for key, value in wanted.items() if getattr(user, key) != value]
+    for key in changed:
+        setattr(user, key, wanted[key])
+    if set(roles) != user.roles:
+        user.roles = roles
+        changed.append("roles")
+    if "is_active" in changed and not user.is_active:
+        end_sessions(user)
+    db.session.flush()
+    if "unit_id" in changed or ("is_active" in changed and user.is_active):
+        db.session.refresh(user, ["unit"])
+        apply_assignments_to(user)
+    return changed

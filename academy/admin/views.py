@@ -1,11 +1,101 @@
-"""Placeholder: being built."""
-from flask import Blueprint, abort
-from flask_login import login_required
+"""Administration: overview, the unit tree, the audit log (users: users_views.py)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from academy.admin.forms import KIND_LABELS, AuditFilterForm, UnitForm
+from academy.admin.models import AuditEvent
+from academy.admin.services import create_unit, move_unit, record_audit
+from academy.auth.access import roles_required
+from academy.auth.models import Unit, User
+from academy.extensions import db
 
 bp = Blueprint("admin", __name__, template_folder="templates")
 
 
 @bp.get("/admin/")
-@login_required
+@roles_required("admin")
 def index():
-    abort(404)
+    counts = {"users": db.session.scalar(select(func.count(User.id))),
+              "active": db.session.scalar(select(func.count(User.id)).where(User.is_active.is_(True))),
+              "units": db.session.scalar(select(func.count(Unit.id)))}
+    recent = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(10)).all()
+    return render_template("admin/index.html", counts=counts, recent=recent)
+
+
+def _unit_form(unit=None):
+    form = UnitForm(obj=unit)
+    units = db.session.scalars(select(Unit).order_by(Unit.path)).all()
+    form.parent.choices = [(None, _("— Không (đơn vị gốc) —"))] + [
+        (u.id, "\u2003" * (u.path.count("/") - 2) + f"{u.name} ({u.code})")
+        for u in units if unit is None or not unit.contains(u)]
+    if unit is not None and request.method == "GET":
+        form.parent.data = unit.parent_id
+    return form, units
+
+
+@bp.route("/admin/units", methods=["GET", "POST"])
+@roles_required("admin")
+def units():
+    form, all_units = _unit_form()
+    if form.validate_on_submit():
+        parent = db.session.get(Unit, form.parent.data) if form.parent.data else None
+        try:
+            unit = create_unit(form.code.data, form.name.data, form.kind.data, parent)
+            record_audit("unit.create", target=f"unit:{unit.code}", detail={"name": unit.name})
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            form.code.errors.append(_("Mã đơn vị đã được dùng."))
+        else:
+            flash(_("Đã thêm đơn vị %(name)s.", name=unit.name), "success")
+            return redirect(url_for("admin.units"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("admin/units.html", form=form, units=all_units, kinds=KIND_LABELS), status
+
+
+@bp.route("/admin/units/<int:unit_id>", methods=["GET", "POST"])
+@roles_required("admin")
+def edit_unit(unit_id: int):
+    unit = db.session.get(Unit, unit_id) or abort(404)
+    form, _units = _unit_form(unit)
+    if form.validate_on_submit():
+        parent = db.session.get(Unit, form.parent.data) if form.parent.data else None
+        try:
+            unit.code, unit.name, unit.kind = form.code.data.strip(), form.name.data.strip(), form.kind.data
+            db.session.flush()
+            if parent != unit.parent:
+                move_unit(unit, parent)
+            record_audit("unit.update", target=f"unit:{form.code.data.strip()}",
+                         detail={"name": form.name.data.strip(), "parent": getattr(parent, "code", None)})
+            db.session.commit()
+        except (IntegrityError, ValueError):
+            db.session.rollback()
+            flash(_("Không lưu được: mã đơn vị đã được dùng hoặc đơn vị cha không hợp lệ."), "danger")
+            return render_template("admin/unit_edit.html", form=form, unit=unit), 409
+        flash(_("Đã lưu đơn vị."), "success")
+        return redirect(url_for("admin.units"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("admin/unit_edit.html", form=form, unit=unit), status
+
+
+@bp.get("/admin/audit")
+@roles_required("admin")
+def audit_log():
+    form = AuditFilterForm(request.args, meta={"csrf": False})
+    query = select(AuditEvent).order_by(AuditEvent.id.desc())
+    if form.validate():
+        if form.action.data:
+            query = query.where(AuditEvent.action.startswith(form.action.data.strip(), autoescape=True))
+        if form.actor.data:
+            query = query.join(User, User.id == AuditEvent.actor_id).where(
+                func.lower(User.email) == form.actor.data.strip().lower())
+    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("admin/audit.html", form=form, page=page, args=args)
+
+
+from academy.admin import users_views  # noqa: E402,F401 - routes on the same blueprint

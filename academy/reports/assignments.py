@@ -95,23 +95,9 @@ def apply_assignments_to(user: User) -> int:
 
 
 def _enrol(user: User, assignment: Assignment) -> None:
-    from academy.learning import services as learning
+    from academy.learning.services import enrol_learner
 
-    enrol_learner = getattr(learning, "enrol_learner", None)
-    if enrol_learner is not None:
-        enrol_learner(user, assignment.course, source="assigned", due_at=assignment.due_at,
-                      assignment=assignment)
-        return
-    # Fallback until learning.services.enrol_learner exists: the same contract, one row.
-    enrolment = db.session.scalar(select(Enrollment).where(
-        Enrollment.user_id == user.id, Enrollment.course_id == assignment.course_id))
-    if enrolment is None:
-        db.session.add(Enrollment(user_id=user.id, course_id=assignment.course_id, source="assigned",
-                                  assignment_id=assignment.id, due_at=assignment.due_at))
-    elif enrolment.assignment_id is None and enrolment.completed_at is None:
-        enrolment.source, enrolment.assignment_id = "assigned", assignment.id
-        enrolment.due_at = assignment.due_at
-    db.session.flush()
+    enrol_learner(user, assignment.course, source="assigned", due_at=assignment.due_at, assignment=assignment)
 
 
 def delete_assignment(assignment: Assignment) -> None:
