@@ -6,7 +6,7 @@ import threading
 import markdown as md
 import nh3
 
-EXTENSIONS = ["extra", "sane_lists", "smarty"]
+EXTENSIONS = ["extra", "sane_lists"]
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "div", "dl", "dt",
