@@ -1,0 +1,68 @@
+"""Admin forms: units, users, bulk import, audit log filter."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from academy.auth.models import ROLES, UNIT_KINDS
+
+ROLE_LABELS = {"learner": _l("Người học"), "instructor": _l("Giảng viên"), "hr": _l("Cán bộ tổ chức"),
+               "admin": _l("Quản trị")}
+KIND_LABELS = {"city": _l("Thành phố"), "agency": _l("Cơ quan"), "ward": _l("Phường, xã"), "cell": _l("Chi bộ, tổ")}
+
+
+def _int_or_none(value):
+    try:
+        return int(value) if value not in (None, "", "None") else None
+    except (TypeError, ValueError):
+        return -1
+
+
+class UnitForm(FlaskForm):
+    code = StringField(_l("Mã đơn vị"), validators=[DataRequired(), Length(max=40)])
+    name = StringField(_l("Tên đơn vị"), validators=[DataRequired(), Length(max=200)])
+    kind = SelectField(_l("Loại"), choices=[SelectChoice(k, KIND_LABELS[k]) for k in UNIT_KINDS])
+    parent = SelectField(_l("Thuộc đơn vị"), coerce=_int_or_none, validators=[Optional()])
+    submit = SubmitField(_l("Lưu"))
+
+
+class UserSearchForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Tìm theo tên, email hoặc mã cán bộ"), validators=[Optional(), Length(max=100)])
+    unit = SelectField(_l("Đơn vị"), coerce=_int_or_none, validators=[Optional()])
+    role = SelectField(_l("Vai trò"), validators=[Optional()], choices=[SelectChoice("", _l("Mọi vai trò"))]
+                       + [SelectChoice(r, ROLE_LABELS[r]) for r in ROLES])
+
+
+class UserEditForm(FlaskForm):
+    full_name = StringField(_l("Họ và tên"), validators=[DataRequired(), Length(max=200)])
+    email = StringField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
+    employee_code = StringField(_l("Mã cán bộ"), validators=[Optional(), Length(max=40)])
+    position = StringField(_l("Chức vụ"), validators=[Optional(), Length(max=200)])
+    unit = SelectField(_l("Đơn vị"), coerce=_int_or_none, validators=[Optional()])
+    roles = SelectMultipleField(_l("Vai trò"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ROLES],
+                                widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+    is_active = BooleanField(_l("Đang hoạt động"))
+    submit = SubmitField(_l("Lưu"))
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("Tệp CSV hoặc XLSX"), validators=[
+        FileRequired(_l("Hãy chọn tệp.")), FileAllowed(["csv", "xlsx"], _l("Chỉ nhận tệp .csv hoặc .xlsx."))])
+    dry_run = SubmitField(_l("Kiểm tra (chạy thử)"))
+    apply = SubmitField(_l("Nhập"))
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    action = StringField(_l("Hành động"), validators=[Optional(), Length(max=80)])
+    actor = StringField(_l("Người thực hiện (email)"), validators=[Optional(), Length(max=254)])

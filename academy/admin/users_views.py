@@ -1,0 +1,96 @@
+"""Administration of people: list and search, edit, bulk import (routes on the admin blueprint)."""
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from academy.admin.forms import ROLE_LABELS, ImportForm, UserEditForm, UserSearchForm
+from academy.admin.imports import ImportFileError, import_users, read_rows
+from academy.admin.services import record_audit, update_user
+from academy.admin.views import bp
+from academy.auth.access import roles_required
+from academy.auth.models import Unit, User, UserRole
+from academy.extensions import db
+from academy.reports.services import unit_choices
+
+
+@bp.get("/admin/users")
+@roles_required("admin")
+def users():
+    form = UserSearchForm(request.args, meta={"csrf": False})
+    form.unit.choices = unit_choices(None, blank=_("Mọi đơn vị"))
+    query = select(User).order_by(User.full_name, User.id)
+    if form.validate():
+        query = _search(query, form)
+    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("admin/users.html", form=form, page=page, args=args, roles=ROLE_LABELS)
+
+
+def _search(query, form):
+    if form.q.data:
+        like = f"%{form.q.data.strip().lower()}%"
+        query = query.where(or_(func.lower(User.full_name).like(like), func.lower(User.email).like(like),
+                                func.lower(User.employee_code).like(like)))
+    if form.unit.data:
+        unit = db.session.get(Unit, form.unit.data)
+        if unit is not None:
+            query = query.join(Unit, Unit.id == User.unit_id).where(Unit.path.startswith(unit.path, autoescape=True))
+    if form.role.data:
+        query = query.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == form.role.data)))
+    return query
+
+
+@bp.route("/admin/users/<int:user_id>", methods=["GET", "POST"])
+@roles_required("admin")
+def edit_user(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = UserEditForm(obj=user)
+    form.unit.choices = unit_choices(None, blank=_("— Chưa có đơn vị —"))
+    if request.method == "GET":
+        form.unit.data, form.roles.data = user.unit_id, sorted(user.roles)
+    if form.validate_on_submit():
+        unit = db.session.get(Unit, form.unit.data) if form.unit.data else None
+        try:
+            changed = update_user(user, full_name=form.full_name.data, email=form.email.data,
+                                  employee_code=form.employee_code.data, position=form.position.data,
+                                  unit=unit, roles=form.roles.data or ["learner"], is_active=form.is_active.data)
+            if changed:
+                record_audit("user.update", target=f"user:{user.id}", detail={"changed": changed})
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            flash(_("Email hoặc mã cán bộ đã thuộc về người khác."), "danger")
+            return render_template("admin/user_edit.html", form=form, user=user), 409
+        flash(_("Đã lưu thông tin %(name)s.", name=user.full_name), "success")
+        return redirect(url_for("admin.users"))
+    status = 400 if form.is_submitted() else 200
+    return render_template("admin/user_edit.html", form=form, user=user), status
+
+
+@bp.route("/admin/users/import", methods=["GET", "POST"])
+@roles_required("admin")
+def import_users_view():
+    form = ImportForm()
+    if not form.validate_on_submit():
+        status = 400 if form.is_submitted() else 200
+        return render_template("admin/import.html", form=form, result=None), status
+    upload = form.file.data
+    dry_run = not form.apply.data
+    try:
+        rows = read_rows(upload.filename, upload.read())
+    except ImportFileError as exc:
+        form.file.errors.append(str(exc))
+        return render_template("admin/import.html", form=form, result=None), 400
+    result = import_users(rows, dry_run=dry_run)
+    if dry_run or not result.ok:
+        db.session.rollback()
+        return render_template("admin/import.html", form=form, result=result, dry_run=dry_run), \
+            200 if result.ok else 400
+    record_audit("users.import", target=upload.filename[:200], detail=result.as_dict())
+    db.session.commit()
+    flash(_("Đã nhập: %(created)s tạo mới, %(updated)s cập nhật, %(unchanged)s không đổi.",
+            created=result.created, updated=result.updated, unchanged=result.unchanged), "success")
+    return redirect(url_for("admin.users"))
