@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.live_server import (
-    DEMO_PASSWORD, HttpSession, LiveServer, demo_email, drop_postgres_database, fresh_postgres_database,
+    DEMO_PASSWORD, HttpSession, LiveServer, demo_email, fresh_postgres_database,
     live_env, prepare_database, sqlite_url,
 )
 
@@ -25,13 +25,14 @@ TEST_DB_URL = os.environ.get("ACADEMY_TEST_DATABASE_URL")
 def live_database(directory: Path, label: str) -> str:
     """A fresh database for a live server: SQLite in ``directory``, or PostgreSQL in CI."""
     if TEST_DB_URL:
-        return fresh_postgres_database(TEST_DB_URL, f"{TEST_DB_URL.rsplit('/', 1)[1]}_{label}_{os.getpid()}")
+        # A stable name: the next run drops and recreates it (dropping at teardown can take a
+        # minute on a busy server, for nothing).
+        return fresh_postgres_database(TEST_DB_URL, f"{TEST_DB_URL.rsplit('/', 1)[1]}_live_{label}{os.environ.get('PYTEST_XDIST_WORKER', '')}")
     return sqlite_url(directory)
 
 
 def release_database(url: str) -> None:
-    if url.startswith("postgres"):
-        drop_postgres_database(url)
+    """Nothing to do: SQLite files live in pytest's tmp dirs, PostgreSQL ones are recreated."""
 
 
 class Site:
