@@ -6,7 +6,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only, selectinload
 
 from academy.catalog.models import Course, Lesson, Module
 from academy.database import db
@@ -56,20 +56,24 @@ def find_courses(*, query: str = "", track: str = "", level: str = "", page: int
     rows = db.session.execute(stmt.order_by(Course.title, Course.id)).all()
     needle = fold(query).strip()
     if needle:
-        rows = [r for r in rows if all(word in fold(f"{r.title} {r.summary}") for word in needle.split())]
+        words = needle.split()
+        rows = [r for r in rows if all(w in fold(f"{r.title} {r.summary}") for w in words)]
     pages = max(1, math.ceil(len(rows) / per_page))
     page = min(max(1, page), pages)
     ids = [r.id for r in rows[(page - 1) * per_page: page * per_page]]
-    by_id = {c.id: c for c in db.session.scalars(select(Course).where(Course.id.in_(ids)))} if ids else {}
+    by_id = {c.id: c for c in db.session.scalars(select(Course).where(Course.id.in_(ids)))}
     return Page(items=[by_id[i] for i in ids], page=page, per_page=per_page, total=len(rows))
 
 
 def get_course(slug: str) -> Course | None:
     """A course with its modules, lessons and prerequisites loaded for the course page."""
+    outline = (Lesson.id, Lesson.module_id, Lesson.position, Lesson.slug, Lesson.title)
+    modules = selectinload(Course.modules)
+    prerequisites = modules.selectinload(Module.prerequisites)
     return db.session.scalar(select(Course).where(Course.slug == slug).options(
-        selectinload(Course.modules).selectinload(Module.lessons),
-        selectinload(Course.modules).selectinload(Module.prerequisites).selectinload(Module.course),
-        selectinload(Course.modules).selectinload(Module.prerequisites).selectinload(Module.lessons),
+        modules.selectinload(Module.lessons).load_only(*outline),
+        prerequisites.selectinload(Module.course),
+        prerequisites.selectinload(Module.lessons).load_only(*outline),
     ))
 
 
@@ -80,4 +84,5 @@ def get_lesson(course: Course, module_slug: str, lesson_slug: str) -> Lesson | N
 
 
 def get_module(course: Course, module_slug: str) -> Module | None:
-    return db.session.scalar(select(Module).where(Module.course_id == course.id, Module.slug == module_slug))
+    return db.session.scalar(
+        select(Module).where(Module.course_id == course.id, Module.slug == module_slug))

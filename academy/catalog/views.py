@@ -42,8 +42,9 @@ def course_list():
 def course_detail(slug: str):
     course = get_course(slug)
     require(course is not None and can_view_course(current_user, course))
-    prerequisites = {p.id: p for m in course.modules for p in m.prerequisites}
-    states = module_progress(current_user, list({**{m.id: m for m in course.modules}, **prerequisites}.values()))
+    shown = {m.id: m for m in course.modules}
+    shown.update({p.id: p for m in course.modules for p in m.prerequisites})
+    states = module_progress(current_user, list(shown.values()))
     progress = course_progress(current_user, course)
     return render_template(
         "catalog/course_detail.html", course=course, progress=progress, states=states,
@@ -55,5 +56,6 @@ def course_detail(slug: str):
 
 def _first_unread(course, states):
     lessons = [lesson for m in course.modules for lesson in m.lessons]
-    done = set().union(*(states[m.id]["done_lesson_ids"] for m in course.modules)) if course.modules else set()
-    return next((lesson for lesson in lessons if lesson.id not in done), lessons[0] if lessons else None)
+    done = {lid for m in course.modules for lid in states[m.id]["done_lesson_ids"]}
+    unread = [lesson for lesson in lessons if lesson.id not in done]
+    return (unread or lessons or [None])[0]

@@ -74,10 +74,11 @@ def module_progress(user, modules) -> dict[int, dict]:
     ids = [m.id for m in modules]
     lesson_ids = [lesson.id for m in modules for lesson in m.lessons]
     done = set(db.session.scalars(select(LessonProgress.lesson_id).where(
-        LessonProgress.user_id == user.id, LessonProgress.lesson_id.in_(lesson_ids)))) if lesson_ids else set()
+        LessonProgress.user_id == user.id, LessonProgress.lesson_id.in_(lesson_ids))))
     results = {r.module_id: r for r in db.session.execute(select(
-        ModuleResult.module_id, ModuleResult.best_score, ModuleResult.attempts_count, ModuleResult.passed_at,
-    ).where(ModuleResult.user_id == user.id, ModuleResult.module_id.in_(ids)))} if ids else {}
+        ModuleResult.module_id, ModuleResult.best_score, ModuleResult.attempts_count,
+        ModuleResult.passed_at,
+    ).where(ModuleResult.user_id == user.id, ModuleResult.module_id.in_(ids)))}
     return {m.id: _module_summary(m, done, results.get(m.id)) for m in modules}
 
 
@@ -92,21 +93,14 @@ def _module_summary(module, done: set[int], result) -> dict:
     }
 
 
-def passed_module_ids(user, module_ids) -> set[int]:
-    ids = list(module_ids)
-    if not ids:
-        return set()
-    return set(db.session.scalars(select(ModuleResult.module_id).where(
-        ModuleResult.user_id == user.id, ModuleResult.module_id.in_(ids), ModuleResult.passed_at.is_not(None))))
-
-
 def learner_overview(user) -> dict:
     """For the home page: enrolled courses with progress (overdue first) and where to continue."""
     enrollments = list(db.session.scalars(
         select(Enrollment).join(Enrollment.course).options(contains_eager(Enrollment.course))
         .where(Enrollment.user_id == user.id, Course.status == "published")))
     progress = progress_by_course(user, [e.course_id for e in enrollments])
-    courses = [{"course": e.course, "enrollment": e, "progress": progress[e.course_id]} for e in enrollments]
+    courses = [{"course": e.course, "enrollment": e, "progress": progress[e.course_id]}
+               for e in enrollments]
     courses.sort(key=_overview_order)
     return {"courses": courses, "continue": _continue_point(user, enrollments)}
 
@@ -127,7 +121,8 @@ def _continue_point(user, enrollments) -> dict | None:
     if not lessons:
         return None
     done = set(db.session.scalars(select(LessonProgress.lesson_id).where(
-        LessonProgress.user_id == user.id, LessonProgress.lesson_id.in_([lsn.id for lsn in lessons]))))
+        LessonProgress.user_id == user.id,
+        LessonProgress.lesson_id.in_([lesson.id for lesson in lessons]))))
     return {"course": latest.course, "lesson": _next_lesson(lessons, done, latest.last_lesson_id),
             "resumed": latest.last_lesson_id is not None}
 

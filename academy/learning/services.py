@@ -64,7 +64,8 @@ def enrol_learner(user, course, *, source="self", due_at=None, assignment=None) 
 
 def mark_lesson_done(user, lesson) -> bool:
     """Record that ``user`` has read ``lesson``; True the first time only."""
-    stmt = dialect_insert(LessonProgress).values(user_id=user.id, lesson_id=lesson.id, completed_at=utcnow())
+    stmt = dialect_insert(LessonProgress).values(
+        user_id=user.id, lesson_id=lesson.id, completed_at=utcnow())
     written = db.session.execute(stmt.on_conflict_do_nothing(index_elements=["user_id", "lesson_id"])
                                  .returning(stmt.table.c.id)).scalar()
     return written is not None
@@ -108,7 +109,8 @@ def shown_questions(module) -> list[Question]:
 
 def attempts_used(user, module) -> int:
     return db.session.scalar(select(func.count()).select_from(QuizAttempt).where(
-        QuizAttempt.user_id == user.id, QuizAttempt.module_id == module.id, QuizAttempt.kind == "module"))
+        QuizAttempt.user_id == user.id, QuizAttempt.module_id == module.id,
+        QuizAttempt.kind == "module"))
 
 
 def attempts_left(user, module) -> int | None:
@@ -215,19 +217,21 @@ def active_question_counts(module_ids) -> dict[int, int]:
         return {}
     return dict(db.session.execute(
         select(Question.module_id, func.count(Question.id))
-        .where(Question.module_id.in_(ids), Question.is_active.is_(True)).group_by(Question.module_id)).all())
+        .where(Question.module_id.in_(ids), Question.is_active.is_(True))
+        .group_by(Question.module_id)).all())
 
 
 def attempt_rows(attempt: QuizAttempt) -> list[dict]:
     """Each question of an attempt, as shown, with the learner's and the correct choices."""
     ids = list(attempt.question_ids or [])
     questions = {q.id: q for q in db.session.scalars(
-        select(Question).where(Question.id.in_(ids)).options(selectinload(Question.choices)))} if ids else {}
+        select(Question).where(Question.id.in_(ids)).options(selectinload(Question.choices)))}
     answers = {a.question_id: a for a in attempt.answers}
     rows = []
     for qid in ids:
         question, answer = questions.get(qid), answers.get(qid)
         if question is not None:
             rows.append({"question": question, "chosen": set(answer.choice_ids if answer else ()),
-                         "correct": question.correct_choice_ids, "is_correct": bool(answer and answer.is_correct)})
+                         "correct": question.correct_choice_ids,
+                         "is_correct": bool(answer and answer.is_correct)})
     return rows

@@ -12,6 +12,7 @@ from academy.catalog.models import Course
 from academy.extensions import db
 from academy.learning import services as svc
 from academy.learning.forms import EnrolForm, MarkDoneForm, QuizForm
+from academy.learning.models import QuizAttempt
 from academy.learning.lesson_nav import lesson_context
 from academy.learning.quiz_tokens import InvalidQuizToken, issue_quiz_token, read_quiz_token
 
@@ -65,8 +66,8 @@ def lesson(slug: str, module_slug: str, lesson_slug: str):
     if enrollment is not None:
         svc.note_lesson_visit(enrollment, current)
         db.session.commit()
-    return render_template("learning/lesson.html", course=course, lesson=current, form=MarkDoneForm(),
-                           enrolled=enrollment is not None, **context)
+    return render_template("learning/lesson.html", course=course, lesson=current,
+                           form=MarkDoneForm(), enrolled=enrollment is not None, **context)
 
 
 @bp.post("/courses/<slug>/<module_slug>/<lesson_slug>/done")
@@ -101,7 +102,8 @@ def _show_quiz(course, module, status: int = 200, problem: str | None = None):
     left = svc.attempts_left(current_user, module)
     if questions and left == 0:
         return _quiz_closed(course, module)
-    form = QuizForm(formdata=None, token=issue_quiz_token(current_user, module, [q.id for q in questions]))
+    token = issue_quiz_token(current_user, module, [q.id for q in questions])
+    form = QuizForm(formdata=None, token=token)
     return render_template("learning/quiz.html", course=course, module=module, questions=questions,
                            form=form, attempts_left=left, problem=problem), status
 
@@ -120,8 +122,9 @@ def _submit_quiz(course, module):
     answers = {qid: [int(v) for v in request.form.getlist(f"q-{qid}") if v.isdigit()]
                for qid in ticket.question_ids}
     try:
-        attempt, created = svc.submit_attempt(current_user, module, ticket.attempt_token, answers,
-                                              question_ids=ticket.question_ids, started_at=ticket.issued_at)
+        attempt, created = svc.submit_attempt(
+            current_user, module, ticket.attempt_token, answers,
+            question_ids=ticket.question_ids, started_at=ticket.issued_at)
         db.session.commit()
     except svc.AttemptLimitReached:
         db.session.rollback()
@@ -142,7 +145,7 @@ def _submit_quiz(course, module):
 @bp.get("/attempts/<int:attempt_id>")
 @login_required
 def attempt_result(attempt_id: int):
-    attempt = db.session.get(svc.QuizAttempt, attempt_id)
+    attempt = db.session.get(QuizAttempt, attempt_id)
     require(attempt is not None and (attempt.user_id == current_user.id or is_admin(current_user)))
     module = attempt.module
     return render_template("learning/attempt_result.html", attempt=attempt, module=module,
