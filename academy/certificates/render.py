@@ -97,6 +97,7 @@ def html_to_pdf(html: str) -> bytes:
         output = io.BytesIO()
         document.write_pdf(output, stylesheets=[stylesheet], font_config=fonts,
                            color_profiles=dict(_state["profiles"]), output_intent=OUTPUT_INTENT,
+                           cache=_state["images"],
                            pdf_variant=PDF_VARIANT, uncompressed_pdf=False)
     return output.getvalue()
 
@@ -116,7 +117,8 @@ def _shared_resources():
         fonts = FontConfiguration()
         css = CSS(filename=str(PDF_TEMPLATES / "certificate.css"), font_config=fonts,
                   url_fetcher=fetcher, base_url=STATIC_SCHEME)
-        _state.update(fonts=fonts, css=css, fetcher=fetcher, profiles={OUTPUT_INTENT: _srgb_profile()})
+        _state.update(fonts=fonts, css=css, fetcher=fetcher, profiles={OUTPUT_INTENT: _srgb_profile()},
+                      images={})  # our static images (the emblem), parsed once per process
         # Drop the font folder while the interpreter can still delete it (its __del__ cannot at exit).
         atexit.register(_state.pop, "fonts", None)
     return _state["fonts"], _state["css"]
