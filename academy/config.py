@@ -30,6 +30,10 @@ class Defaults:
     QUIZ_MAX_ATTEMPTS = 5  # per learner and module; 0 means unlimited
     RECOMMENDER_ALGORITHM = "SVD"
     RECOMMENDER_RETRAIN_EVERY = 500  # new attempts between background retrains; 0 = never
+    RECOMMENDER_PARAMS: dict = {}  # overrides of the algorithm's parameters
+    RECOMMENDER_CV_FOLDS = 3  # folds for the error recorded with each trained model
+    RECOMMENDER_RELOAD_SECONDS = 30  # how often a web worker looks for a newer model
+    PATH_CATALOGUE_SECONDS = 60  # how long a worker caches the published module catalogue
     CERTIFICATE_ISSUER_NAME = "PGS.TS. Nguyễn Văn A"
     CERTIFICATE_ISSUER_TITLE = "Giám đốc Học viện Số"
     CERTIFICATE_ORGANISATION = "Học viện Số"

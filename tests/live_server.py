@@ -161,7 +161,10 @@ def drop_postgres_database(url: str) -> None:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-# ---- gunicorn ------------------------------------------------------------------------------
+# ---- gunicorn --------------------------------------------------------------------------------
+
+ACCESS_FORMAT = '%(h)s %(t)s "%(r)s" %(s)s %(b)s pid=%(p)s %(L)ss'  # which worker served it, and how long
+
 
 class LiveServer:
     """``gunicorn wsgi:app`` on a free port; started on enter, always stopped on exit."""
@@ -186,7 +189,8 @@ class LiveServer:
     def command(self) -> list[str]:
         return [GUNICORN, "-w", str(self.workers), "-k", self.worker_class, "--threads", str(self.threads),
                 "-b", f"127.0.0.1:{self.port}", "--timeout", str(self.timeout), "--graceful-timeout", "3",
-                "--access-logfile", "-", "--error-logfile", "-", *self.extra_args, self.app]
+                "--access-logfile", "-", "--error-logfile", "-", "--access-logformat", ACCESS_FORMAT,
+                *self.extra_args, self.app]
 
     def start(self, wait: float = 60) -> LiveServer:
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()

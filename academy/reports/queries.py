@@ -93,7 +93,7 @@ def completion_select(filters: ReportFilters, sort: str = "unit", descending: bo
     done = func.coalesce(ld.c.done, 0)
     total = func.coalesce(lt.c.total, 0)
     progress = case((Enrollment.completed_at.is_not(None), literal(100)),
-                    (total > 0, (done * 100) / total), else_=literal(0))
+                    (total > 0, (done * 100) // total), else_=literal(0))
     status = status_expr(ld.c.done, sc.c.score, filters.now).label("status")
     query = (
         select(Enrollment.id.label("enrollment_id"), Unit.id.label("unit_id"), Unit.name.label("unit_name"),

@@ -79,6 +79,26 @@ class Pagination:
                 last = number
 
 
+def count_rows(filters: ReportFilters) -> int:
+    return int(db.session.execute(totals_select(filters)).one().rows)
+
+
+def own_job(job_id: str, user):
+    """A report job started by ``user`` (anyone else's is a 404)."""
+    from academy.jobs import Job
+
+    job = db.session.get(Job, job_id)
+    if job is None or job.kind != "report.completion" or job.created_by_id != user.id:
+        abort(404)
+    return job
+
+
+def job_expired(job) -> bool:
+    from academy.database import utcnow
+
+    return job.expires_at is not None and job.expires_at < utcnow()
+
+
 def stream_rows(filters: ReportFilters):
     """The report rows, fetched in batches through a server-side cursor (flat memory)."""
     stmt = completion_select(filters).execution_options(yield_per=STREAM_BATCH)

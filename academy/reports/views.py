@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import tempfile
 
-from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, \
-    send_file, stream_with_context, url_for
+from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, \
+    request, send_file, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from academy.admin.services import record_audit
 from academy.auth.access import hr_scope, roles_required
 from academy.extensions import db
 from academy.reports import services
@@ -78,6 +79,8 @@ def completion_csv():
 @roles_required("hr")
 def completion_xlsx():
     _form, filters = _filters_or_400(hr_scope(current_user))
+    if services.count_rows(filters) > current_app.config.get("REPORT_XLSX_SYNC_MAX_ROWS", 50_000):
+        return _export_in_background(filters)
     services.record_download("xlsx", filters)
     db.session.commit()
     spool = tempfile.TemporaryFile()  # on disk, not in memory; closed (and removed) after sending
@@ -95,6 +98,35 @@ def completion_pdf():
     db.session.commit()
     return Response(services.pdf_bytes(filters), mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{services.download_name("pdf", filters)}"'})
+
+
+def _export_in_background(filters):
+    from academy.reports.jobs import start_export
+
+    job = start_export(filters, "xlsx", current_user)
+    services.record_download("xlsx", filters, via="job")
+    db.session.commit()
+    flash(_("Báo cáo lớn đang được tạo; trang này sẽ có liên kết tải khi xong."), "info")
+    return redirect(url_for("reports.export_job", job_id=job.id))
+
+
+@bp.get("/reports/jobs/<job_id>")
+@roles_required("hr")
+def export_job(job_id: str):
+    job = services.own_job(job_id, current_user)
+    return render_template("reports/job.html", job=job)
+
+
+@bp.get("/reports/jobs/<job_id>/download")
+@roles_required("hr")
+def export_job_download(job_id: str):
+    job = services.own_job(job_id, current_user)
+    if job.status != "finished" or not job.result_path or services.job_expired(job):
+        abort(404)
+    record_audit("report.download", target="completion.xlsx", detail={"job": job.id, "via": "job file"})
+    db.session.commit()
+    return send_file(job.result_path, mimetype=XLSX_MIME, as_attachment=True,
+                     download_name=f"bao-cao-hoan-thanh-{job.created_at:%Y%m%d-%H%M}.xlsx")
 
 
 from academy.reports import assignment_views  # noqa: E402,F401 - routes on the same blueprint

@@ -150,3 +150,20 @@ def _download(client, url) -> bytes:
     with client.get(url) as response:
         assert response.status_code == 200
         return response.get_data()
+
+
+def test_large_xlsx_runs_as_a_job_for_its_owner_only(app, client, auth, city, make_user):
+    app.config["REPORT_XLSX_SYNC_MAX_ROWS"] = 1
+    auth.login(city.hr_bn)
+    response = client.get("/reports/completion.xlsx")
+    assert response.status_code == 302 and "/reports/jobs/" in response.location
+    job_page = client.get(response.location).get_data(as_text=True)
+    assert "Tải tệp XLSX" in job_page
+    data = _download(client, response.location + "/download")
+    codes = {row[1] for row in load_workbook(io.BytesIO(data)).active.iter_rows(min_row=2, values_only=True)}
+    assert codes == {"CB-ANH", "CB-BINH"}
+    targets = db.session.scalars(select(AuditEvent.target).where(AuditEvent.action == "report.download")).all()
+    assert targets == ["completion.xlsx", "completion.xlsx"]  # the request and the file
+    auth.logout()
+    auth.login(make_user(roles=("hr",), unit=city.ben_nghe))
+    assert client.get(response.location + "/download").status_code == 404
