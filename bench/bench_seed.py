@@ -12,6 +12,7 @@ def run(args) -> list[dict]:
     row = lambda figure, value, unit, extra="": {  # noqa: E731
         "benchmark": "seed", "figure": figure, "value": value, "unit": unit, "note": extra or note}
     return [row("demo seed wall time", db.seconds, "s"),
+            row("demo seed CPU time", db.cpu_seconds, "s", "user + system of the seed process"),
             row("peak RSS", db.peak_rss_mib, "MiB"),
             row("rows written", db.rows, "rows", "users, roles, enrolments, lessons, attempts, results"),
             row("rows per second", db.rows / db.seconds if db.seconds else 0.0, "rows/s"),

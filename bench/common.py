@@ -21,6 +21,7 @@ class SeededDatabase:
     instance: Path
     learners: int
     seconds: float
+    cpu_seconds: float
     peak_rss_mib: float
     rows: int
     courses_note: str
@@ -48,8 +49,22 @@ def flask_env(instance: Path) -> dict:
     return env
 
 
+@dataclass
+class Measured:
+    seconds: float  # wall clock
+    cpu_seconds: float  # user + system: the steadier figure on a shared machine
+    peak_rss_mib: float
+    result: subprocess.CompletedProcess
+
+
 def run_measured(argv: list[str], instance: Path) -> tuple[float, float, subprocess.CompletedProcess]:
-    """Run a command; (wall seconds, peak RSS of that very process in MiB, result)."""
+    """Run a command in the instance; (wall seconds, peak RSS in MiB of that very process, result)."""
+    run = measure(argv, instance)
+    return run.seconds, run.peak_rss_mib, run.result
+
+
+def measure(argv: list[str], instance: Path) -> Measured:
+    """Run a command in the instance; wall and CPU time and peak RSS of that very process."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
         proc = subprocess.Popen(argv, cwd=REPO, env=flask_env(instance), stdout=out, stderr=err, text=True)
@@ -59,7 +74,8 @@ def run_measured(argv: list[str], instance: Path) -> tuple[float, float, subproc
         out.seek(0)
         err.seek(0)
         result = subprocess.CompletedProcess(argv, proc.returncode, out.read(), err.read())
-    return seconds, usage.ru_maxrss / 1024, result  # ru_maxrss is in KiB on Linux
+    # ru_maxrss is in KiB on Linux
+    return Measured(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, result)
 
 
 def flask(*args: str) -> list[str]:
@@ -99,10 +115,10 @@ def seeded_database(learners: int, extra_courses: int = 0) -> SeededDatabase:
         note = "courses/ imported" if imported else "courses import unavailable"
         note += f" + {extra} synthetic courses" if extra else ""
         rows_before = count_rows(instance)
-        seconds, peak, result = run_measured(
+        run = measure(
             flask("demo", "seed", "--learners", str(learners), "--extra-courses", str(extra)), instance)
-        if result.returncode != 0:
-            raise RuntimeError(f"demo seed failed: {(result.stderr or result.stdout)[-300:]}")
-        _SEEDED[key] = SeededDatabase(instance, learners, seconds, peak,
+        if run.result.returncode != 0:
+            raise RuntimeError(f"demo seed failed: {(run.result.stderr or run.result.stdout)[-300:]}")
+        _SEEDED[key] = SeededDatabase(instance, learners, run.seconds, run.cpu_seconds, run.peak_rss_mib,
                                       count_rows(instance) - rows_before, note)
     return _SEEDED[key]
