@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import mimetypes
 import os
-from itertools import islice
 
 from flask import current_app, render_template
 
@@ -45,13 +44,12 @@ def _summary_dicts(summary_rows) -> list[dict]:
              "score": round(float(r.score), 1) if r.score is not None else None} for r in summary_rows]
 
 
-def render_pdf(summary_rows, detail_rows, total_rows: int, filters_text: str, generated_at) -> bytes:
-    """Build the PDF from plain data (never ORM objects)."""
+def render_pdf(summary_rows, detail_rows, total_rows: int, filters_text: str, generated_at, limit: int) -> bytes:
+    """Build the PDF from plain data (never ORM objects); ``detail_rows`` holds at most ``limit`` rows."""
     from weasyprint import HTML
 
-    limit = int(current_app.config.get("REPORT_PDF_MAX_ROWS", DEFAULT_MAX_ROWS))
     formatter = RowFormatter()
-    detail = [formatter.values(row) for row in islice(detail_rows, limit)]
+    detail = [formatter.values(row) for row in detail_rows]
     html = render_template(
         "reports/completion_pdf.html", summary=_summary_dicts(summary_rows), detail=detail,
         headers=[str(label) for _key, label in COLUMNS], total_rows=total_rows,

@@ -102,7 +102,11 @@ def job_expired(job) -> bool:
 def stream_rows(filters: ReportFilters):
     """The report rows, fetched in batches through a server-side cursor (flat memory)."""
     stmt = completion_select(filters).execution_options(yield_per=STREAM_BATCH)
-    yield from db.session.execute(stmt)
+    result = db.session.execute(stmt)
+    try:
+        yield from result
+    finally:  # a client that goes away mid-download must not leave the server-side cursor open
+        result.close()
 
 
 def record_download(fmt: str, filters: ReportFilters, actor=None, via: str = "web") -> None:
@@ -112,13 +116,15 @@ def record_download(fmt: str, filters: ReportFilters, actor=None, via: str = "we
 
 
 def pdf_bytes(filters: ReportFilters) -> bytes:
-    from academy.reports.pdf import render_pdf
+    from academy.reports.pdf import DEFAULT_MAX_ROWS, render_pdf
 
+    limit = int(current_app.config.get("REPORT_PDF_MAX_ROWS", DEFAULT_MAX_ROWS))
     totals = db.session.execute(totals_select(filters)).one()
     summary = db.session.execute(unit_summary_select(filters)).all()
     zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh"))
     generated = filters.now.astimezone(zone).strftime("%d/%m/%Y %H:%M")
-    return render_pdf(summary, stream_rows(filters), int(totals.rows), describe_filters(filters), generated)
+    detail = db.session.execute(completion_select(filters).limit(limit)).all()
+    return render_pdf(summary, detail, int(totals.rows), describe_filters(filters), generated, limit)
 
 
 def describe_filters(filters: ReportFilters) -> str:
