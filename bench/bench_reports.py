@@ -48,12 +48,16 @@ def _measure_csv(client) -> dict:
     first = next(chunks)
     first_byte = time.perf_counter() - started
     size, lines = len(first), first.count(b"\n")
+    first_rows = None
     for chunk in chunks:
+        if first_rows is None:
+            first_rows = time.perf_counter() - started
         size += len(chunk)
         lines += chunk.count(b"\n")
     total = time.perf_counter() - started
     response.close()
-    return {"status": response.status_code, "first_byte_s": first_byte, "total_s": total,
+    return {"status": response.status_code, "first_byte_s": first_byte, "first_rows_s": first_rows or total,
+            "total_s": total,
             "rows": lines - 1, "bytes": size}
 
 
@@ -92,6 +96,8 @@ def run(args) -> list[dict]:
     csv_result, _wall = _run_worker("csv", seeded.instance)
     rows_note = f"{csv_result['rows']:,} rows, {csv_result['bytes'] / 2**20:.1f} MiB; {note}"
     out = [row("CSV first byte", csv_result["first_byte_s"], "s", "target < 1 s; " + rows_note),
+           row("CSV first data rows", csv_result["first_rows_s"], "s",
+               "header+BOM go out first; rows follow once the query's sort is done; " + rows_note),
            row("CSV full download", csv_result["total_s"], "s", "target < 30 s; " + rows_note),
            row("CSV rows per second", csv_result["rows"] / csv_result["total_s"], "rows/s", rows_note),
            row("CSV process peak RSS", csv_result["peak_rss_mib"], "MiB", "target < 300 MB; " + rows_note)]

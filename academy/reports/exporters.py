@@ -3,13 +3,13 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _, lazy_gettext as _l
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_FIRST = frozenset(FORMULA_STARTS)
 BATCH = 2000
 
 COLUMNS = (
@@ -19,6 +19,7 @@ COLUMNS = (
     ("score", _l("Điểm bài kiểm tra trung bình (%)")), ("completed_at", _l("Ngày hoàn thành")),
     ("status", _l("Trạng thái")), ("certificate_serial", _l("Số chứng chỉ")),
 )
+DATE_COLUMNS = (6, 7, 10)
 SOURCE_LABELS = {"self": _l("Tự đăng ký"), "assigned": _l("Được giao")}
 STATUS_LABELS = {"not_started": _l("Chưa bắt đầu"), "in_progress": _l("Đang học"),
                  "completed": _l("Hoàn thành"), "overdue": _l("Quá hạn")}
@@ -26,7 +27,7 @@ STATUS_LABELS = {"not_started": _l("Chưa bắt đầu"), "in_progress": _l("Đa
 
 def neutralise(value):
     """A text cell a spreadsheet would read as a formula gets a leading apostrophe (CSV and XLSX)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and value and value[0] in _FORMULA_FIRST:
         return "'" + value
     return value
 
@@ -43,24 +44,21 @@ class RowFormatter:
         self.sources = {k: str(v) for k, v in SOURCE_LABELS.items()}
         self.statuses = {k: str(v) for k, v in STATUS_LABELS.items()}
 
-    def local_date(self, value: datetime | None) -> date | None:
-        return value.astimezone(self.zone).date() if value is not None else None
-
     def values(self, row) -> list:
-        score = round(float(row.score), 1) if row.score is not None else None
-        return [row.unit_name, row.employee_code or "", row.full_name, row.position or "", row.course_title,
-                self.sources.get(row.source, row.source), self.local_date(row.enrolled_at),
-                self.local_date(row.due_at), int(row.progress or 0), score,
-                self.local_date(row.completed_at), self.statuses.get(row.status, row.status),
-                row.certificate_serial or ""]
+        """Typed values in column order; free text (names, codes, titles) already neutralised.
 
-
-def _csv_cell(value):
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.isoformat()
-    return neutralise(value)
+        Positional unpacking: this runs once per row of a million-row export.
+        """
+        (_id, _unit_id, unit_name, _unit_code, code, full_name, position, course, source, enrolled_at, due_at,
+         progress, score, completed_at, status, serial) = row
+        zone = self.zone
+        return [neutralise(unit_name), neutralise(code or ""), neutralise(full_name), neutralise(position or ""),
+                neutralise(course), self.sources.get(source, source),
+                enrolled_at.astimezone(zone).date() if enrolled_at is not None else None,
+                due_at.astimezone(zone).date() if due_at is not None else None,
+                int(progress or 0), round(float(score), 1) if score is not None else None,
+                completed_at.astimezone(zone).date() if completed_at is not None else None,
+                self.statuses.get(status, status), neutralise(serial or "")]
 
 
 def csv_chunks(rows):
@@ -74,7 +72,11 @@ def csv_chunks(rows):
     buffer.seek(0)
     buffer.truncate()
     for row in rows:
-        writer.writerow([_csv_cell(v) for v in formatter.values(row)])
+        values = formatter.values(row)
+        for i in DATE_COLUMNS:
+            if values[i] is not None:
+                values[i] = values[i].isoformat()
+        writer.writerow(values)  # csv writes None as an empty field
         count += 1
         if count % BATCH == 0:
             yield buffer.getvalue().encode("utf-8")
@@ -110,7 +112,7 @@ def write_xlsx(rows, target) -> int:
     formatter = RowFormatter()
     count = 0
     for row in rows:
-        sheet.append([neutralise(v) for v in formatter.values(row)])
+        sheet.append(formatter.values(row))
         count += 1
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{count + 1}"
     workbook.save(target)
