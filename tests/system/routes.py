@@ -1,0 +1,63 @@
+"""Every route of the app, with real values for its URL arguments, taken from the live site."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+
+@dataclass(frozen=True)
+class Route:
+    endpoint: str
+    rule: str
+    methods: frozenset
+    path: str  # the rule with real values filled in
+
+
+def sample_values(site) -> dict[str, str]:
+    """A real value for each URL argument name the app uses (missing ones get a harmless default)."""
+    from academy.catalog.models import Course, Lesson, Module, Question
+    from academy.certificates.models import Certificate
+    from academy.jobs import Job
+    from academy.learning.models import Assignment, QuizAttempt
+
+    with site.db() as session:
+        course = session.scalar(select(Course).where(Course.status == "published").order_by(Course.id))
+        module = course.modules[0]
+        lesson = module.lessons[0]
+        question = session.scalar(select(Question).where(Question.module_id == module.id))
+        attempt = session.scalar(select(QuizAttempt).order_by(QuizAttempt.id))
+        certificate = session.scalar(select(Certificate).order_by(Certificate.id))
+        assignment = session.scalar(select(Assignment).order_by(Assignment.id))
+        job = session.scalar(select(Job).order_by(Job.created_at))
+        values = {
+            "slug": course.slug, "course_id": str(course.id), "id": str(course.id),
+            "module_slug": module.slug, "module_id": str(module.id),
+            "lesson_slug": lesson.slug, "lesson_id": str(lesson.id),
+            "question_id": str(question.id) if question else "1",
+            "attempt_id": str(attempt.id) if attempt else "1",
+            "serial": certificate.serial if certificate else "HVS-2026-000001",
+            "code": certificate.verify_code if certificate else "x" * 32,
+            "certificate_id": str(certificate.id) if certificate else "1",
+            "assignment_id": str(assignment.id) if assignment else "1",
+            "job_id": job.id if job else "00000000-0000-0000-0000-000000000000",
+            "track": course.track, "name": "anh.png", "filename": "anh.png", "revision_id": "1",
+            "user_id": "1", "unit_id": "1", "format": "csv", "other_id": "1", "number": "1",
+        }
+    return values
+
+
+def all_routes(site) -> list[Route]:
+    values = sample_values(site)
+    routes = []
+    for rule in site.app().url_map.iter_rules():
+        if rule.endpoint == "static" or rule.endpoint.endswith(".static"):
+            continue
+        args = {name: values.get(name, "1") for name in rule.arguments}
+        path = rule.rule
+        for name, value in args.items():
+            path = path.replace(f"<{name}>", value)
+            for converter in ("int", "string", "path", "uuid"):
+                path = path.replace(f"<{converter}:{name}>", value)
+        routes.append(Route(rule.endpoint, rule.rule, frozenset(rule.methods - {"HEAD", "OPTIONS"}), path))
+    return sorted(routes, key=lambda r: r.rule)
