@@ -2,9 +2,9 @@
 ZIP as the bulk job and the backfill do, and the process RSS over those renders (should stay flat)."""
 from __future__ import annotations
 
-import io
 import os
 import statistics
+import tempfile
 import time
 import zipfile
 
@@ -49,17 +49,18 @@ def run(args) -> list[dict]:
 
 def _bulk(render, count: int) -> list[dict]:
     process = psutil.Process()
-    rss, buffer = [], io.BytesIO()
-    started, cpu_started = time.perf_counter(), time.process_time()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
+    rss, target = [], tempfile.NamedTemporaryFile(suffix=".zip")  # on disk, as the job writes it:
+    started, cpu_started = time.perf_counter(), time.process_time()  # RSS then measures renders only
+    with target, zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
         for n in range(1, count + 1):
             pdf = render(sample(n))
             archive.writestr(f"HVS-2026-{n:06d}.pdf", pdf)
             if n % max(1, count // 10) == 0:
                 rss.append(process.memory_info().rss / 2**20)
-    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+        size = target.tell()
     return [
-        _row(f"{count:,} certificates into a ZIP", elapsed, "s", f"target < 120 s for 1,000; ZIP {len(buffer.getvalue()) / 2**20:.1f} MiB"),
+        _row(f"{count:,} certificates into a ZIP", elapsed, "s", f"target < 120 s for 1,000; ZIP {size / 2**20:.1f} MiB"),
         _row(f"{count:,} certificates, CPU time", cpu, "s", "process CPU time"),
         _row("bulk throughput", count / elapsed, "PDF/s", "one process; RQ workers scale it out"),
         _row("RSS after 10% of renders", rss[0], "MiB", ""),
