@@ -152,3 +152,22 @@ def test_published_course_is_not_edited_in_place(client, instructor, make_course
     assert response.status_code == 303
     db.session.expire_all()
     assert db.session.get(Lesson, lesson.id).title != "Đổi tên"
+
+
+def test_editor_posts_need_the_csrf_token(csrf_app, make_user, make_course):
+    from tests.conftest import PASSWORD, csrf_token_from
+
+    owner = make_user(roles=("instructor",))
+    course = make_course(owner=owner, status="draft")
+    browser = csrf_app.test_client()
+    login_page = browser.get("/login").get_data(as_text=True)
+    browser.post("/login", data={"email": owner.email, "password": PASSWORD,
+                                 "csrf_token": csrf_token_from(login_page)})
+    lesson = course.modules[0].lessons[0]
+    editor = browser.get(f"/authoring/courses/{course.id}/lessons/{lesson.id}").get_data(as_text=True)
+    token = csrf_token_from(editor)
+    assert 'data-preview-url="/authoring/preview"' in editor
+    assert browser.post("/authoring/preview", data={"body_md": "**x**"}).status_code == 400
+    ok = browser.post("/authoring/preview", data={"body_md": "**x**"}, headers={"X-CSRFToken": token})
+    assert ok.status_code == 200 and ok.json["html"] == "<p><strong>x</strong></p>"
+    assert save_lesson(browser, course.id, lesson.id, "Không token", "x").status_code == 400
