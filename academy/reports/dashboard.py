@@ -1,6 +1,7 @@
 """Dashboard figures, aggregated in SQL per unit, then rolled up the (small) unit tree in Python."""
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from sqlalchemy import case, func, literal, select
@@ -105,8 +106,9 @@ def _weekly(scope, now) -> list[dict]:
     at = Enrollment.completed_at
     columns = [func.sum(case(((at >= literal(s, UTCDateTime)) & (at < literal(s + timedelta(weeks=1), UTCDateTime)), 1),
                              else_=0)) for s in starts]
-    query = _scoped(select(*columns).select_from(Enrollment).join(User, User.id == Enrollment.user_id)
-                    .where(at >= literal(starts[0], UTCDateTime)), scope)
+    query = select(*columns).select_from(Enrollment).where(at >= literal(starts[0], UTCDateTime))
+    if scope is not None:
+        query = _scoped(query.join(User, User.id == Enrollment.user_id), scope)
     counts = db.session.execute(query).one()
     return [{"week": s.date().isoformat(), "completed": int(n or 0)} for s, n in zip(starts, counts)]
 
@@ -114,10 +116,29 @@ def _weekly(scope, now) -> list[dict]:
 def _distribution(scope) -> list[dict]:
     score = ModuleResult.best_score
     bucket = case(*[(score < (i + 1) / BUCKETS, i) for i in range(BUCKETS - 1)], else_=BUCKETS - 1)
-    query = _scoped(select(bucket.label("b"), func.count()).select_from(ModuleResult)
-                    .join(User, User.id == ModuleResult.user_id), scope).group_by(bucket)
+    query = select(bucket.label("b"), func.count()).select_from(ModuleResult).group_by(bucket)
+    if scope is not None:
+        query = _scoped(query.join(User, User.id == ModuleResult.user_id), scope)
     counts = dict(db.session.execute(query).all())
     return [{"range": f"{i * 10}–{(i + 1) * 10}%", "count": int(counts.get(i, 0))} for i in range(BUCKETS)]
+
+
+def cached_dashboard_data(scope: Unit | None) -> dict:
+    """``dashboard_data`` shared for ``DASHBOARD_CACHE_SECONDS`` (default 15) per scope and process.
+
+    Every open dashboard polls; at city scale one aggregation per scope and interval serves them all.
+    """
+    from flask import current_app
+
+    seconds = current_app.config.get("DASHBOARD_CACHE_SECONDS", 15)
+    cache = current_app.extensions.setdefault("reports.dashboard_cache", {})
+    key = getattr(scope, "id", None)
+    hit = cache.get(key)
+    if seconds and hit and time.monotonic() - hit[0] < seconds:
+        return hit[1]
+    data = dashboard_data(scope)
+    cache[key] = (time.monotonic(), data)
+    return data
 
 
 def dashboard_data(scope: Unit | None) -> dict:

@@ -12,7 +12,7 @@ from academy.admin.services import record_audit
 from academy.auth.access import hr_scope, roles_required
 from academy.extensions import db
 from academy.reports import services
-from academy.reports.dashboard import dashboard_data
+from academy.reports.dashboard import cached_dashboard_data
 from academy.reports.exporters import COLUMNS, STATUS_LABELS, SOURCE_LABELS, csv_chunks, write_xlsx
 from academy.reports.forms import ReportFilterForm
 
@@ -39,13 +39,13 @@ def _filters_or_400(scope):
 @roles_required("hr")
 def dashboard():
     scope = hr_scope(current_user)
-    return render_template("reports/dashboard.html", data=dashboard_data(scope), scope=scope)
+    return render_template("reports/dashboard.html", data=cached_dashboard_data(scope), scope=scope)
 
 
 @bp.get("/dashboard/data.json")
 @roles_required("hr")
 def dashboard_json():
-    return jsonify(dashboard_data(hr_scope(current_user)))
+    return jsonify(cached_dashboard_data(hr_scope(current_user)))
 
 
 @bp.get("/reports/completion")
