@@ -175,8 +175,7 @@ def lesson_history(course_id: int, lesson_id: int):
     old = request.args.get("a", type=int) or (numbers[-2] if len(numbers) > 1 else None)
     new = request.args.get("b", type=int) or (numbers[-1] if numbers else None)
     left, right = revision_of(lesson, old) if old else None, revision_of(lesson, new) if new else None
-    if (old and left is None) or (new and right is None):
-        require(False)
+    require(not (old and left is None) and not (new and right is None))  # an unknown revision number
     rows = diff_rows(left.body_md, right.body_md) if left and right else []
     return render_template("authoring/history.html", lesson=lesson, course=lesson.module.course,
                            revisions=revisions, left=left, right=right, rows=rows, action=ActionForm())

@@ -171,3 +171,19 @@ def test_editor_posts_need_the_csrf_token(csrf_app, make_user, make_course):
     ok = browser.post("/authoring/preview", data={"body_md": "**x**"}, headers={"X-CSRFToken": token})
     assert ok.status_code == 200 and ok.json["html"] == "<p><strong>x</strong></p>"
     assert save_lesson(browser, course.id, lesson.id, "Không token", "x").status_code == 400
+
+
+def test_every_form_page_renders_in_vietnamese(client, instructor):
+    course = create_course(client)
+    module = add_module(client, course)
+    for path, words in ((f"/authoring/courses/new", "Tạo khoá học mới"),
+                        (f"/authoring/courses/{course.id}/modules/new", "Thêm học phần"),
+                        (f"/authoring/courses/{course.id}/modules/{module.id}/lessons/new", "Bài học mới"),
+                        (f"/authoring/courses/{course.id}/modules/{module.id}/quiz/new", "Thêm câu hỏi"),
+                        (f"/authoring/courses/{course.id}/modules/{module.id}/quiz", "Bài kiểm tra"),
+                        ("/authoring/", "Khoá học tôi soạn")):
+        page = client.get(path)
+        assert page.status_code == 200 and words in page.get_data(as_text=True), path
+    assert client.post("/authoring/courses/new", data={"title": ""}).status_code == 400
+    lesson_id = add_lesson(client, course, module)
+    assert client.get(f"/authoring/courses/{course.id}/lessons/{lesson_id}/history?a=99").status_code == 404
