@@ -28,6 +28,7 @@ class Defaults:
     LOGIN_RATE_LIMIT = "5 per minute"
     VERIFY_RATE_LIMIT = "30 per minute"
     QUIZ_MAX_ATTEMPTS = 5  # per learner and module; 0 means unlimited
+    QUIZ_TOKEN_MAX_AGE = 6 * 3600  # seconds a quiz form stays valid
     RECOMMENDER_ALGORITHM = "SVD"
     RECOMMENDER_RETRAIN_EVERY = 500  # new attempts between background retrains; 0 = never
     RECOMMENDER_PARAMS: dict = {}  # overrides of the algorithm's parameters
@@ -37,6 +38,8 @@ class Defaults:
     CERTIFICATE_ISSUER_NAME = "PGS.TS. Nguyễn Văn A"
     CERTIFICATE_ISSUER_TITLE = "Giám đốc Học viện Số"
     CERTIFICATE_ORGANISATION = "Học viện Số"
+    CERTIFICATE_ORGANISATION_PARENT = ""  # e.g. the city party committee the academy belongs to
+    CERTIFICATE_PLACE = "Thành phố"  # printed before the date: "<place>, ngày … tháng … năm …"
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
     UPLOAD_MAX_BYTES = 5 * 1024 * 1024
     DOWNLOAD_LINK_HOURS = 24

@@ -96,7 +96,7 @@ def certificate_data(certificate: Certificate) -> dict:
     user, course = certificate.user, certificate.course
     issued = certificate.issued_at
     completed = completion_time(certificate.user_id, certificate.course_id) or issued
-    place = config.get("CERTIFICATE_PLACE", "Thành phố Hồ Chí Minh")
+    place = config["CERTIFICATE_PLACE"]
     return {
         "serial": certificate.serial, "full_name": user.full_name,
         "unit_name": user.unit.name if user.unit else "",
