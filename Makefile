@@ -49,6 +49,8 @@ catalog: db
 
 demo: catalog
 	$(FLASK) demo seed --learners $(DEMO_LEARNERS)
+	$(FLASK) certificates issue
+	$(FLASK) recommender train
 
 run: system-deps translations demo
 	@echo ""
