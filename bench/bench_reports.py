@@ -61,16 +61,23 @@ def _measure_csv(client) -> dict:
             "rows": lines - 1, "bytes": size}
 
 
+def _timed_get(client, url) -> tuple[float, dict]:
+    started = time.perf_counter()
+    response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    return (time.perf_counter() - started) * 1000, response.get_json()
+
+
 def _measure_dashboard(client) -> dict:
-    timings = []
-    for _ in range(7):
-        started = time.perf_counter()
-        response = client.get("/dashboard/data.json")
-        timings.append(time.perf_counter() - started)
-        assert response.status_code == 200, response.status_code
-    data = response.get_json()
-    timings.sort()
-    return {"p50_ms": timings[len(timings) // 2] * 1000, "max_ms": timings[-1] * 1000,
+    """Uncached aggregation (median of 3), then the shared 15-second cache every poller hits."""
+    app = client.application
+    app.config["DASHBOARD_CACHE_SECONDS"] = 0
+    uncached = sorted(_timed_get(client, "/dashboard/data.json")[0] for _ in range(3))
+    app.config["DASHBOARD_CACHE_SECONDS"] = 15
+    _timed_get(client, "/dashboard/data.json")
+    warm = sorted(_timed_get(client, "/dashboard/data.json")[0] for _ in range(7))
+    _ms, data = _timed_get(client, "/dashboard/data.json")
+    return {"p50_ms": warm[len(warm) // 2], "max_ms": uncached[-1], "uncached_p50_ms": uncached[1],
             "units": len(data["units"]), "enrolled": data["kpis"]["enrolled"]}
 
 
@@ -103,8 +110,9 @@ def run(args) -> list[dict]:
            row("CSV process peak RSS", csv_result["peak_rss_mib"], "MiB", "target < 300 MB; " + rows_note)]
     dash, _wall = _run_worker("dashboard", seeded.instance)
     dash_note = f"{dash['units']} unit rows, {dash['enrolled']:,} enrolments; {note}"
-    out += [row("dashboard data p50", dash["p50_ms"], "ms", "target < 500 ms; " + dash_note),
-            row("dashboard data max", dash["max_ms"], "ms", dash_note)]
+    out += [row("dashboard data, fresh aggregation (p50 of 3)", dash["uncached_p50_ms"], "ms",
+                "target < 500 ms; " + dash_note),
+            row("dashboard data, shared 15 s cache (p50 of 7)", dash["p50_ms"], "ms", "what pollers get; " + dash_note)]
     target = seeded.instance / "report.xlsx"
     seconds, peak, result = run_measured(
         flask("reports", "completion", "--format", "xlsx", "--out", str(target)), seeded.instance)

@@ -23,38 +23,52 @@ def _scoped(query, scope: Unit | None):
     return query.join(Unit, Unit.id == User.unit_id).where(Unit.path.startswith(scope.path, autoescape=True))
 
 
-def _per_unit(now):
+def _scoped_ids(scope: Unit):
+    return select(User.id).join(Unit, Unit.id == User.unit_id).where(Unit.path.startswith(scope.path, autoescape=True))
+
+
+def _per_user(query, user_column, scope):
+    """Aggregate per learner first (one pass in index order), then per unit over ~users rows."""
+    if scope is not None:
+        query = query.where(user_column.in_(_scoped_ids(scope)))
+    inner = query.group_by(user_column).subquery()
+    sums = [func.sum(c) for c in list(inner.c)[1:]]
+    return select(User.unit_id, *sums).join(inner, inner.c.user_id == User.id).group_by(User.unit_id)
+
+
+def _per_unit(now, scope):
     """Per leaf unit: people, enrolments, completions, overdue, score sums, certificates this month."""
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    people = select(User.unit_id, func.count(User.id)).where(User.is_active.is_(True)).group_by(User.unit_id)
-    enrol = (select(User.unit_id, func.count(Enrollment.id),
-                    func.sum(case((Enrollment.completed_at.is_not(None), 1), else_=0)),
-                    func.sum(case(((Enrollment.completed_at.is_(None))
-                                   & (Enrollment.due_at < literal(now, UTCDateTime)), 1), else_=0)))
-             .select_from(Enrollment).join(User, User.id == Enrollment.user_id).group_by(User.unit_id))
-    scores = (select(User.unit_id, func.sum(ModuleResult.best_score), func.count())
-              .select_from(ModuleResult).join(User, User.id == ModuleResult.user_id).group_by(User.unit_id))
-    certs = (select(User.unit_id, func.count(Certificate.id)).select_from(Certificate).join(User, User.id == Certificate.user_id)
-             .where(Certificate.revoked_at.is_(None), Certificate.issued_at >= literal(month_start, UTCDateTime))
-             .group_by(User.unit_id))
+    people = _scoped(select(User.unit_id, func.count(User.id)).where(User.is_active.is_(True)), scope) \
+        .group_by(User.unit_id)
+    enrol = _per_user(select(Enrollment.user_id.label("user_id"), func.count().label("n"),
+                             func.sum(case((Enrollment.completed_at.is_not(None), 1), else_=0)).label("done"),
+                             func.sum(case(((Enrollment.completed_at.is_(None))
+                                            & (Enrollment.due_at < literal(now, UTCDateTime)), 1), else_=0)).label("late")),
+                      Enrollment.user_id, scope)
+    scores = _per_user(select(ModuleResult.user_id.label("user_id"), func.sum(ModuleResult.best_score).label("s"),
+                              func.count().label("n")), ModuleResult.user_id, scope)
+    certs = _scoped(select(User.unit_id, func.count(Certificate.id)).select_from(Certificate)
+                    .join(User, User.id == Certificate.user_id)
+                    .where(Certificate.revoked_at.is_(None), Certificate.issued_at >= literal(month_start, UTCDateTime)),
+                    scope).group_by(User.unit_id)
     return people, enrol, scores, certs
 
 
 def _collect(scope, now) -> dict[int, dict]:
-    people, enrol, scores, certs = _per_unit(now)
+    people, enrol, scores, certs = _per_unit(now, scope)
     stats: dict[int, dict] = {}
 
     def slot(unit_id):
-        return stats.setdefault(unit_id, {"learners": 0, "enrolled": 0, "completed": 0, "overdue": 0,
-                                          "score_sum": 0.0, "score_n": 0, "certificates": 0})
+        return stats.setdefault(unit_id, _blank())
 
-    for unit_id, n in db.session.execute(_scoped(people, scope)):
+    for unit_id, n in db.session.execute(people):
         slot(unit_id)["learners"] = n
-    for unit_id, n, done, late in db.session.execute(_scoped(enrol, scope)):
-        slot(unit_id).update(enrolled=n, completed=int(done or 0), overdue=int(late or 0))
-    for unit_id, total, n in db.session.execute(_scoped(scores, scope)):
-        slot(unit_id).update(score_sum=float(total or 0), score_n=n)
-    for unit_id, n in db.session.execute(_scoped(certs, scope)):
+    for unit_id, n, done, late in db.session.execute(enrol):
+        slot(unit_id).update(enrolled=int(n or 0), completed=int(done or 0), overdue=int(late or 0))
+    for unit_id, total, n in db.session.execute(scores):
+        slot(unit_id).update(score_sum=float(total or 0), score_n=int(n or 0))
+    for unit_id, n in db.session.execute(certs):
         slot(unit_id)["certificates"] = n
     return stats
 
