@@ -75,7 +75,7 @@ XSS_PAYLOADS: tuple[str, ...] = (
     f'Đoạn văn {{: onclick="{HIT}" }}',
 )
 
-EXECUTABLE_TAGS = {"script", "iframe", "object", "embed", "base", "meta", "link", "style", "form",
+EXECUTABLE_TAGS = {"script", "iframe", "object", "embed", "base", "meta", "link", "style",
                    "svg", "math", "frame", "frameset", "applet", "template", "noscript"}
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "xlink:href", "background", "poster",
                   "srcdoc", "srcset"}
