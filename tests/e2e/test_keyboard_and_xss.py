@@ -98,7 +98,7 @@ def test_markdown_xss_payloads_never_run_in_chromium(site, new_page, tmp_path):
         response = page.goto(path)
         assert response.status == 200, (path, response.status)
         if "/bai-" in path:
-            assert len(page.locator(".lesson-body").inner_text()) > 100, "the payload lesson did not render"
+            assert page.locator(".lesson-body").inner_text().strip(), "the payload lesson did not render"
         page.mouse.move(200, 300)
         assert page.evaluate("() => window.__xss") is None, f"script ran on {path}"
         rendered = page.eval_on_selector("main", "m => m.innerHTML")
