@@ -141,3 +141,9 @@ def assert_clean_log(server: LiveServer) -> None:
     assert "database is locked" not in log
     assert "Traceback" not in log, log[-4000:]
     assert not re.search(r'" 5\d\d ', log), [line for line in log.splitlines() if re.search(r'" 5\d\d ', line)][:5]
+
+
+# Tests whose outcome does not depend on the suite's database (browser journeys, private
+# PostgreSQL/Redis faults, headers, CSRF) run once, in the SQLite pass, to keep CI within budget.
+database_independent = pytest.mark.skipif(
+    bool(TEST_DB_URL), reason="database-independent: runs in the SQLite pass of make test")

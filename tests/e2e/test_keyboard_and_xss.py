@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.flows import COURSE, course_answers, enrol_http, sign_in
+from tests.live_fixtures import database_independent
 from tests.live_server import run_steps
 from tests.payloads import XSS_PAYLOADS, dangerous_fragments
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, database_independent]
 ACTIVE = """() => { const e = document.activeElement;
   return {tag: e.tagName, type: e.type || '', name: e.name || '', value: e.value || '',
           checked: !!e.checked, text: (e.innerText || '').trim()}; }"""

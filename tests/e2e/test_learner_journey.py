@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.flows import COURSE, course_answers, enrol_http, go_by_menu, pass_quiz_http, sign_in
+from tests.live_fixtures import database_independent
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, database_independent]
 
 
 def test_learner_reaches_a_certificate(site, new_page, axe, device):

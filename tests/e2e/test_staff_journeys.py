@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.flows import COURSE, course_answers, enrol_http, go_by_menu, pass_quiz_http, sign_in
+from tests.live_fixtures import database_independent
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, database_independent]
 
 
 def test_instructor_writes_previews_and_publishes_a_lesson(site, new_page, axe):

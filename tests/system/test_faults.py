@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.e2e.flows import COURSE, answer_fields, course_answers, enrol_http, quiz_form
-from tests.live_fixtures import Site
+from tests.live_fixtures import Site, database_independent
 from tests.live_server import (
     HttpSession, LiveServer, PrivatePostgres, PrivateRedis, csrf_token_in, demo_email, live_env, prepare_database,
 )
@@ -93,6 +93,7 @@ def private_pg_site(tmp_path_factory):
         pg.destroy()
 
 
+@database_independent  # its own private PostgreSQL whatever the suite's database
 def test_postgresql_outage_gives_friendly_503s_and_heals_itself(private_pg_site):
     site, pg = private_pg_site, private_pg_site.pg
     forms = _prepared_forms(site, learners=4)
@@ -131,6 +132,7 @@ def test_postgresql_outage_gives_friendly_503s_and_heals_itself(private_pg_site)
 
 # ---- Redis gone: rate limiting and jobs degrade, never a 500 ---------------------------------
 
+@database_independent
 def test_redis_outage_degrades_rate_limit_and_jobs_without_errors(tmp_path):
     if not PrivateRedis.available():
         pytest.skip("redis-server is not installed")

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from tests.live_fixtures import running_site
+from tests.live_fixtures import database_independent, running_site
 from tests.live_server import HttpSession
 from tests.payloads import FORMULA_PAYLOADS, is_formula
 from tests.system.routes import all_routes
@@ -28,6 +28,7 @@ def admin(site):
     return site.http("quantri")
 
 
+@database_independent
 def test_every_post_route_refuses_a_request_without_csrf_token(site, routes, admin):
     posts = [r for r in routes if "POST" in r.methods]
     assert len(posts) >= 30, "the URL map should have all features' forms by now"
@@ -60,6 +61,7 @@ def _header_problems(label: str, response) -> list[str]:
     return problems
 
 
+@database_independent
 def test_every_response_carries_the_security_headers_and_none_is_a_500(site, routes, admin):
     sessions = {"anonymous": HttpSession(site.base_url), "learner": site.http("hocvien"),
                 "hr": site.http("nhansu"), "admin": admin}
@@ -74,6 +76,7 @@ def test_every_response_carries_the_security_headers_and_none_is_a_500(site, rou
     assert problems == []
 
 
+@database_independent
 def test_login_rate_limit_holds_across_workers_with_redis(tmp_path):
     redis = pytest.importorskip("redis")
     url = "redis://127.0.0.1:6379/9"
