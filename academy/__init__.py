@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 from academy.config import load_config
 from academy.database import engine_options
@@ -76,9 +77,18 @@ def register_security(app: Flask) -> None:
     init_security(app)
 
 
+class BoundedIntConverter(IntegerConverter):
+    """``<int:…>`` never matches a number the database's integer column cannot hold."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def register_blueprints(app: Flask) -> None:
     import importlib
 
+    app.url_map.converters["int"] = BoundedIntConverter
     for name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(name).bp)
 

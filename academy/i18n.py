@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_decimal, format_percent
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from academy.extensions import babel
 
@@ -13,8 +14,11 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # CLI commands and jobs speak the default language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
+    try:
+        if current_user and current_user.is_authenticated and current_user.locale in languages:
+            return current_user.locale
+    except SQLAlchemyError:  # database down: the error page still needs a language
+        pass
     chosen = session.get("locale")
     if chosen in languages:
         return chosen

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import jsonify, render_template, request
+from flask import g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError, InterfaceError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from academy.extensions import db
@@ -32,9 +32,11 @@ def render_error(status: int, detail: str | None = None):
     try:
         body = render_template("core/error.html", status=status, title=title,
                                message=detail or message)
-    except Exception:  # noqa: BLE001 - the error page must not fail itself (e.g. DB down in a context processor)
+    except Exception:  # noqa: BLE001 - the error page must not fail itself
         log.exception("error page failed to render")
-        body = f"<!doctype html><title>{status}</title><h1>{status}</h1><p>{message}</p>"
+        body = (f"<!doctype html><meta charset=utf-8><title>{status}</title><h1>{status}</h1>"
+                "<p>Hệ thống tạm thời gián đoạn. Vui lòng thử lại sau. / "
+                "The service is temporarily unavailable. Please try again later.</p>")
     return body, status
 
 
@@ -55,7 +57,18 @@ def init_errors(app) -> None:
     def database_unavailable(exc):
         log.error("database error: %s", exc)
         _safe_rollback()
+        # Render the page as for a visitor: looking the user up would hit the database again.
+        from academy.extensions import login_manager
+
+        g._login_user = login_manager.anonymous_user()
         return render_error(503)
+
+    @app.errorhandler(DataError)
+    def impossible_value(exc):
+        """A value the database cannot hold (an id beyond its range, a NUL byte): nothing by that name."""
+        log.info("database refused a value: %s", exc)
+        _safe_rollback()
+        return render_error(404)
 
     @app.errorhandler(Exception)
     def unexpected(exc):

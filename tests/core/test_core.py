@@ -58,3 +58,28 @@ def test_unexpected_error_is_a_friendly_500(app, client):
     page = client.get("/boom-for-test")
     assert page.status_code == 500
     assert "Lỗi hệ thống" in page.get_data(as_text=True)
+
+
+def test_ids_beyond_the_database_range_are_not_found(client, auth, make_user):
+    auth.login(make_user())
+    assert client.get("/attempts/99999999999999999999").status_code == 404
+
+
+def test_nul_byte_in_a_slug_is_not_found(client, auth, make_user):
+    auth.login(make_user())
+    assert client.get("/courses/a%00b").status_code == 404
+
+
+def test_database_down_gives_the_friendly_503_page(app, client, auth, make_user, monkeypatch):
+    from sqlalchemy.orm import Session
+
+    auth.login(make_user())
+
+    def refuse(*args, **kwargs):
+        raise OperationalError("SELECT", {}, Exception("could not connect to server"))
+
+    monkeypatch.setattr(Session, "execute", refuse)
+    monkeypatch.setattr(Session, "get", refuse)
+    page = client.get("/courses")
+    assert page.status_code == 503
+    assert "Hệ thống tạm thời gián đoạn" in page.get_data(as_text=True)
