@@ -5,6 +5,8 @@ Public contract used by other features: ``enrol_learner``, ``submit_attempt``, `
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from flask import current_app
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
@@ -71,11 +73,23 @@ def mark_lesson_done(user, lesson) -> bool:
     return written is not None
 
 
-def note_lesson_visit(enrollment: Enrollment, lesson) -> None:
-    """Remember the lesson to offer under "continue where you left off"."""
+VISIT_REFRESH = timedelta(minutes=10)
+
+
+def note_lesson_visit(enrollment: Enrollment, lesson) -> bool:
+    """Remember the lesson to offer under "continue where you left off".
+
+    Rereading the same lesson within a few minutes writes nothing (a page view should not queue
+    behind writers); returns whether anything changed.
+    """
+    now = utcnow()
+    if (enrollment.last_lesson_id == lesson.id and enrollment.last_visited_at is not None
+            and now - enrollment.last_visited_at < VISIT_REFRESH):
+        return False
     enrollment.last_lesson_id = lesson.id
-    enrollment.last_visited_at = utcnow()
+    enrollment.last_visited_at = now
     db.session.flush()
+    return True
 
 
 def complete_course_if_done(user, course, enrollment: Enrollment | None = None) -> bool:

@@ -63,11 +63,12 @@ def lesson(slug: str, module_slug: str, lesson_slug: str):
     if enrollment is None and not can_edit_course(current_user, course):
         return _ask_to_enrol(course)
     context = lesson_context(current_user, course, current)
-    if enrollment is not None:
-        svc.note_lesson_visit(enrollment, current)
-        db.session.commit()
-    return render_template("learning/lesson.html", course=course, lesson=current,
+    page = render_template("learning/lesson.html", course=course, lesson=current,
                            form=MarkDoneForm(), enrolled=enrollment is not None, **context)
+    # Commit after rendering, so the page is not built from objects the commit expired.
+    if enrollment is not None and svc.note_lesson_visit(enrollment, current):
+        db.session.commit()
+    return page
 
 
 @bp.post("/courses/<slug>/<module_slug>/<lesson_slug>/done")
