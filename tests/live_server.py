@@ -92,7 +92,7 @@ for step in steps:
 def schema_step() -> list[str]:
     """How tables are built: the one place to switch to ``flask db upgrade`` once the migration
     is regenerated from the final models (or now, with ACADEMY_LIVE_USE_MIGRATIONS=1)."""
-    return ["db", "upgrade"] if os.environ.get("ACADEMY_LIVE_USE_MIGRATIONS") else ["create_all"]
+    return ["db", "upgrade"]
 
 
 def run_steps(env: dict, steps: list[list[str]], timeout: float = 900) -> str:
