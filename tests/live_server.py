@@ -73,15 +73,10 @@ def _json(value) -> str:
 PREPARE = """
 import sys
 from academy import create_app
-from academy.database import db
 
 app = create_app()
 steps = [s.split("\x1f") for s in sys.argv[1:]]
 for step in steps:
-    if step == ["create_all"]:
-        with app.app_context():
-            db.create_all()
-        continue
     result = app.test_cli_runner().invoke(args=step, catch_exceptions=False)
     print(result.output)
     if result.exit_code:
@@ -90,8 +85,7 @@ for step in steps:
 
 
 def schema_step() -> list[str]:
-    """How tables are built: the one place to switch to ``flask db upgrade`` once the migration
-    is regenerated from the final models (or now, with ACADEMY_LIVE_USE_MIGRATIONS=1)."""
+    """How a live server's tables are built: the migrations, as in a deployment."""
     return ["db", "upgrade"]
 
 
