@@ -50,8 +50,10 @@ def _scoped_users(filters: ReportFilters):
 
 
 def _lesson_totals():
-    return (select(Module.course_id.label("course_id"), func.count(Lesson.id).label("total"))
-            .join(Lesson, Lesson.module_id == Module.id).group_by(Module.course_id).subquery("lt"))
+    """Per course: lessons and modules, the steps progress is counted in."""
+    return (select(Module.course_id.label("course_id"), func.count(Lesson.id).label("total"),
+                   func.count(func.distinct(Module.id)).label("modules"))
+            .outerjoin(Lesson, Lesson.module_id == Module.id).group_by(Module.course_id).subquery("lt"))
 
 
 def _lessons_done(filters: ReportFilters):
@@ -68,7 +70,8 @@ def _lessons_done(filters: ReportFilters):
 
 def _scores(filters: ReportFilters):
     query = (select(ModuleResult.user_id.label("user_id"), Module.course_id.label("course_id"),
-                    func.avg(ModuleResult.best_score).label("score"))
+                    func.avg(ModuleResult.best_score).label("score"),
+                    func.count(ModuleResult.passed_at).label("passed"))
              .join(Module, Module.id == ModuleResult.module_id)
              .group_by(ModuleResult.user_id, Module.course_id))
     users = _scoped_users(filters)
@@ -90,10 +93,11 @@ def status_expr(done, score, now: datetime):
 def completion_select(filters: ReportFilters, sort: str = "unit", descending: bool = False):
     """The report: one row per enrolment with everything the exports show."""
     lt, ld, sc = _lesson_totals(), _lessons_done(filters), _scores(filters)
-    done = func.coalesce(ld.c.done, 0)
-    total = func.coalesce(lt.c.total, 0)
+    # The same measure the learner sees: lessons read and module quizzes passed count alike.
+    done = func.coalesce(ld.c.done, 0) + func.coalesce(sc.c.passed, 0)
+    steps = func.coalesce(lt.c.total, 0) + func.coalesce(lt.c.modules, 0)
     progress = case((Enrollment.completed_at.is_not(None), literal(100)),
-                    (total > 0, (done * 100) // total), else_=literal(0))
+                    (steps > 0, (done * 100) // steps), else_=literal(0))
     status = status_expr(ld.c.done, sc.c.score, filters.now).label("status")
     query = (
         select(Enrollment.id.label("enrollment_id"), Unit.id.label("unit_id"), Unit.name.label("unit_name"),

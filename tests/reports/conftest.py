@@ -1,7 +1,7 @@
 """A small city with known numbers, so report rows and totals can be checked by hand.
 
     Thành phố (CITY)
-    ├── Phường Bến Nghé (BN)   — Ánh (overdue, 2 of 4 lessons, module 1 best 0.8)
+    ├── Phường Bến Nghé (BN)   — Ánh (overdue, 2 of 4 lessons, module 1 passed with 0.8: 3 of 6 steps)
     │   └── Chi bộ 1 (BN-1)    — Bình (completed, 4 of 4 lessons, 1.0 and 0.6, certificate)
     └── Phường Đa Kao (DK)     — Cường (not started)
 """
@@ -19,7 +19,7 @@ from academy.learning.models import Enrollment, LessonProgress, ModuleResult
 @pytest.fixture
 def city(make_unit, make_user, make_course):
     now = utcnow()
-    root = make_unit("Thành phố Hồ Chí Minh", kind="city", code="CITY")
+    root = make_unit("Thành phố", kind="city", code="CITY")
     ben_nghe = make_unit("Phường Bến Nghé", parent=root, kind="ward", code="BN")
     cell = make_unit("Chi bộ 1", parent=ben_nghe, kind="cell", code="BN-1")
     da_kao = make_unit("Phường Đa Kao", parent=root, kind="ward", code="DK")
@@ -39,7 +39,7 @@ def city(make_unit, make_user, make_course):
         Enrollment(user_id=cuong.id, course_id=course.id, source="self", enrolled_at=now - timedelta(days=5)),
         *[LessonProgress(user_id=anh.id, lesson_id=lesson.id) for lesson in lessons[:2]],
         *[LessonProgress(user_id=binh.id, lesson_id=lesson.id) for lesson in lessons],
-        ModuleResult(user_id=anh.id, module_id=m1.id, best_score=0.8, attempts_count=1),
+        ModuleResult(user_id=anh.id, module_id=m1.id, best_score=0.8, attempts_count=1, passed_at=now),
         ModuleResult(user_id=binh.id, module_id=m1.id, best_score=1.0, attempts_count=1, passed_at=now),
         ModuleResult(user_id=binh.id, module_id=m2.id, best_score=0.6, attempts_count=2, passed_at=now),
         Certificate(serial="HVS-2026-000001", verify_code="v" * 40, user_id=binh.id, course_id=course.id,
