@@ -10,7 +10,6 @@ import atexit
 import ctypes.util
 import io
 import logging
-import mimetypes
 import threading
 from pathlib import Path
 
@@ -19,11 +18,11 @@ from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
+from academy.pdf import STATIC_SCHEME, make_fetcher, static_path_for  # noqa: F401 - re-exported
+
 log = logging.getLogger(__name__)
 
-STATIC_ROOT = (Path(__file__).resolve().parent.parent / "static").resolve()
 PDF_TEMPLATES = Path(__file__).resolve().parent / "pdf"
-STATIC_SCHEME = "academy-static:"
 PDF_VARIANT = "pdf/a-3b"
 OUTPUT_INTENT = "academy-srgb"
 PLAIN_TYPES = (str, int, float, bool, type(None))
@@ -31,36 +30,6 @@ PLAIN_TYPES = (str, int, float, bool, type(None))
 # WeasyPrint/Pango/fontconfig state is shared; one render at a time per process.
 _lock = threading.Lock()
 _state: dict = {}
-
-
-def make_fetcher():
-    """A WeasyPrint URL fetcher serving ``academy-static:<path>`` and ``/static/<path>`` from
-    academy/static only; ``file:``, ``http(s):``, ``data:`` and anything else raise, so WeasyPrint
-    loads nothing for them. (Built lazily: importing WeasyPrint is slow and create_app does no I/O.)"""
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-    class StaticOnlyFetcher(URLFetcher):
-        def fetch(self, url, headers=None):
-            path = static_path_for(url)
-            mime_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-            return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime_type})
-
-    return StaticOnlyFetcher(allowed_protocols=())
-
-
-def static_path_for(url: str) -> Path:
-    """The file under academy/static that ``url`` names; ValueError for any other URL."""
-    if url.startswith(STATIC_SCHEME):
-        relative = url[len(STATIC_SCHEME):]
-    elif url.startswith("/static/"):
-        relative = url[len("/static/"):]
-    else:
-        raise ValueError(f"certificate renderer refuses to fetch {url[:80]!r}")
-    relative = relative.split("?", 1)[0].split("#", 1)[0].lstrip("/")
-    path = (STATIC_ROOT / relative).resolve()
-    if not path.is_relative_to(STATIC_ROOT) or not path.is_file():
-        raise ValueError(f"no such static file: {relative[:80]!r}")
-    return path
 
 
 def _environment() -> SandboxedEnvironment:

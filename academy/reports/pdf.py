@@ -6,36 +6,13 @@ Resources come only from the package's static folder: the fetcher refuses every 
 """
 from __future__ import annotations
 
-import mimetypes
-import os
+from flask import render_template
 
-from flask import current_app, render_template
+from academy.pdf import STATIC_SCHEME, make_fetcher
 
 from academy.reports.exporters import COLUMNS, RowFormatter
 
-STATIC_PREFIX = "academy-static:/"
 DEFAULT_MAX_ROWS = 2000
-
-
-def static_only_fetcher():
-    """A WeasyPrint URL fetcher serving files under the app's static folder and nothing else."""
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
-
-    root = os.path.realpath(current_app.static_folder)
-
-    class StaticOnlyFetcher(URLFetcher):
-        def fetch(self, url, headers=None):
-            if not url.startswith(STATIC_PREFIX):
-                raise ValueError(f"refused: {url[:80]}")
-            path = os.path.realpath(os.path.join(root, url[len(STATIC_PREFIX):].split("?")[0]))
-            if not path.startswith(root + os.sep) or not os.path.isfile(path):
-                raise ValueError(f"refused: {url[:80]}")
-            with open(path, "rb") as handle:
-                body = handle.read()
-            mime = mimetypes.guess_type(path)[0] or "application/octet-stream"
-            return URLFetcherResponse(url, body, {"Content-Type": mime})
-
-    return StaticOnlyFetcher(allowed_protocols=("academy-static",))
 
 
 def _summary_dicts(summary_rows) -> list[dict]:
@@ -54,5 +31,5 @@ def render_pdf(summary_rows, detail_rows, total_rows: int, filters_text: str, ge
         "reports/completion_pdf.html", summary=_summary_dicts(summary_rows), detail=detail,
         headers=[str(label) for _key, label in COLUMNS], total_rows=total_rows,
         truncated=total_rows > len(detail), limit=limit, filters_text=filters_text,
-        generated_at=generated_at, static_prefix=STATIC_PREFIX)
-    return HTML(string=html, base_url=STATIC_PREFIX, url_fetcher=static_only_fetcher()).write_pdf()
+        generated_at=generated_at, static_prefix=STATIC_SCHEME)
+    return HTML(string=html, base_url=STATIC_SCHEME, url_fetcher=make_fetcher()).write_pdf()
