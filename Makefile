@@ -37,7 +37,7 @@ translations: install
 
 # After adding strings: refresh the English catalogue, then translate the new entries.
 i18n-update: install
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location -o /tmp/academy-messages.pot academy
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o /tmp/academy-messages.pot academy
 	$(BIN)/pybabel update -N -i /tmp/academy-messages.pot -d academy/translations
 
 db: install

@@ -7,10 +7,8 @@ from wtforms import (BooleanField, FieldList, FloatField, FormField, HiddenField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
-from academy.catalog.models import LEVELS, TRACKS
+from academy.catalog.models import LEVEL_LABELS, LEVELS, TRACK_LABELS, TRACKS
 
-TRACK_LABELS = {"theory": _l("Lý luận và quản trị công"), "data": _l("Dữ liệu"), "ai": _l("Lãnh đạo AI")}
-LEVEL_LABELS = {"basic": _l("Cơ bản"), "intermediate": _l("Trung cấp"), "advanced": _l("Nâng cao")}
 
 
 class CourseForm(FlaskForm):

@@ -4,8 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import SearchField, SelectField
 from wtforms.fields.choices import SelectChoice
 
-TRACK_LABELS = {"theory": _l("Lý luận chính trị"), "data": _l("Dữ liệu"), "ai": _l("Trí tuệ nhân tạo")}
-LEVEL_LABELS = {"basic": _l("Cơ bản"), "intermediate": _l("Trung cấp"), "advanced": _l("Nâng cao")}
+from academy.catalog.models import LEVEL_LABELS, TRACK_LABELS  # noqa: F401 - used by views too
+
 
 
 def _choices(any_label, labels: dict) -> list[SelectChoice]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -10,6 +11,8 @@ from academy.database import UTCDateTime, db, utcnow
 
 TRACKS = ("theory", "data", "ai")
 LEVELS = ("basic", "intermediate", "advanced")
+TRACK_LABELS = {"theory": _l("Lý luận và quản trị công"), "data": _l("Dữ liệu"), "ai": _l("Trí tuệ nhân tạo")}
+LEVEL_LABELS = {"basic": _l("Cơ bản"), "intermediate": _l("Trung cấp"), "advanced": _l("Nâng cao")}
 COURSE_STATUSES = ("draft", "published", "archived")
 QUESTION_KINDS = ("single", "multiple", "true_false")
 
