@@ -4,6 +4,7 @@ from academy.auth.models import Unit, User, UserRole  # noqa: F401
 from academy.catalog.models import (  # noqa: F401
     Choice, Course, CourseAuthor, Lesson, LessonRevision, Module, ModulePrerequisite, Question,
 )
+from academy.core.once import FormSubmission  # noqa: F401
 from academy.certificates.models import Certificate, CertificateCounter  # noqa: F401
 from academy.jobs import Job  # noqa: F401
 from academy.learning.models import (  # noqa: F401

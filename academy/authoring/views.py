@@ -13,6 +13,7 @@ from academy.authoring.forms import ActionForm, CoauthorForm, CourseForm, Upload
 from academy.authoring.media import MediaError, media_response, store_image
 from academy.authoring.stats import MIN_ATTEMPTS, question_stats
 from academy.catalog.models import Course
+from academy.core.once import submit_once
 from academy.extensions import db
 from academy.markdown import render_markdown
 
@@ -43,6 +44,7 @@ def index():
 
 @bp.route("/authoring/courses/new", methods=["GET", "POST"])
 @roles_required("instructor")
+@submit_once
 def course_new():
     form = CourseForm()
     if form.validate_on_submit():

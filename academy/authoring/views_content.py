@@ -12,6 +12,7 @@ from academy.authoring.forms import ActionForm, LessonForm, ModuleForm, UploadFo
 from academy.authoring.revisions import diff_rows, revision_of
 from academy.authoring.views import bp, editable_or_redirect, load_course
 from academy.catalog.models import Lesson, Module
+from academy.core.once import submit_once
 from academy.extensions import db
 
 
@@ -35,6 +36,7 @@ def to_course(course_id: int, anchor: str = ""):
 
 @bp.route("/authoring/courses/<int:course_id>/modules/new", methods=["GET", "POST"])
 @roles_required("instructor")
+@submit_once
 def module_new(course_id: int):
     course = load_course(course_id)
     if (redirected := editable_or_redirect(course)) is not None:
@@ -93,6 +95,7 @@ def module_delete(course_id: int, module_id: int):
 
 @bp.route("/authoring/courses/<int:course_id>/modules/<int:module_id>/lessons/new", methods=["GET", "POST"])
 @roles_required("instructor")
+@submit_once
 def lesson_new(course_id: int, module_id: int):
     module = load_module(course_id, module_id)
     if (redirected := editable_or_redirect(module.course)) is not None:

@@ -12,6 +12,7 @@ from academy.authoring.forms import ActionForm, QuestionForm, QuizTextForm
 from academy.authoring.views import bp, editable_or_redirect
 from academy.authoring.views_content import load_module
 from academy.catalog.models import Question
+from academy.core.once import submit_once
 from academy.extensions import db
 
 
@@ -58,6 +59,7 @@ def _save_question(form, module, question):
 
 @bp.route("/authoring/courses/<int:course_id>/modules/<int:module_id>/quiz/new", methods=["GET", "POST"])
 @roles_required("instructor")
+@submit_once
 def question_new(course_id: int, module_id: int):
     module = load_module(course_id, module_id)
     if (redirected := editable_or_redirect(module.course)) is not None:

@@ -12,6 +12,7 @@ from academy.auth.models import Unit
 from academy.catalog.models import Course
 from academy.certificates import bulk, services
 from academy.certificates.forms import BulkZipForm, VerifyUploadForm
+from academy.core.once import submit_once
 from academy.extensions import db, limiter
 from academy.jobs import Job
 
@@ -85,6 +86,7 @@ def _check_upload(form: VerifyUploadForm, certificate) -> tuple[bool | None, int
 
 @bp.route("/certificates/bulk", methods=["GET", "POST"])
 @roles_required("hr")
+@submit_once
 def bulk_new():
     scope = hr_scope(current_user)
     form = BulkZipForm()

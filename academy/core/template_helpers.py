@@ -5,9 +5,12 @@ from flask import request
 from flask_babel import get_locale
 
 from academy.core.forms import LocaleForm
+from academy.core.once import once_token
 
 
 def init_templates(app) -> None:
+    app.jinja_env.globals["once_token"] = once_token
+
     @app.context_processor
     def inject_globals():
         return {

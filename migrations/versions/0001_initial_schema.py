@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 00:25:14.991976
+Create Date: 2026-11-27 00:47:04.585118
 
 """
 from alembic import op
@@ -121,6 +121,14 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_courses_status'), ['status'], unique=False)
         batch_op.create_index(batch_op.f('ix_courses_track'), ['track'], unique=False)
 
+    op.create_table('form_submissions',
+    sa.Column('token', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('location', sa.String(length=500), nullable=True),
+    sa.Column('created_at', academy.database.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_form_submissions_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('token', name=op.f('pk_form_submissions'))
+    )
     op.create_table('jobs',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('kind', sa.String(length=60), nullable=False),
@@ -422,6 +430,7 @@ def downgrade():
     op.drop_table('assignments')
     op.drop_table('user_roles')
     op.drop_table('jobs')
+    op.drop_table('form_submissions')
     with op.batch_alter_table('courses', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_courses_track'))
         batch_op.drop_index(batch_op.f('ix_courses_status'))
