@@ -85,7 +85,9 @@ def _parse_row(fields: list[str], line_no: int):
 
 
 def per_learner_auc(predictions, pass_mark: float) -> float | None:
-    """Mean over learners (with both a pass and a fail) of P(pass predicted above fail), ties half."""
+    """Mean over learners (with both a pass and a fail) of P(pass predicted above fail), ties half.
+
+    ``uid`` may be a (fold, learner) pair, so each learner is ranked by one fold's model."""
     by_user: dict = {}
     for p in predictions:
         by_user.setdefault(p.uid, []).append((p.est, p.r_ui >= pass_mark))
@@ -119,7 +121,7 @@ def cross_validate_all(rows, entries, folds: int = 5, pass_mark: float = 0.7, se
     """K-fold cross-validation of every (label, factory) on the same folds."""
     data = build_dataset(rows)
     totals = {label: {"fit": 0.0, "predict": 0.0, "predictions": []} for label, _ in entries}
-    for trainset, testset in KFold(n_splits=folds, random_state=seed).split(data):
+    for fold, (trainset, testset) in enumerate(KFold(n_splits=folds, random_state=seed).split(data)):
         for label, factory in entries:
             started = time.perf_counter()
             algo = factory().fit(trainset)
@@ -127,7 +129,8 @@ def cross_validate_all(rows, entries, folds: int = 5, pass_mark: float = 0.7, se
             predictions = algo.test(testset)
             totals[label]["fit"] += fitted - started
             totals[label]["predict"] += time.perf_counter() - fitted
-            totals[label]["predictions"].extend(predictions)
+            # AUC compares a learner's modules under one model, as the path does: group by fold too.
+            totals[label]["predictions"].extend(p._replace(uid=(fold, p.uid)) for p in predictions)
             if progress:
                 progress(label)
     return [Row(label, accuracy.rmse(t["predictions"], verbose=False), accuracy.mae(t["predictions"], verbose=False),
