@@ -61,7 +61,6 @@ def get_catalogue() -> Catalogue:
 
 def _load() -> Catalogue:
     from academy.catalog.models import Course, Module, ModulePrerequisite
-    from academy.learning.models import ModuleResult
 
     cat = Catalogue()
     for c in db.session.scalars(select(Course).where(Course.status == "published")):
@@ -74,10 +73,23 @@ def _load() -> Catalogue:
                                                             ModulePrerequisite.required_module_id)):
         if module_id in cat.modules and required_id in cat.modules:
             cat.prerequisites.setdefault(module_id, []).append(required_id)
+    cat.difficulty = _difficulty()
+    return cat
+
+
+def _difficulty() -> dict[int, tuple[float, int]]:
+    """Mean best score and learner count per module: from the current model's training data when
+    there is one (recorded at training time), otherwise from the results table (a young install)."""
+    from academy.learning.models import ModuleResult
+    from academy.paths.models import RecommenderModel
+
+    recorded = db.session.scalar(select(RecommenderModel.module_stats).where(RecommenderModel.is_current)
+                                 .order_by(RecommenderModel.id.desc()).limit(1))
+    if recorded:
+        return {int(mid): (float(mean), int(n)) for mid, (mean, n) in recorded.items()}
     stats = db.session.execute(select(ModuleResult.module_id, func.avg(ModuleResult.best_score), func.count())
                                .group_by(ModuleResult.module_id))
-    cat.difficulty = {mid: (float(avg or 0.0), int(n)) for mid, avg, n in stats}
-    return cat
+    return {mid: (float(avg or 0.0), int(n)) for mid, avg, n in stats}
 
 
 def forget_catalogue() -> None:

@@ -24,5 +24,8 @@ class RecommenderModel(db.Model):
     fit_seconds: Mapped[float | None] = mapped_column(Float)
     trained_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     is_current: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Per module "mean best score, learners" from the training data: how hard learners find it.
+    # Kept here so web workers never aggregate the whole results table inside a request.
+    module_stats: Mapped[dict] = mapped_column(JSON, default=dict)
     # The newest QuizAttempt id when training started: note_attempt() counts new attempts from here.
     last_attempt_id: Mapped[int] = mapped_column(Integer, default=0)

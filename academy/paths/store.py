@@ -88,11 +88,21 @@ def _record(name, params, filename, rows, users, items, cv_rmse, cv_mae, fit_sec
     row = RecommenderModel(algorithm=name, params=_jsonable(params), filename=filename, n_ratings=len(rows),
                            n_users=users, n_items=items, cv_rmse=cv_rmse, cv_mae=cv_mae,
                            fit_seconds=fit_seconds, trained_at=trained_at, is_current=True,
-                           last_attempt_id=last_attempt_id)
+                           last_attempt_id=last_attempt_id, module_stats=module_stats(rows))
     db.session.add(row)
     db.session.flush()
     _prune_old_files()
     return row
+
+
+def module_stats(rows) -> dict[str, list]:
+    """{module id: [mean best score, learners]} of the training ratings."""
+    sums: dict[int, list] = {}
+    for _user, module, score in rows:
+        entry = sums.setdefault(module, [0.0, 0])
+        entry[0] += score
+        entry[1] += 1
+    return {str(module): [total / count, count] for module, (total, count) in sums.items()}
 
 
 def _jsonable(params: dict) -> dict:

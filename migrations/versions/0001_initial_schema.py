@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 00:47:04.585118
+Create Date: 2026-11-27 01:16:30.593143
 
 """
 from alembic import op
@@ -38,6 +38,7 @@ def upgrade():
     sa.Column('fit_seconds', sa.Float(), nullable=True),
     sa.Column('trained_at', academy.database.UTCDateTime(timezone=True), nullable=False),
     sa.Column('is_current', sa.Boolean(), nullable=False),
+    sa.Column('module_stats', sa.JSON(), nullable=False),
     sa.Column('last_attempt_id', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_recommender_models'))
     )

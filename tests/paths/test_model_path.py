@@ -98,3 +98,18 @@ def test_retrain_runs_in_background_after_enough_attempts(app, make_user, make_c
         db.session.commit()
     current = db.session.query(RecommenderModel).filter_by(is_current=True).one()
     assert current.n_users == 7 and current.last_attempt_id >= 1
+
+
+def test_module_difficulty_comes_from_the_trained_model_not_a_live_scan(app, make_user, make_course,
+                                                                         population, give_results):
+    from academy.paths.catalogue import get_catalogue
+
+    course = make_course(modules=2)
+    first, second = course.modules
+    population([first, second], {first: 0.9, second: 0.4}, n=6)
+    train_model(folds=0)
+    db.session.commit()
+    trained = get_catalogue().difficulty[second.id]
+    assert trained[1] == 6 and abs(trained[0] - 0.4) < 0.11
+    give_results(make_user(), {second: 1.0})  # a new result after training
+    assert get_catalogue().difficulty[second.id] == trained  # a request reads the recorded figures
