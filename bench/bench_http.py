@@ -17,7 +17,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from bench.common import REPO, learners_for, seeded_database
+from bench.common import REPO, flask, learners_for, run_measured, seeded_database
 from tests.live_server import (
     DEMO_PASSWORD, HttpSession, LiveServer, csrf_token_in, fresh_postgres_database, live_env, prepare_database,
 )
@@ -34,6 +34,7 @@ def run(args) -> list[dict]:
     quick = getattr(args, "quick", False)
     seconds = 3.0 if quick else 10.0
     db = seeded_database(learners_for(args), getattr(args, "extra_courses", 0))
+    _ensure_trained(db.instance)
     lesson, learners = _targets(db.instance / "academy.sqlite3")
     env = live_env(db.instance, db.uri, RATELIMIT_ENABLED=False, INSTANCE_PATH=str(db.instance))
     rows = []
@@ -49,6 +50,12 @@ def run(args) -> list[dict]:
                 rows.append(_row(f"{label}: {name}", measure(server.port, path, cookies, seconds), ping, note))
     rows += quiz_submissions_on_postgres(seconds)
     return rows
+
+
+def _ensure_trained(instance: Path) -> None:
+    """Serve as a deployment does: with a trained recommender (make run trains one)."""
+    if not list((instance / "models").glob("*.npz")):
+        run_measured(flask("recommender", "train"), instance)
 
 
 def _row(figure: str, result: dict, baseline: dict | None, note: str) -> dict:
