@@ -167,3 +167,31 @@ def test_large_xlsx_runs_as_a_job_for_its_owner_only(app, client, auth, city, ma
     auth.logout()
     auth.login(make_user(roles=("hr",), unit=city.ben_nghe))
     assert client.get(response.location + "/download").status_code == 404
+
+
+def _queries_for_csv(client) -> int:
+    from sqlalchemy import event
+
+    seen = []
+
+    def count(*_args, **_kwargs):
+        seen.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        _csv_rows(client.get("/reports/completion.csv"))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return len(seen)
+
+
+def test_report_queries_do_not_grow_with_the_number_of_learners(client, auth, city, make_user):
+    from academy.learning.models import Enrollment
+
+    auth.login(city.admin)
+    few = _queries_for_csv(client)
+    for k in range(10):
+        learner = make_user(full_name=f"Học viên {k}", unit=city.da_kao, employee_code=f"CB-THEM-{k}")
+        db.session.add(Enrollment(user_id=learner.id, course_id=city.course.id, source="self"))
+    db.session.commit()
+    assert _queries_for_csv(client) == few
