@@ -79,17 +79,22 @@ def _enqueue_rq(redis_url: str, func_path: str, job_id: str) -> bool:
 
 
 def _after_commit(callback) -> None:
+    """Run ``callback`` once the current transaction commits; never if it rolls back instead."""
     from sqlalchemy import event
 
     session = db.session()
-    fired = []
+    state = {"pending": True}
 
-    def _run(_session):
-        if not fired:
-            fired.append(True)
+    def committed(_session):
+        if state["pending"]:
+            state["pending"] = False
             callback()
 
-    event.listen(session, "after_commit", _run, once=True)
+    def rolled_back(_session):
+        state["pending"] = False
+
+    event.listen(session, "after_commit", committed, once=True)
+    event.listen(session, "after_rollback", rolled_back, once=True)
 
 
 def rq_entry(func_path: str, job_id: str) -> None:
