@@ -73,11 +73,7 @@ def module_move(course_id: int, module_id: int):
     module = load_module(course_id, module_id)
     if (redirected := editable_or_redirect(module.course)) is not None:
         return redirected
-    form = ActionForm()
-    require(form.validate_on_submit() and form.direction.data in ("up", "down"), 400)
-    services.move_item(module.course.modules, module, -1 if form.direction.data == "up" else 1, current_user)
-    db.session.commit()
-    return to_course(course_id, f"#module-{module.id}")
+    return _move(course_id, module.course.modules, module, f"#module-{module.id}")
 
 
 @bp.post("/authoring/courses/<int:course_id>/modules/<int:module_id>/delete")
@@ -141,11 +137,16 @@ def lesson_move(course_id: int, lesson_id: int):
     lesson = load_lesson(course_id, lesson_id)
     if (redirected := editable_or_redirect(lesson.module.course)) is not None:
         return redirected
+    return _move(course_id, lesson.module.lessons, lesson, f"#module-{lesson.module_id}")
+
+
+def _move(course_id: int, siblings, item, anchor: str):
+    """One step up or down among its siblings, as the posted form says."""
     form = ActionForm()
     require(form.validate_on_submit() and form.direction.data in ("up", "down"), 400)
-    services.move_item(lesson.module.lessons, lesson, -1 if form.direction.data == "up" else 1, current_user)
+    services.move_item(siblings, item, -1 if form.direction.data == "up" else 1, current_user)
     db.session.commit()
-    return to_course(course_id, f"#module-{lesson.module_id}")
+    return to_course(course_id, anchor)
 
 
 @bp.post("/authoring/courses/<int:course_id>/lessons/<int:lesson_id>/delete")
