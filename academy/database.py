@@ -71,7 +71,3 @@ def engine_options(uri: str) -> dict:
     if uri.startswith("sqlite"):
         return {"connect_args": {"timeout": 30, "check_same_thread": False}}
     return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
-
-
-def is_sqlite(engine=None) -> bool:
-    return (engine or db.engine).dialect.name == "sqlite"
