@@ -6,7 +6,8 @@ import logging
 from flask import g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DataError, InterfaceError, OperationalError
+from sqlalchemy import text
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError, PendingRollbackError
 from werkzeug.exceptions import HTTPException
 
 from academy.extensions import db
@@ -56,12 +57,7 @@ def init_errors(app) -> None:
     @app.errorhandler(InterfaceError)
     def database_unavailable(exc):
         log.error("database error: %s", exc)
-        _safe_rollback()
-        # Render the page as for a visitor: looking the user up would hit the database again.
-        from academy.extensions import login_manager
-
-        g._login_user = login_manager.anonymous_user()
-        return render_error(503)
+        return _unavailable()
 
     @app.errorhandler(DataError)
     def impossible_value(exc):
@@ -72,9 +68,46 @@ def init_errors(app) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc):
+        # A connection dying mid-request can surface as something else (a driver's own error, a
+        # session left needing a rollback); while the database is away, that is an outage, not a bug.
+        if _lost_connection(exc) or not _database_answers():
+            log.exception("error while the database was unavailable")
+            return _unavailable()
         log.exception("unhandled error")
         _safe_rollback()
         return render_error(500)
+
+
+def _unavailable():
+    _safe_rollback()
+    # Render the page as for a visitor: looking the user up would hit the database again.
+    from academy.extensions import login_manager
+
+    g._login_user = login_manager.anonymous_user()
+    return render_error(503)
+
+
+def _lost_connection(exc: BaseException | None) -> bool:
+    """Whether ``exc`` or what caused it is a lost or refused database connection."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, (OperationalError, InterfaceError, PendingRollbackError)):
+            return True
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+def _database_answers() -> bool:
+    """A fresh connection answers ``SELECT 1`` (the request's own session may be unusable)."""
+    try:
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - whatever the failure, the database did not answer
+        return False
+    return True
 
 
 def _safe_rollback() -> None:

@@ -83,3 +83,28 @@ def test_database_down_gives_the_friendly_503_page(app, client, auth, make_user,
     page = client.get("/courses")
     assert page.status_code == 503
     assert "Hệ thống tạm thời gián đoạn" in page.get_data(as_text=True)
+
+
+
+def _odd_failure(app):
+    @app.get("/odd-failure-for-test")
+    def odd_failure():
+        raise IndexError("pop from an empty deque")  # a driver failing in its own way
+
+
+def test_an_odd_failure_while_the_database_answers_is_a_500(app, client):
+    _odd_failure(app)
+    page = client.get("/odd-failure-for-test")
+    assert page.status_code == 500 and "Lỗi hệ thống" in page.get_data(as_text=True)
+
+
+def test_an_odd_failure_while_the_database_is_away_is_the_friendly_503(tmp_path):
+    from academy import create_app
+
+    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": "postgresql://postgres@127.0.0.1:9/academy",
+                      "REDIS_URL": None, "RATELIMIT_STORAGE_URI": "memory://"})
+    app.instance_path = str(tmp_path)
+    _odd_failure(app)
+    page = app.test_client().get("/odd-failure-for-test")
+    assert page.status_code == 503
+    assert "Hệ thống tạm thời gián đoạn" in page.get_data(as_text=True)
