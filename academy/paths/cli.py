@@ -13,59 +13,59 @@ from academy.paths.recommender import ALGORITHMS
 from academy.paths.store import NotEnoughData, load_signal, train_model
 
 
-@click.group("recommender", help="Train and evaluate the learning-path recommender.")
+@click.group("recommender", help="Huấn luyện và đánh giá bộ gợi ý lộ trình học.")
 def recommender_cli():
     pass
 
 
 @recommender_cli.command("train")
 @click.option("--algorithm", type=click.Choice(sorted(ALGORITHMS)), default=None,
-              help="Default: RECOMMENDER_ALGORITHM from the configuration.")
-@click.option("--folds", type=int, default=None, help="Cross-validation folds for the recorded error (0 = skip).")
+              help="Mặc định: RECOMMENDER_ALGORITHM trong cấu hình.")
+@click.option("--folds", type=int, default=None, help="Số phần kiểm định chéo cho sai số được ghi lại (0 = bỏ qua).")
 @with_appcontext
 def train(algorithm, folds):
-    """Train on every learner's results and make the new model current (the previous one is kept)."""
-    click.echo(f"Training {algorithm or current_app.config['RECOMMENDER_ALGORITHM']} on all quiz results…")
+    """Huấn luyện trên kết quả của mọi học viên và dùng mô hình mới (giữ lại mô hình trước)."""
+    click.echo(f"Đang huấn luyện {algorithm or current_app.config['RECOMMENDER_ALGORITHM']} trên mọi kết quả kiểm tra…")
     try:
         row = train_model(algorithm, folds)
     except NotEnoughData as exc:
         db.session.rollback()
-        raise click.ClickException(f"not enough results to train: {exc}")
+        raise click.ClickException(f"chưa đủ kết quả để huấn luyện: {exc}")
     db.session.commit()
-    cv = f"cross-validated RMSE {row.cv_rmse:.4f}, MAE {row.cv_mae:.4f}" if row.cv_rmse is not None else "no CV"
-    click.echo(f"Model {row.filename}: {row.n_ratings} results, {row.n_users} learners, {row.n_items} modules; "
-               f"fit {row.fit_seconds:.2f} s; {cv}.")
+    cv = f"kiểm định chéo RMSE {row.cv_rmse:.4f}, MAE {row.cv_mae:.4f}" if row.cv_rmse is not None else "không kiểm định chéo"
+    click.echo(f"Mô hình {row.filename}: {row.n_ratings} kết quả, {row.n_users} học viên, {row.n_items} mô-đun; "
+               f"huấn luyện {row.fit_seconds:.2f} s; {cv}.")
 
 
 @recommender_cli.command("evaluate")
 @click.option("--data", "data_path", type=click.Path(dir_okay=False), default=None,
-              help="CSV user,item,score with a header row; default: this database's results.")
+              help="CSV user,item,score có dòng tiêu đề; mặc định: kết quả trong cơ sở dữ liệu này.")
 @click.option("--folds", type=click.IntRange(2, 20), default=5, show_default=True)
-@click.option("--tune", is_flag=True, help="Grid-search the chosen algorithm's main parameters too.")
+@click.option("--tune", is_flag=True, help="Tìm thêm bộ tham số chính tốt nhất cho thuật toán đã chọn.")
 @click.option("--algorithm", type=click.Choice(sorted(ALGORITHMS)), default=None,
-              help="Evaluate only this algorithm (and the baselines).")
+              help="Chỉ đánh giá thuật toán này (và các mốc so sánh).")
 @click.option("--pass-mark", type=click.FloatRange(0, 1), default=0.7, show_default=True,
-              help="Pass mark on the rescaled 0..1 scale, for the AUC.")
+              help="Điểm đạt trên thang 0..1 sau quy đổi, dùng cho AUC.")
 @with_appcontext
 def evaluate(data_path, folds, tune, algorithm, pass_mark):
-    """Cross-validate each algorithm against the baselines and print RMSE, MAE, times and AUC."""
+    """Kiểm định chéo từng thuật toán với các mốc so sánh; in RMSE, MAE, thời gian và AUC."""
     rows = _read_rows(data_path)
     users, items = len({r[0] for r in rows}), len({r[1] for r in rows})
-    click.echo(f"{len(rows)} ratings, {users} learners, {items} modules; {folds}-fold cross-validation.")
+    click.echo(f"{len(rows)} điểm, {users} học viên, {items} mô-đun; kiểm định chéo {folds} phần.")
     if len(rows) < folds * 2:
-        _fail(f"too few ratings ({len(rows)}) for {folds} folds")
+        _fail(f"quá ít điểm ({len(rows)}) cho {folds} phần")
     tuned = None
     if tune:
         name = algorithm or current_app.config["RECOMMENDER_ALGORITHM"]
         algorithm = name
         tuned, best = ev.tune(rows, name, folds)
-        click.echo(f"Tuned {name}: best RMSE {best:.4f} with {tuned}")
+        click.echo(f"Tinh chỉnh {name}: RMSE tốt nhất {best:.4f} với {tuned}")
     entries = ev.candidates(algorithm, tuned)
-    with click.progressbar(length=folds * len(entries), label="Cross-validating", file=sys.stderr) as bar:
+    with click.progressbar(length=folds * len(entries), label="Đang kiểm định chéo", file=sys.stderr) as bar:
         results = ev.cross_validate_all(rows, entries, folds, pass_mark, progress=lambda _label: bar.update(1))
     platform = current_app.config["RECOMMENDER_ALGORITHM"]
     click.echo(ev.format_table(results, platform))
-    click.echo("RMSE and MAE on scores rescaled to 0..1; times are per fold; AUC: pass vs fail separation per learner.")
+    click.echo("RMSE và MAE trên điểm quy về 0..1; thời gian tính cho mỗi phần; AUC: khả năng tách mô-đun đạt và chưa đạt của từng học viên.")
     summary = ev.verdict(results, platform)
     if summary:
         click.echo(summary)
@@ -77,17 +77,17 @@ def _read_rows(data_path):
     try:
         rows, (low, high) = ev.read_ratings_csv(data_path)
     except OSError as exc:
-        _fail(f"cannot read {data_path}: {exc.strerror or exc}")
+        _fail(f"không đọc được {data_path}: {exc.strerror or exc}")
     except ev.RatingsFileError as exc:
         _fail(f"{data_path}: {exc}")
     except UnicodeDecodeError:
-        _fail(f"{data_path}: not UTF-8 text")
-    click.echo(f"Scores {low:g}..{high:g} rescaled to 0..1.")
+        _fail(f"{data_path}: không phải văn bản UTF-8")
+    click.echo(f"Điểm {low:g}..{high:g} được quy về 0..1.")
     return rows
 
 
 def _fail(message: str):
-    click.echo(f"Error: {message}", err=True)
+    click.echo(f"Lỗi: {message}", err=True)
     sys.exit(1)
 
 

@@ -18,6 +18,10 @@ from surprise.model_selection import GridSearchCV, KFold
 from academy.paths.recommender import ALGORITHMS, TUNE_GRIDS, algorithm_params, build_dataset, make_algorithm
 
 
+SURPRISE_SVD = "SVD (mặc định Surprise)"
+GLOBAL_MEAN = "Trung bình chung"
+
+
 class RatingsFileError(ValueError):
     """A malformed ratings file; the message names the line."""
 
@@ -59,7 +63,7 @@ def read_ratings_csv(path: str) -> tuple[list[tuple[str, str, float]], tuple[flo
             user, item, score = parsed
             raw[(user, item)] = max(score, raw.get((user, item), -math.inf))
     if not raw:
-        raise RatingsFileError("no ratings in the file")
+        raise RatingsFileError("tệp không có dòng điểm nào")
     low, high = min(raw.values()), max(raw.values())
     span = (high - low) or 1.0
     return [(u, i, (s - low) / span) for (u, i), s in raw.items()], (low, high)
@@ -69,18 +73,18 @@ def _parse_row(fields: list[str], line_no: int):
     if not fields or all(not f.strip() for f in fields):
         return None  # a blank line
     if len(fields) != 3:
-        raise RatingsFileError(f"line {line_no}: expected 3 fields user,item,score, found {len(fields)}")
+        raise RatingsFileError(f"dòng {line_no}: cần 3 cột user,item,score, có {len(fields)}")
     user, item, raw_score = (f.strip() for f in fields)
     try:
         score = float(raw_score)
     except ValueError:
         if line_no == 1:
             return None  # the header row
-        raise RatingsFileError(f"line {line_no}: score {raw_score!r} is not a number") from None
+        raise RatingsFileError(f"dòng {line_no}: điểm {raw_score!r} không phải là số") from None
     if not math.isfinite(score):
-        raise RatingsFileError(f"line {line_no}: score {raw_score!r} is not a finite number")
+        raise RatingsFileError(f"dòng {line_no}: điểm {raw_score!r} không phải là số hữu hạn")
     if not user or not item:
-        raise RatingsFileError(f"line {line_no}: empty user or item")
+        raise RatingsFileError(f"dòng {line_no}: thiếu người học (user) hoặc mô-đun (item)")
     return user, item, score
 
 
@@ -107,12 +111,12 @@ def candidates(algorithm: str | None, tuned: dict | None = None) -> list[tuple[s
     names = [algorithm] if algorithm else list(ALGORITHMS)
     chosen = [(n, lambda n=n: make_algorithm(n)) for n in names]
     if tuned is not None:
-        chosen.append((f"{names[0]} (tuned)", lambda: make_algorithm(names[0], tuned)))
+        chosen.append((f"{names[0]} (đã tinh chỉnh)", lambda: make_algorithm(names[0], tuned)))
     return chosen + [
-        ("SVD (Surprise defaults)", lambda: make_algorithm("SVD", {"random_state": 7})),
-        ("BaselineOnly (Surprise defaults)", lambda: make_algorithm("BaselineOnly", {"verbose": False})),
+        (SURPRISE_SVD, lambda: make_algorithm("SVD", {"random_state": 7})),
+        ("BaselineOnly (mặc định Surprise)", lambda: make_algorithm("BaselineOnly", {"verbose": False})),
         ("NormalPredictor", lambda: make_algorithm("NormalPredictor", {})),
-        ("Global mean", GlobalMean),
+        (GLOBAL_MEAN, GlobalMean),
     ]
 
 
@@ -149,7 +153,7 @@ def tune(rows, algorithm: str, folds: int) -> tuple[dict, float]:
 
 
 def format_table(results: list[Row], platform: str) -> str:
-    header = f"{'algorithm':<36} {'RMSE':>8} {'MAE':>8} {'fit s':>9} {'predict s':>10} {'AUC':>7}"
+    header = f"{'thuật toán':<36} {'RMSE':>8} {'MAE':>8} {'học (s)':>9} {'đoán (s)':>10} {'AUC':>7}"
     lines = [header, "-" * len(header)]
     for r in results:
         auc = f"{r.auc:.3f}" if r.auc is not None else "—"
@@ -163,9 +167,9 @@ def verdict(results: list[Row], platform: str) -> str:
     by_name = {r.name: r for r in results}
     if platform not in by_name:
         return ""
-    ours, mean, svd = by_name[platform], by_name["Global mean"], by_name["SVD (Surprise defaults)"]
+    ours, mean, svd = by_name[platform], by_name[GLOBAL_MEAN], by_name[SURPRISE_SVD]
     gain = (mean.rmse - ours.rmse) / mean.rmse if mean.rmse else 0.0
-    return (f"{platform} (platform model, *): RMSE {gain:+.1%} better than global mean "
-            f"({'meets' if gain >= 0.10 else 'misses'} the 10% bar); "
-            f"{'no worse than' if ours.rmse <= svd.rmse else 'WORSE than'} untuned SVD "
-            f"({ours.rmse:.4f} vs {svd.rmse:.4f}).")
+    return (f"{platform} (mô hình của nền tảng, *): RMSE tốt hơn trung bình chung {gain:+.1%} "
+            f"({'đạt' if gain >= 0.10 else 'chưa đạt'} ngưỡng 10%); "
+            f"{'không kém' if ours.rmse <= svd.rmse else 'KÉM HƠN'} SVD mặc định "
+            f"({ours.rmse:.4f} so với {svd.rmse:.4f}).")

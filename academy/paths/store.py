@@ -58,7 +58,7 @@ def train_model(algorithm: str | None = None, folds: int | None = None) -> Recom
     rows = load_signal()
     users, items = len({r[0] for r in rows}), len({r[1] for r in rows})
     if len(rows) < 10 or users < 2 or items < 2:
-        raise NotEnoughData(f"{len(rows)} results from {users} learners on {items} modules")
+        raise NotEnoughData(f"{len(rows)} kết quả của {users} học viên trên {items} mô-đun")
     data = build_dataset(rows)
     cv_rmse = cv_mae = None
     folds = config.get("RECOMMENDER_CV_FOLDS", 3) if folds is None else folds

@@ -24,13 +24,13 @@ def test_evaluate_rejects_a_malformed_row_with_its_line_number(runner, tmp_path)
     path = _write(tmp_path / "bad.csv", ["user,item,score", "a,m1,3", "b,m1,4", "c,m2,bốn", "d,m2,5"])
     result = runner.invoke(args=["recommender", "evaluate", "--data", path])
     assert result.exit_code == 1
-    assert "line 4" in result.output and "'bốn'" in result.output
+    assert "dòng 4" in result.output and "'bốn'" in result.output
 
 
 def test_evaluate_rejects_a_row_with_missing_fields(runner, tmp_path):
     path = _write(tmp_path / "short.csv", ["user,item,score", "a,m1,3", "b,m1"])
     result = runner.invoke(args=["recommender", "evaluate", "--data", path])
-    assert result.exit_code == 1 and "line 3" in result.output
+    assert result.exit_code == 1 and "dòng 3" in result.output
 
 
 def test_evaluate_prints_the_table_with_baselines(runner, tmp_path):
@@ -38,12 +38,12 @@ def test_evaluate_prints_the_table_with_baselines(runner, tmp_path):
     result = runner.invoke(args=["recommender", "evaluate", "--data", path, "--folds", "3",
                                  "--algorithm", "BaselineOnly"])
     assert result.exit_code == 0, result.output
-    assert "Scores 0..10 rescaled to 0..1" in result.output
-    for label in ("BaselineOnly", "SVD (Surprise defaults)", "NormalPredictor", "Global mean", "RMSE", "AUC"):
+    assert "Điểm 0..10 được quy về 0..1" in result.output
+    for label in ("BaselineOnly", "SVD (mặc định Surprise)", "NormalPredictor", "Trung bình chung", "RMSE", "AUC"):
         assert label in result.output
     rmse = {line.split()[0]: float(line.split()[-5]) for line in result.output.splitlines()
-            if line.startswith(("BaselineOnly ", "Global mean"))}
-    assert rmse["BaselineOnly"] < 0.9 * rmse["Global"]
+            if line.startswith(("BaselineOnly ", "Trung bình chung"))}
+    assert rmse["BaselineOnly"] < 0.9 * rmse["Trung"]
 
 
 def test_evaluate_without_data_uses_the_database(runner, make_course, population):
@@ -51,7 +51,7 @@ def test_evaluate_without_data_uses_the_database(runner, make_course, population
     population(course.modules, {m: 0.4 + 0.2 * k for k, m in enumerate(course.modules)}, n=8)
     result = runner.invoke(args=["recommender", "evaluate", "--folds", "2", "--algorithm", "SVD"])
     assert result.exit_code == 0, result.output
-    assert "24 ratings, 8 learners, 3 modules" in result.output and "Global mean" in result.output
+    assert "24 điểm, 8 học viên, 3 mô-đun" in result.output and "Trung bình chung" in result.output
 
 
 def test_train_writes_a_versioned_model_with_metadata(app, runner, make_course, population):
@@ -66,4 +66,4 @@ def test_train_writes_a_versioned_model_with_metadata(app, runner, make_course, 
 
 def test_train_refuses_without_results(runner):
     result = runner.invoke(args=["recommender", "train"])
-    assert result.exit_code != 0 and "not enough results" in result.output
+    assert result.exit_code != 0 and "chưa đủ kết quả" in result.output
