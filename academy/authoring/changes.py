@@ -16,10 +16,11 @@ class ChangeReport:
     changed: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)  # what a new course brought: module, lesson…
+    images: int = 0  # images from the folder's media/ new to this installation
 
     @property
     def has_changes(self) -> bool:
-        return self.created or bool(self.added or self.changed or self.removed)
+        return self.created or bool(self.added or self.changed or self.removed or self.images)
 
     def add(self, item: str, kind: str | None = None) -> None:
         if kind:
@@ -47,7 +48,8 @@ class ChangeReport:
     def lines(self) -> list[str]:
         """One line per change, prefixed + (added), ~ (changed), - (removed)."""
         return ([f"+ {item}" for item in self.added] + [f"~ {item}" for item in self.changed]
-                + [f"- {item}" for item in self.removed])
+                + [f"- {item}" for item in self.removed]
+                + (["+ " + _("%(n)s ảnh mới trong media/", n=self.images)] if self.images else []))
 
     def __str__(self) -> str:
         return "\n".join([self.summary(), *("  " + line for line in self.lines())])

@@ -7,6 +7,7 @@ The browser authoring UI builds and reads the same objects.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from flask import has_request_context
 from flask_babel import gettext
@@ -81,6 +82,16 @@ class CourseData:
     description_md: str = ""
     modules: list[ModuleData] = field(default_factory=list)
     source: str = ""  # course folder path shown in error messages
+    media: dict[str, Path] = field(default_factory=dict)  # images in the folder's media/: name → file
+
+    def markdown_texts(self) -> list[str]:
+        """Every Markdown text of the course (where images may be referenced)."""
+        texts = [self.description_md]
+        for module in self.modules:
+            texts.append(module.intro_md)
+            texts.extend(lesson.body_md for lesson in module.lessons)
+            texts.extend(t for q in module.questions for t in (q.prompt_md, q.explanation_md))
+        return texts
 
 
 class ContentError(Exception):

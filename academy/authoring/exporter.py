@@ -6,6 +6,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from academy.authoring.media import export_images
 from academy.authoring.sync import course_to_data
 from academy.authoring.writer import write_course_dir
 
@@ -14,9 +15,12 @@ ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 
 
 def export_course(course, dest_dir) -> Path:
-    """Write ``course`` to ``dest_dir/<slug>/`` (replacing an older export there); return it."""
+    """Write ``course`` to ``dest_dir/<slug>/`` (replacing an older export there), with the images
+    its Markdown shows in ``media/``; return the folder."""
     folder = Path(dest_dir) / course.slug
-    write_course_dir(course_to_data(course), folder)
+    data = course_to_data(course)
+    write_course_dir(data, folder)
+    export_images(data.markdown_texts(), folder)
     return folder
 
 

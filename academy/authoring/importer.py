@@ -16,6 +16,7 @@ from pathlib import Path, PurePosixPath
 from academy.authoring.changes import ChangeReport
 from academy.authoring.coursedata import _, ContentError, CourseData, ErrorList
 from academy.authoring.frontmatter import is_hidden
+from academy.authoring.media import install_images
 from academy.authoring.parser import parse_course_dir
 from academy.authoring.sync import apply_course, finish_courses
 
@@ -63,6 +64,8 @@ def _import_dir(root: Path, actor, progress) -> list[ChangeReport]:
             errors.extend(exc)
     errors.raise_if_any()
     finish_courses(items)
+    for data, report in items:
+        report.images = install_images(data.media)
     return [report for _data, report in items]
 
 

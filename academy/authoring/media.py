@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import shutil
+from pathlib import Path
 
 from flask import Response, current_app
 from flask_babel import gettext as _
@@ -13,6 +15,8 @@ from academy.admin.services import record_audit
 
 MIME_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
 NAME_RE = re.compile(r"^[0-9a-f]{32}\.(png|jpg|gif|webp)$")
+REFERENCE_RE = re.compile(r"/media/([0-9a-f]{32}\.(?:png|jpg|gif|webp))\b")
+FOLDER = "media"  # a course folder's images: courses/<slug>/media/<name>
 
 
 class MediaError(ValueError):
@@ -73,3 +77,42 @@ def media_response(name: str):
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "private, max-age=86400, immutable"
     return response
+
+
+# ---- images travelling with a course folder (export, import, git) ----------------------------
+
+def referenced_images(texts) -> set[str]:
+    """Names of stored images that Markdown texts show (``![…](/media/<name>)``)."""
+    return {name for text in texts if text for name in REFERENCE_RE.findall(text)}
+
+
+def install_images(files: dict[str, Path]) -> int:
+    """Copy checked images into the instance's media folder; names already there are kept
+    (a name is random per upload, so the same name is the same image). Returns how many were new."""
+    os.makedirs(media_dir(), exist_ok=True)
+    added = 0
+    for name, source in sorted(files.items()):
+        target = os.path.join(media_dir(), name)
+        if os.path.exists(target):
+            continue
+        temp = os.path.join(media_dir(), f".{name}.part")
+        shutil.copyfile(source, temp)
+        os.replace(temp, target)
+        added += 1
+    return added
+
+
+def export_images(texts, folder: Path) -> list[str]:
+    """Put the stored images that ``texts`` show into ``folder/media/`` (and only those)."""
+    names = sorted(name for name in referenced_images(texts)
+                   if os.path.isfile(os.path.join(media_dir(), name)))
+    target = folder / FOLDER
+    if target.is_dir():
+        for old in target.iterdir():
+            if old.is_file() and NAME_RE.match(old.name) and old.name not in names:
+                old.unlink()
+    if names:
+        target.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            shutil.copyfile(os.path.join(media_dir(), name), target / name)
+    return names

@@ -6,6 +6,7 @@ Layout (see DESIGN.md, "Content format")::
     <course-slug>/NN-<module>/module.md         front matter + introduction
     <course-slug>/NN-<module>/NN-<lesson>.md    front matter (title) + Markdown body
     <course-slug>/NN-<module>/quiz.md           questions (see ``quizformat``)
+    <course-slug>/media/<name>                  images the Markdown shows as /media/<name>
 
 Hidden files (``.git``, ``.DS_Store``…) are ignored; any other unexpected file or folder is an
 error, so a misnamed lesson is never skipped silently.
@@ -15,9 +16,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from flask import current_app
+
 from academy.authoring.coursedata import (  # noqa: F401 - ContentError(s) re-exported
     _, ContentError, ContentErrors, CourseData, ErrorList, LessonData, ModuleData,
 )
+from academy.authoring.media import FOLDER as MEDIA_FOLDER, NAME_RE as IMAGE_NAME_RE, sniff_image
 from academy.authoring.frontmatter import (
     SLUG_RE, is_hidden, read_text, split_front_matter, FieldReader,
 )
@@ -54,15 +58,43 @@ def parse_course_dir(path, *, display_root=None) -> CourseData:
             module = _parse_module_dir(entry, root.name, shown, errors)
             if module is not None:
                 course.modules.append(module)
+        elif entry.name == MEDIA_FOLDER and entry.is_dir() and not entry.is_symlink():
+            _collect_media(entry, course, shown, errors)
         else:
             errors.add(shown(entry), 0, _("Không nhận dạng được “%(name)s”: trong thư mục khoá học "
-                                          "chỉ có course.md và các thư mục học phần dạng "
-                                          "NN-ten-hoc-phan.", name=entry.name))
+                                          "chỉ có course.md, thư mục media/ và các thư mục học "
+                                          "phần dạng NN-ten-hoc-phan.", name=entry.name))
     _check_unique(course.modules, shown(root), _("học phần"), errors)
     if not course.modules and not errors.items:
         errors.add(shown(root / "course.md"), 1, _("Khoá học chưa có học phần nào."))
     errors.raise_if_any()
     return course
+
+
+def _collect_media(folder: Path, course: CourseData, shown, errors: ErrorList) -> None:
+    for entry in sorted(folder.iterdir(), key=lambda p: p.name):
+        if is_hidden(entry.name):
+            continue
+        problem = _image_problem(entry)
+        if problem:
+            errors.add(shown(entry), 0, problem)
+        else:
+            course.media[entry.name] = entry
+
+
+def _image_problem(path: Path) -> str | None:
+    """Why a file in a course's media/ folder cannot be taken, or None."""
+    match = IMAGE_NAME_RE.match(path.name)
+    if not match or not path.is_file() or path.is_symlink():
+        return _("Tên ảnh không hợp lệ: thư mục media/ chỉ chứa ảnh do hệ thống đặt tên "
+                 "(32 chữ số hex, đuôi png, jpg, gif hoặc webp).")
+    limit = current_app.config["UPLOAD_MAX_BYTES"]
+    if path.stat().st_size > limit:
+        return _("Ảnh vượt quá dung lượng cho phép (%(mb)s MB).", mb=round(limit / 1048576, 1))
+    with open(path, "rb") as handle:
+        if sniff_image(handle.read(16)) != match.group(1):
+            return _("Nội dung tệp không phải ảnh %(kind)s.", kind=match.group(1).upper())
+    return None
 
 
 def _parse_course_md(root: Path, shown, errors: ErrorList) -> CourseData:

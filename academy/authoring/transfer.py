@@ -19,6 +19,7 @@ from academy.authoring.changes import ChangeReport
 from academy.authoring.coursedata import ContentError, CourseData, ErrorList
 from academy.authoring.drafts import draft_for_editing
 from academy.authoring.importer import extract_zip, parse_courses
+from academy.authoring.media import install_images
 from academy.authoring.sync import apply_course, finish_courses
 from academy.catalog.models import Course
 from academy.extensions import db
@@ -38,15 +39,17 @@ def import_zip_upload(blob: bytes, filename: str, user) -> list[ChangeReport]:
         except zipfile.BadZipFile as exc:
             raise ContentError(shown, 0, _("Tệp ZIP bị hỏng.")) from exc
         courses = parse_courses(root)
-    items, errors = [], ErrorList()
-    for data in courses:
-        try:
-            target = _target_for(data, user)
-            items.append((target, apply_course(target, actor=user, with_prerequisites=False)))
-        except ContentError as exc:
-            errors.extend(exc)
-    errors.raise_if_any()
-    finish_courses(items)
+        items, errors = [], ErrorList()
+        for data in courses:
+            try:
+                target = _target_for(data, user)
+                items.append((target, apply_course(target, actor=user, with_prerequisites=False)))
+            except ContentError as exc:
+                errors.extend(exc)
+        errors.raise_if_any()
+        finish_courses(items)
+        for data, report in items:  # the images, once the content is sure to be taken
+            report.images = install_images(data.media)
     for data, report in items:
         record_audit("authoring.course.import", f"course:{data.slug}", {"changes": report.lines()[:50]},
                      actor=user)

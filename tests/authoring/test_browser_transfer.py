@@ -116,3 +116,61 @@ def test_not_a_zip_and_foreign_course_are_refused(owner_and_course, app, make_us
     assert refused.status_code == 400 and "cua-nguoi-khac/course.md" in refused.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Course, other.id).draft is None
+
+
+def test_images_a_lesson_shows_travel_with_the_exported_course(owner_and_course, app):
+    import os
+
+    from tests.authoring.helpers import PNG_1PX
+
+    browser, course = owner_and_course
+    uploaded = browser.post(f"/authoring/courses/{course.id}/media", content_type="multipart/form-data",
+                            data={"file": (io.BytesIO(PNG_1PX), "so-do.png"), "alt": "Sơ đồ"})
+    url, name = uploaded.json["url"], uploaded.json["url"].rsplit("/", 1)[1]
+    lesson = course.modules[0].lessons[0]
+    lesson.body_md += f"\n\n{uploaded.json['markdown']}\n"
+    db.session.commit()
+
+    blob = browser.get(f"/authoring/courses/{course.id}/export.zip").data
+    with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+        assert archive.read(f"du-lieu-phuong/media/{name}") == PNG_1PX
+        assert [n for n in archive.namelist() if "/media/" in n] == [f"du-lieu-phuong/media/{name}"]
+
+    # On another installation (no such image yet), importing the ZIP brings the image along.
+    os.remove(os.path.join(app.instance_path, "media", name))
+    assert browser.get(url).status_code == 404
+    db.session.delete(course)
+    db.session.commit()
+    assert _upload(browser, blob, follow=True).status_code == 200
+    served = browser.get(url)
+    assert served.status_code == 200 and served.data == PNG_1PX and served.mimetype == "image/png"
+
+
+@pytest.mark.parametrize("member,content", [
+    ("media/0123456789abcdef0123456789abcdef.png", b"<script>alert(1)</script>"),  # not a PNG inside
+    ("media/so-do.png", None),  # a name the platform never gives
+])
+def test_an_unusable_image_in_a_zip_is_named_and_changes_nothing(owner_and_course, app, member, content):
+    import os
+
+    from tests.authoring.helpers import PNG_1PX
+
+    browser, course = owner_and_course
+    blob = browser.get(f"/authoring/courses/{course.id}/export.zip").data
+    with zipfile.ZipFile(io.BytesIO(blob)) as source:
+        files = {n: source.read(n) for n in source.namelist()}
+    files[f"du-lieu-phuong/{member}"] = content if content is not None else PNG_1PX
+    files["du-lieu-phuong/01-mo-dun-1/01-bai-1.md"] += "\nMột câu mới.\n".encode()
+    changed = io.BytesIO()
+    with zipfile.ZipFile(changed, "w") as target:
+        for name, data in files.items():
+            target.writestr(name, data)
+    lessons_before = [lesson.body_md for module in course.modules for lesson in module.lessons]
+
+    page = _upload(browser, changed.getvalue(), follow=True)
+    assert page.status_code in (200, 400)
+    assert f"du-lieu-phuong/{member}" in page.get_data(as_text=True)
+    db.session.expire_all()
+    assert [lesson.body_md for module in course.modules for lesson in module.lessons] == lessons_before
+    media = os.path.join(app.instance_path, "media")
+    assert not os.path.isdir(media) or os.listdir(media) == []
