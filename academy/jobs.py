@@ -6,14 +6,16 @@ A job function takes a ``Job`` id first and reports progress through ``report_pr
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
+import os
 import threading
 import uuid
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from academy.database import UTCDateTime, db, utcnow
@@ -44,6 +46,7 @@ def enqueue(func_path: str, *, kind: str, params: dict | None = None, user_id: i
 
     The caller commits; the job starts after the commit so a worker sees the row.
     """
+    purge_expired_files()
     job = Job(kind=kind, params=params or {}, created_by_id=user_id)
     db.session.add(job)
     db.session.flush()
@@ -61,6 +64,23 @@ def enqueue(func_path: str, *, kind: str, params: dict | None = None, user_id: i
 
     _after_commit(start)
     return job
+
+
+def purge_expired_files() -> int:
+    """Delete the files of downloads whose link has expired (each new job sweeps); returns how many.
+
+    Only files inside the instance folder are touched; the job keeps its row, without a file."""
+    instance = os.path.realpath(current_app.instance_path)
+    expired = db.session.scalars(select(Job).where(Job.result_path.is_not(None), Job.expires_at < utcnow()))
+    removed = 0
+    for job in expired:
+        path = os.path.realpath(job.result_path)
+        if os.path.commonpath([instance, path]) == instance:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
+                removed += 1
+        job.result_path = None
+    return removed
 
 
 def _enqueue_rq(redis_url: str, func_path: str, job_id: str) -> bool:

@@ -25,3 +25,33 @@ def test_job_of_a_rolled_back_transaction_never_runs(app, make_user):
     make_user()  # a later, unrelated commit
     assert RAN == []
     assert db.session.query(Job).count() == 0
+
+
+def test_a_new_job_sweeps_away_files_whose_download_link_expired(app):
+    import os
+    from datetime import timedelta
+
+    from academy.database import utcnow
+
+    folder = os.path.join(app.instance_path, "exports")
+    os.makedirs(folder, exist_ok=True)
+    paths = {}
+    for name, hours in (("old", -1), ("fresh", 5)):
+        paths[name] = os.path.join(folder, f"{name}.zip")
+        with open(paths[name], "wb") as handle:
+            handle.write(b"PK")
+        db.session.add(Job(id=name, kind="test", status="finished", result_path=paths[name],
+                           expires_at=utcnow() + timedelta(hours=hours)))
+    outside = app.instance_path + "-elsewhere.zip"  # never touched, whatever a row says
+    with open(outside, "wb") as handle:
+        handle.write(b"PK")
+    db.session.add(Job(id="outside", kind="test", status="finished", result_path=outside,
+                       expires_at=utcnow() - timedelta(hours=1)))
+    db.session.commit()
+
+    enqueue("tests.test_jobs:record_run", kind="test")
+    db.session.commit()
+    assert not os.path.exists(paths["old"]) and db.session.get(Job, "old").result_path is None
+    assert os.path.exists(paths["fresh"]) and db.session.get(Job, "fresh").result_path == paths["fresh"]
+    assert os.path.exists(outside)
+    os.remove(outside)
