@@ -3,7 +3,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, FieldList, FloatField, FormField, HiddenField, IntegerField, SelectField,
-                     StringField, TextAreaField)
+                     SelectMultipleField, StringField, TextAreaField)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
@@ -27,6 +27,8 @@ class ModuleForm(FlaskForm):
     summary = TextAreaField(_l("Tóm tắt"), validators=[Optional(), Length(max=2000)])
     intro_md = TextAreaField(_l("Giới thiệu (Markdown)"), validators=[Optional(), Length(max=50000)])
     minutes = IntegerField(_l("Thời lượng (phút)"), default=30, validators=[DataRequired(), NumberRange(1, 2000)])
+    # Choices (module ids) are set by the view: this course's other modules and published courses' modules.
+    prerequisites = SelectMultipleField(_l("Học phần tiên quyết"), coerce=int, choices=[])
 
 
 class LessonForm(FlaskForm):

@@ -56,12 +56,17 @@ def _link(module: Module, module_data: ModuleData, data: CourseData, report: Cha
             report.change(_("Học phần %(m)s: cập nhật điều kiện tiên quyết", m=module.slug))
 
 
-def _check_cycles(items, errors: ErrorList) -> None:
+def cyclic_module_ids() -> set[int]:
+    """Modules that, through their prerequisites, end up requiring themselves."""
     edges: dict[int, set[int]] = {}
     for module_id, required_id in db.session.execute(
             select(ModulePrerequisite.module_id, ModulePrerequisite.required_module_id)):
         edges.setdefault(module_id, set()).add(required_id)
-    cyclic = _nodes_on_cycles(edges)
+    return _nodes_on_cycles(edges)
+
+
+def _check_cycles(items, errors: ErrorList) -> None:
+    cyclic = cyclic_module_ids()
     if not cyclic:
         return
     for data, _report in items:

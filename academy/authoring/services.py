@@ -98,6 +98,43 @@ def update_module(module: Module, actor: User, **fields) -> Module:
     return module
 
 
+class PrerequisiteCycle(ValueError):
+    """The chosen prerequisites would make a module require itself."""
+
+
+def prerequisite_groups(course: Course, module: Module | None = None) -> list[tuple[str, list[tuple[int, str]]]]:
+    """What a module of ``course`` may require, grouped by course: the course's own other modules,
+    then the modules of published courses; modules already required stay offered."""
+    own = [(m.id, f"{m.position:02d}. {m.title}") for m in course.modules if module is None or m.id != module.id]
+    groups = [(course.title, own)] if own else []
+    current = {m.id for m in module.prerequisites} if module is not None else set()
+    others = db.session.scalars(
+        select(Module).join(Course).where(Course.id != course.id,
+                                          or_(Module.id.in_(current) if current else False,
+                                              (Course.status == "published") & Course.draft_of_id.is_(None)))
+        .order_by(Course.title, Course.id, Module.position))
+    by_course: dict[int, tuple[str, list]] = {}
+    for other in others:
+        by_course.setdefault(other.course_id, (other.course.title, []))[1].append(
+            (other.id, f"{other.position:02d}. {other.title}"))
+    return groups + list(by_course.values())
+
+
+def set_prerequisites(module: Module, actor: User, module_ids) -> None:
+    """Require these modules before ``module``. Raises PrerequisiteCycle (the caller rolls back)."""
+    from academy.authoring.prerequisites import cyclic_module_ids
+
+    wanted = sorted(set(module_ids or ()))
+    if wanted == sorted(m.id for m in module.prerequisites):
+        return
+    module.prerequisites = list(db.session.scalars(select(Module).where(Module.id.in_(wanted)))) if wanted else []
+    db.session.flush()
+    if module.id in cyclic_module_ids():
+        raise PrerequisiteCycle(module.slug)
+    record_audit("authoring.module.prerequisites", f"module:{module.id}",
+                 {"requires": [f"{m.course.slug}/{m.slug}" for m in module.prerequisites]}, actor=actor)
+
+
 def delete_module(module: Module, actor: User) -> None:
     course = module.course
     record_audit("authoring.module.delete", f"module:{module.id}", {"slug": module.slug}, actor=actor)

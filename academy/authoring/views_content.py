@@ -42,13 +42,15 @@ def module_new(course_id: int):
     if (redirected := editable_or_redirect(course)) is not None:
         return redirected
     form = ModuleForm()
+    groups = _offer_prerequisites(form, course, None)
     if form.validate_on_submit():
         module = services.create_module(course, current_user, **form.data)
-        db.session.commit()
-        flash(_("Đã thêm học phần."), "success")
-        return to_course(course.id, f"#module-{module.id}")
-    return render_template("authoring/module_form.html", form=form, course=course, module=None), \
-        400 if form.errors else 200
+        if _save_prerequisites(form, module):
+            db.session.commit()
+            flash(_("Đã thêm học phần."), "success")
+            return to_course(course.id, f"#module-{module.id}")
+    return render_template("authoring/module_form.html", form=form, course=course, module=None,
+                           prerequisite_groups=groups), 400 if form.errors else 200
 
 
 @bp.route("/authoring/courses/<int:course_id>/modules/<int:module_id>", methods=["GET", "POST"])
@@ -58,13 +60,35 @@ def module_edit(course_id: int, module_id: int):
     if (redirected := editable_or_redirect(module.course)) is not None:
         return redirected
     form = ModuleForm(obj=module)
+    groups = _offer_prerequisites(form, module.course, module)
     if form.validate_on_submit():
         services.update_module(module, current_user, **form.data)
-        db.session.commit()
-        flash(_("Đã lưu học phần."), "success")
-        return to_course(course_id, f"#module-{module.id}")
-    return render_template("authoring/module_form.html", form=form, course=module.course, module=module), \
-        400 if form.errors else 200
+        if _save_prerequisites(form, module):
+            db.session.commit()
+            flash(_("Đã lưu học phần."), "success")
+            return to_course(course_id, f"#module-{module.id}")
+    return render_template("authoring/module_form.html", form=form, course=module.course, module=module,
+                           prerequisite_groups=groups), 400 if form.errors else 200
+
+
+def _offer_prerequisites(form, course, module):
+    groups = services.prerequisite_groups(course, module)
+    form.prerequisites.choices = [choice for _title, items in groups for choice in items]
+    if request.method != "POST":
+        form.prerequisites.data = [m.id for m in module.prerequisites] if module is not None else []
+    return groups
+
+
+def _save_prerequisites(form, module) -> bool:
+    """Store the chosen prerequisites; a choice that loops back is a form error, and nothing is saved."""
+    try:
+        services.set_prerequisites(module, current_user, form.prerequisites.data or [])
+    except services.PrerequisiteCycle:
+        db.session.rollback()
+        form.prerequisites.errors = [_("Không thể lưu: các học phần tiên quyết đã chọn lại cần chính học phần "
+                                       "này (vòng lặp). Hãy bỏ chọn học phần gây vòng lặp.")]
+        return False
+    return True
 
 
 @bp.post("/authoring/courses/<int:course_id>/modules/<int:module_id>/move")
