@@ -34,6 +34,7 @@ system-deps:
 
 translations: install
 	$(BIN)/pybabel compile -d academy/translations
+	$(BIN)/pybabel compile -D wtforms -d academy/translations
 
 # After adding strings: refresh the English catalogue, then translate the new entries.
 i18n-update: install

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from academy.forms import Form
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
@@ -23,7 +23,7 @@ def _int_or_none(value):
         return -1
 
 
-class UnitForm(FlaskForm):
+class UnitForm(Form):
     code = StringField(_l("Mã đơn vị"), validators=[DataRequired(), Length(max=40)])
     name = StringField(_l("Tên đơn vị"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(_l("Loại"), choices=[SelectChoice(k, KIND_LABELS[k]) for k in UNIT_KINDS])
@@ -31,7 +31,7 @@ class UnitForm(FlaskForm):
     submit = SubmitField(_l("Lưu"))
 
 
-class UserSearchForm(FlaskForm):
+class UserSearchForm(Form):
     class Meta:
         csrf = False
 
@@ -41,7 +41,7 @@ class UserSearchForm(FlaskForm):
                        + [SelectChoice(r, ROLE_LABELS[r]) for r in ROLES])
 
 
-class UserEditForm(FlaskForm):
+class UserEditForm(Form):
     full_name = StringField(_l("Họ và tên"), validators=[DataRequired(), Length(max=200)])
     email = StringField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
     employee_code = StringField(_l("Mã cán bộ"), validators=[Optional(), Length(max=40)])
@@ -53,14 +53,14 @@ class UserEditForm(FlaskForm):
     submit = SubmitField(_l("Lưu"))
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     file = FileField(_l("Tệp CSV hoặc XLSX"), validators=[
         FileRequired(_l("Hãy chọn tệp.")), FileAllowed(["csv", "xlsx"], _l("Chỉ nhận tệp .csv hoặc .xlsx."))])
     dry_run = SubmitField(_l("Kiểm tra (chạy thử)"))
     apply = SubmitField(_l("Nhập"))
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(Form):
     class Meta:
         csrf = False
 

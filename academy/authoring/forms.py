@@ -1,6 +1,6 @@
 """Authoring forms. Labels are lazily translated; every form carries a CSRF token."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from academy.forms import Form
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, FieldList, FloatField, FormField, HiddenField, IntegerField, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
@@ -11,7 +11,7 @@ from academy.catalog.models import LEVEL_LABELS, LEVELS, TRACK_LABELS, TRACKS
 
 
 
-class CourseForm(FlaskForm):
+class CourseForm(Form):
     title = StringField(_l("Tên khoá học"), validators=[DataRequired(), Length(max=300)])
     summary = TextAreaField(_l("Tóm tắt"), validators=[Optional(), Length(max=2000)])
     description_md = TextAreaField(_l("Giới thiệu (Markdown)"), validators=[Optional(), Length(max=50000)])
@@ -22,7 +22,7 @@ class CourseForm(FlaskForm):
                                 validators=[DataRequired(), NumberRange(0.1, 1.0)])
 
 
-class ModuleForm(FlaskForm):
+class ModuleForm(Form):
     title = StringField(_l("Tên học phần"), validators=[DataRequired(), Length(max=300)])
     summary = TextAreaField(_l("Tóm tắt"), validators=[Optional(), Length(max=2000)])
     intro_md = TextAreaField(_l("Giới thiệu (Markdown)"), validators=[Optional(), Length(max=50000)])
@@ -31,12 +31,12 @@ class ModuleForm(FlaskForm):
     prerequisites = SelectMultipleField(_l("Học phần tiên quyết"), coerce=int, choices=[])
 
 
-class LessonForm(FlaskForm):
+class LessonForm(Form):
     title = StringField(_l("Tên bài học"), validators=[DataRequired(), Length(max=300)])
     body_md = TextAreaField(_l("Nội dung (Markdown)"), validators=[Optional(), Length(max=200000)])
 
 
-class ChoiceForm(FlaskForm):
+class ChoiceForm(Form):
     class Meta:
         csrf = False  # nested in QuestionForm, which carries the token
 
@@ -44,27 +44,27 @@ class ChoiceForm(FlaskForm):
     is_correct = BooleanField(_l("Đúng"))
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(Form):
     prompt_md = TextAreaField(_l("Câu hỏi (Markdown)"), validators=[DataRequired(), Length(max=5000)])
     explanation_md = TextAreaField(_l("Giải thích (hiện sau khi nộp bài)"),
                                    validators=[Optional(), Length(max=10000)])
     choices = FieldList(FormField(ChoiceForm), min_entries=6, max_entries=10)
 
 
-class QuizTextForm(FlaskForm):
+class QuizTextForm(Form):
     text = TextAreaField(_l("Nội dung quiz.md"), validators=[Optional(), Length(max=200000)])
 
 
-class CoauthorForm(FlaskForm):
+class CoauthorForm(Form):
     email = StringField(_l("Email giảng viên"), validators=[DataRequired(), Email(), Length(max=254)])
 
 
-class UploadForm(FlaskForm):
+class UploadForm(Form):
     file = FileField(_l("Tệp"), validators=[FileRequired()])
     alt = StringField(_l("Mô tả ảnh (cho người đọc màn hình)"), validators=[Optional(), Length(max=200)])
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """An empty form for POST buttons (publish, move, delete, restore): only the CSRF token."""
 
     direction = HiddenField()

@@ -1,6 +1,6 @@
 """The catalogue's search and filter form, and the names shown for tracks and levels."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from academy.forms import Form
 from wtforms import SearchField, SelectField
 from wtforms.fields.choices import SelectChoice
 
@@ -12,7 +12,7 @@ def _choices(any_label, labels: dict) -> list[SelectChoice]:
     return [SelectChoice("", any_label)] + [SelectChoice(key, label) for key, label in labels.items()]
 
 
-class CourseFilterForm(FlaskForm):
+class CourseFilterForm(Form):
     """Read from the query string (GET): no CSRF token, unknown choices simply ignored."""
 
     class Meta:

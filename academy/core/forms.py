@@ -1,7 +1,7 @@
-from flask_wtf import FlaskForm
+from academy.forms import Form
 from wtforms import HiddenField
 
 
-class LocaleForm(FlaskForm):
+class LocaleForm(Form):
     locale = HiddenField()
     next = HiddenField()

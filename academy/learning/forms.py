@@ -1,15 +1,15 @@
 """Forms of the learner's journey. Quiz answers are read from the request by question id."""
-from flask_wtf import FlaskForm
+from academy.forms import Form
 from wtforms import HiddenField
 
 
-class EnrolForm(FlaskForm):
+class EnrolForm(Form):
     next = HiddenField()
 
 
-class MarkDoneForm(FlaskForm):
+class MarkDoneForm(Form):
     pass
 
 
-class QuizForm(FlaskForm):
+class QuizForm(Form):
     token = HiddenField()

@@ -1,9 +1,9 @@
 """Forms of the learning path."""
-from flask_wtf import FlaskForm
+from academy.forms import Form
 from wtforms import HiddenField
 
 
-class PlacementForm(FlaskForm):
+class PlacementForm(Form):
     """The placement quiz: the signed ticket; the answers are read from ``q<id>`` fields."""
 
     ticket = HiddenField()

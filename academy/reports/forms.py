@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from academy.forms import Form
 from wtforms import DateField, HiddenField, SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional, ValidationError
@@ -17,7 +17,7 @@ def _int_or_none(value):
         return -1  # an unknown choice: pre_validate reports it
 
 
-class ReportFilterForm(FlaskForm):
+class ReportFilterForm(Form):
     """Read from the query string; no CSRF (nothing is written)."""
 
     class Meta:
@@ -47,12 +47,12 @@ class ReportFilterForm(FlaskForm):
         return self.dir.data == "desc"
 
 
-class AssignmentForm(FlaskForm):
+class AssignmentForm(Form):
     unit = SelectField(_l("Đơn vị (gồm đơn vị cấp dưới)"), coerce=_int_or_none, validators=[DataRequired()])
     course = SelectField(_l("Khoá học"), coerce=_int_or_none, validators=[DataRequired()])
     due_date = DateField(_l("Hạn hoàn thành"), validators=[DataRequired()])
     submit = SubmitField(_l("Giao khoá học"))
 
 
-class DeleteForm(FlaskForm):
+class DeleteForm(Form):
     submit = SubmitField(_l("Xoá"))
