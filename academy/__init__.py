@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 from flask import Flask
+from flask_babel import lazy_gettext
 from werkzeug.routing import IntegerConverter
 
 from academy.config import load_config
@@ -62,6 +63,10 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    # Flask-Login's own notice is English; ours is translated when flashed, in the reader's language.
+    login_manager.login_message = lazy_gettext("Vui lòng đăng nhập để xem trang này.")
+    login_manager.login_message_category = "info"
+    login_manager.localize_callback = str
     login_manager.session_protection = "basic"
 
 

@@ -127,3 +127,11 @@ def test_users_create_command(runner):
     again = runner.invoke(args=["users", "create", "--email", "moi@hvs.gov.vn", "--name", "X",
                                 "--password", "mat-khau-dai-du"])
     assert again.exit_code != 0 and "đã được dùng" in again.output
+
+
+def test_a_visitor_sent_to_sign_in_is_told_why_in_their_language(client):
+    page = client.get("/me/path", follow_redirects=True).get_data(as_text=True)
+    assert "Vui lòng đăng nhập để xem trang này." in page and "Please log in" not in page
+    client.post("/locale", data={"locale": "en", "next": "/login"})
+    page = client.get("/me/certificates", follow_redirects=True).get_data(as_text=True)
+    assert "Please sign in to see this page." in page and "Vui lòng đăng nhập" not in page
