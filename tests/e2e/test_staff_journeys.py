@@ -29,7 +29,9 @@ def test_instructor_writes_previews_and_publishes_a_lesson(site, new_page, axe):
     axe.check(page, "course (draft)")
 
     page.get_by_role("link", name="Thêm học phần").click()
+    axe.check(page, "new module")
     page.get_by_label("Tên học phần").fill("Bắt đầu với dữ liệu mở")
+    page.get_by_role("group", name="Học phần tiên quyết").get_by_role("checkbox").first.check()
     _save_and_expect_course_page(page)
     page.get_by_role("link", name="Thêm bài học").first.click()
     axe.check(page, "new lesson")
