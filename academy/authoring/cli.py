@@ -30,6 +30,10 @@ def import_command(path):
     db.session.commit()
     for report in reports:
         click.echo(str(report))
+        course = db.session.scalar(select(Course).where(Course.slug == report.slug))
+        if report.has_changes and course is not None and course.draft is not None:
+            click.echo(_("Lưu ý: %(slug)s đang có bản nháp soạn trên trình duyệt; người soạn sẽ được cảnh báo "
+                         "trước khi xuất bản đè lên phiên bản vừa nhập.", slug=report.slug), err=True)
 
 
 def _progress(courses):

@@ -101,10 +101,26 @@ def check_publishable(course: Course) -> list[str]:
     return problems
 
 
-def publish_course(course: Course, actor) -> Course:
-    """Publish a draft (a new course, or the draft copy of a published one). Returns the live course."""
+def stale_draft(course: Course) -> tuple[int, int] | None:
+    """(the version a draft copy was made from, the live version now) when the live course has
+    changed since — e.g. a ``flask courses import`` from git — else None."""
+    if course.is_draft_copy and course.draft_of.version != course.version:
+        return course.version, course.draft_of.version
+    return None
+
+
+def publish_course(course: Course, actor, *, overwrite: bool = False) -> Course:
+    """Publish a draft (a new course, or the draft copy of a published one). Returns the live course.
+
+    A draft copy made from an older version than the live one is published only with ``overwrite``:
+    its content replaces what changed meanwhile, so the author must have seen the warning."""
     if course.status != "draft":
         raise PublishError([_("Không có bản nháp nào để xuất bản.")])
+    stale = stale_draft(course)
+    if stale and not overwrite:
+        raise PublishError([_("Khoá học đã được cập nhật lên phiên bản %(live)s sau khi bản nháp này được tạo từ "
+                              "phiên bản %(base)s. Hãy xem lại cảnh báo trên trang rồi chọn xuất bản lần nữa.",
+                              base=stale[0], live=stale[1])])
     problems = check_publishable(course)
     if problems:
         raise PublishError(problems)

@@ -58,12 +58,14 @@ def apply_course(data: CourseData, *, actor=None, with_prerequisites: bool = Tru
 
 def finish_courses(items: list[tuple[CourseData, ChangeReport]]) -> None:
     """After ``apply_course(..., with_prerequisites=False)`` of every course of an import: link
-    prerequisites (raises ``ContentErrors``) and bump the version of each changed course."""
+    prerequisites (raises ``ContentErrors``) and bump the version of each changed course (not of a
+    draft copy: its version says which live version it was made from, see ``drafts.stale_draft``)."""
     link_prerequisites(items)
     for data, report in items:
         if report.has_changes and not report.created:
             course = db.session.scalar(select(Course).where(Course.slug == data.slug))
-            course.version = (course.version or 1) + 1
+            if course.draft_of_id is None:  # a draft copy keeps the live version it was made from
+                course.version = (course.version or 1) + 1
     db.session.flush()
 
 

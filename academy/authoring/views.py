@@ -62,7 +62,7 @@ def course_detail(course_id: int):
     return render_template("authoring/course.html", course=course, live=course.draft_of or course,
                            action=ActionForm(), coauthors=services.coauthors(course.draft_of or course),
                            coauthor_form=CoauthorForm(),
-                           may_manage=can_manage_coauthors(current_user, course))
+                           may_manage=can_manage_coauthors(current_user, course), stale=drafts.stale_draft(course))
 
 
 @bp.route("/authoring/courses/<int:course_id>/settings", methods=["GET", "POST"])
@@ -96,7 +96,7 @@ def course_publish(course_id: int):
     course = load_course(course_id)
     require(ActionForm().validate_on_submit(), 400)
     try:
-        live = drafts.publish_course(course, current_user)
+        live = drafts.publish_course(course, current_user, overwrite=request.form.get("overwrite") == "1")
     except drafts.PublishError as exc:
         db.session.rollback()
         for error in exc.messages:
