@@ -127,9 +127,13 @@ def attempts_used(user, module) -> int:
         QuizAttempt.kind == "module"))
 
 
+def _attempt_limit() -> int:
+    return max(0, int(current_app.config.get("QUIZ_MAX_ATTEMPTS") or 0))
+
+
 def attempts_left(user, module) -> int | None:
     """Attempts the learner still has on this module's quiz, or None when unlimited."""
-    limit = int(current_app.config.get("QUIZ_MAX_ATTEMPTS") or 0)
+    limit = _attempt_limit()
     if limit <= 0:
         return None
     return max(0, limit - attempts_used(user, module))
@@ -153,7 +157,8 @@ def submit_attempt(user, module, token: str, answers: dict[int, list[int]], *,
 
     A token already used (a resent form, a double click, concurrent copies) returns the stored
     attempt. Graded against ``question_ids`` — what the learner was shown — even if some have
-    been retired since. Raises AttemptLimitReached for a module quiz with no attempts left.
+    been retired since. Raises AttemptLimitReached for a module quiz with no attempts left (checked
+    again once this attempt is stored, so concurrent different forms cannot exceed the limit).
     """
     existing = attempt_by_token(token)
     if existing is not None:
@@ -178,6 +183,10 @@ def submit_attempt(user, module, token: str, answers: dict[int, list[int]], *,
         return _owned(attempt, user), False
     _store_answers(attempt, questions, answers, correct)
     _record_result(user, module, score, passed, now)
+    # The upsert above holds this learner's result row (PostgreSQL) or the write lock (SQLite) until
+    # commit, so a concurrent submission counts after this one is settled: never one past the limit.
+    if kind == "module" and _attempt_limit() and attempts_used(user, module) > _attempt_limit():
+        raise AttemptLimitReached()
     complete_course_if_done(user, module.course)
     from academy.paths.services import note_attempt
 

@@ -210,3 +210,34 @@ def test_twenty_concurrent_identical_submissions_store_one_attempt(app, client, 
     assert count_attempts() == 1
     result = db.session.scalar(select(ModuleResult))
     assert result.attempts_count == 1 and result.best_score == 1.0
+
+
+def test_concurrent_different_forms_never_exceed_the_attempt_limit(app, client, enrolled, open_quiz, fresh):
+    """Six quiz pages opened while one attempt is left, then all sent at once: one is stored."""
+    app.config["QUIZ_MAX_ATTEMPTS"] = 2
+    module = enrolled.modules[0]
+    client.post(quiz_url(enrolled, module), data={"token": open_quiz(enrolled, module), **answers_for(module)})
+    forms = [{"token": open_quiz(enrolled, module), **answers_for(module, right=False)} for _ in range(6)]
+    cookie = client.get_cookie("session")
+    barrier = threading.Barrier(len(forms))
+    statuses, errors = [], []
+
+    def submit(data):
+        other = app.test_client()
+        other.set_cookie("session", cookie.value, domain=cookie.domain)
+        try:
+            barrier.wait()
+            statuses.append(other.post(quiz_url(enrolled, module), data=data).status_code)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=submit, args=(data,)) for data in forms]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert not errors
+    assert sorted(statuses) == [302] + [409] * 5, statuses
+    fresh()
+    assert count_attempts() == 2
+    assert db.session.scalar(select(ModuleResult.attempts_count)) == 2
