@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, exists, insert, literal, select, update
+from sqlalchemy import and_, exists, func, insert, literal, select, update
 
 from academy.auth.models import Unit, User
 from academy.database import UTCDateTime, utcnow
@@ -69,7 +69,29 @@ def enrol_subtree(assignment: Assignment, unit: Unit) -> int:
         insert(Enrollment).from_select(
             ["user_id", "course_id", "source", "assignment_id", "enrolled_at", "due_at"], rows))
     db.session.expire_all()
+    _complete_already_passed(assignment)
     return max(result.rowcount or 0, 0)
+
+
+def _complete_already_passed(assignment: Assignment) -> None:
+    """People enrolled by the assignment who had already passed every module (by a test-out or the
+    placement quiz) complete now, certificate included, as a single enrolment would."""
+    from academy.catalog.models import Module
+    from academy.learning.models import ModuleResult
+    from academy.learning.services import complete_course_if_done
+
+    modules = select(Module.id).where(Module.course_id == assignment.course_id)
+    total = db.session.scalar(select(func.count()).select_from(modules.subquery()))
+    if not total:
+        return
+    passed_all = (select(ModuleResult.user_id)
+                  .where(ModuleResult.module_id.in_(modules), ModuleResult.passed_at.is_not(None))
+                  .group_by(ModuleResult.user_id).having(func.count() >= total))
+    pending = db.session.scalars(
+        select(Enrollment).where(Enrollment.assignment_id == assignment.id, Enrollment.completed_at.is_(None),
+                                 Enrollment.user_id.in_(passed_all)))
+    for enrollment in list(pending):
+        complete_course_if_done(enrollment.user, assignment.course, enrollment)
 
 
 def assignments_covering(unit: Unit | None) -> list[Assignment]:

@@ -86,3 +86,28 @@ def test_overdue_assignment_shows_in_report(client, auth, make_unit, make_user, 
     _assign(client, ward, course, due="2020-01-01")
     page = client.get("/reports/completion?status=overdue").get_data(as_text=True)
     assert "Hoàng Quá Hạn" in page and person.id
+
+
+def test_someone_who_already_passed_every_module_completes_when_assigned(client, auth, make_unit, make_user,
+                                                                        make_course, monkeypatch):
+    """Modules passed by test-out before the assignment count: the assigned course is complete at once."""
+    from academy.database import utcnow
+    from academy.learning.models import ModuleResult
+
+    issued = []
+    monkeypatch.setattr("academy.certificates.services.issue_certificate",
+                        lambda user, course: issued.append((user.id, course.id)))
+    ward = make_unit("Phường C", code="PC")
+    course = make_course(modules=2)
+    ready, halfway = make_user(unit=ward), make_user(unit=ward)
+    for person, modules in ((ready, course.modules), (halfway, course.modules[:1])):
+        for module in modules:
+            db.session.add(ModuleResult(user_id=person.id, module_id=module.id, best_score=0.9, attempts_count=1,
+                                        passed_at=utcnow(), updated_at=utcnow()))
+    db.session.commit()
+    auth.login(make_user(roles=("hr",), unit=ward))
+    assert _assign(client, ward, course).status_code == 302
+    db.session.expire_all()
+    assert _enrolment(ready, course).completed_at is not None
+    assert _enrolment(halfway, course).completed_at is None
+    assert issued == [(ready.id, course.id)]
