@@ -2,7 +2,8 @@
 
 Security comes from three walls: the template runs in Jinja's sandbox with autoescaping, it only
 ever sees plain values (never ORM objects, so no lazy loads or attribute walks), and WeasyPrint
-can fetch nothing but files under ``academy/static`` through :class:`StaticOnlyFetcher`.
+can fetch nothing but files under ``academy/static`` through :class:`StaticOnlyFetcher`, plus the
+images this module makes for the render at hand (the QR code) under ``academy-render:``.
 """
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from pathlib import Path
 import segno
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
-from markupsafe import Markup
 
 from academy.pdf import STATIC_SCHEME, make_fetcher, static_path_for  # noqa: F401 - re-exported
 
@@ -26,6 +26,8 @@ PDF_TEMPLATES = Path(__file__).resolve().parent / "pdf"
 PDF_VARIANT = "pdf/a-3b"
 OUTPUT_INTENT = "academy-srgb"
 PLAIN_TYPES = (str, int, float, bool, type(None))
+QR_SRC = "academy-render:qr.png"
+QR_PIXELS_PER_MODULE = 4  # CSS scales it up unsmoothed; 4 keeps it sharp where viewers smooth
 
 # WeasyPrint/Pango/fontconfig state is shared; one render at a time per process.
 _lock = threading.Lock()
@@ -41,9 +43,13 @@ def _environment() -> SandboxedEnvironment:
     return env
 
 
-def qr_svg(url: str) -> Markup:
-    """The QR code for ``url`` as inline SVG (sized by CSS)."""
-    return Markup(segno.make(url, error="m").svg_inline(omitsize=True, border=0, dark="#1b1b1b"))
+def qr_png(url: str) -> bytes:
+    """The QR code for ``url`` as a small black-and-white PNG without quiet zone (sized by CSS).
+    A raster is several times cheaper for WeasyPrint than the same code as an SVG path."""
+    output = io.BytesIO()
+    segno.make(url, error="m").save(output, kind="png", scale=QR_PIXELS_PER_MODULE, border=0,
+                                    dark="#1b1b1b")
+    return output.getvalue()
 
 
 def render_html(data: dict, template: str = "certificate.html") -> str:
@@ -51,29 +57,37 @@ def render_html(data: dict, template: str = "certificate.html") -> str:
     for key, value in data.items():
         if not isinstance(value, PLAIN_TYPES):
             raise TypeError(f"certificate data {key!r} must be plain, not {type(value).__name__}")
-    context = dict(data, qr_svg=qr_svg(data["verify_url"]) if data.get("verify_url") else "")
+    context = dict(data, qr_src=QR_SRC if data.get("verify_url") else "")
     return _environment().get_template(template).render(**context)
 
 
-def html_to_pdf(html: str) -> bytes:
-    """Lay out ``html`` as an archival PDF; only academy/static files can be fetched."""
+def html_to_pdf(html: str, images: dict[str, bytes] | None = None) -> bytes:
+    """Lay out ``html`` as an archival PDF. Only academy/static files can be fetched, and the PNG
+    ``images`` made for this render (URL → bytes, e.g. ``{QR_SRC: qr_png(url)}``)."""
     from weasyprint import HTML
 
     warn_if_slow_subsetting()
     with _lock:
         fonts, stylesheet = _shared_resources()
-        document = HTML(string=html, base_url=STATIC_SCHEME, url_fetcher=_state["fetcher"])
+        fetcher, static_images = _state["fetcher"], _state["images"]
+        fetcher.images = images or {}
+        # WeasyPrint caches images by URL: this render's own (its QR code) must not outlive it,
+        # while our static ones (the seal, the corners) are parsed once per process.
+        render_images = dict(static_images)
+        document = HTML(string=html, base_url=STATIC_SCHEME, url_fetcher=fetcher)
         output = io.BytesIO()
         document.write_pdf(output, stylesheets=[stylesheet], font_config=fonts,
                            color_profiles=dict(_state["profiles"]), output_intent=OUTPUT_INTENT,
-                           cache=_state["images"],
-                           pdf_variant=PDF_VARIANT, uncompressed_pdf=False)
+                           cache=render_images, pdf_variant=PDF_VARIANT, uncompressed_pdf=False)
+        static_images.update((url, image) for url, image in render_images.items()
+                             if url.startswith(STATIC_SCHEME))
     return output.getvalue()
 
 
 def render_certificate_pdf(data: dict) -> bytes:
     """The certificate PDF for ``data`` (see ``services.certificate_data`` for the keys)."""
-    return html_to_pdf(render_html(data))
+    images = {QR_SRC: qr_png(data["verify_url"])} if data.get("verify_url") else {}
+    return html_to_pdf(render_html(data), images)
 
 
 def _shared_resources():
@@ -82,7 +96,7 @@ def _shared_resources():
         from weasyprint import CSS
         from weasyprint.text.fonts import FontConfiguration
 
-        fetcher = make_fetcher()
+        fetcher = _render_fetcher(make_fetcher())
         fonts = FontConfiguration()
         css = CSS(filename=str(PDF_TEMPLATES / "certificate.css"), font_config=fonts,
                   url_fetcher=fetcher, base_url=STATIC_SCHEME)
@@ -91,6 +105,21 @@ def _shared_resources():
         # Drop the font folder while the interpreter can still delete it (its __del__ cannot at exit).
         atexit.register(_state.pop, "fonts", None)
     return _state["fonts"], _state["css"]
+
+
+def _render_fetcher(static):
+    """``static`` (academy/static only), plus the PNG images html_to_pdf was given to render."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    class RenderFetcher(URLFetcher):
+        images: dict[str, bytes] = {}
+
+        def fetch(self, url, headers=None):
+            if url in self.images:
+                return URLFetcherResponse(url, self.images[url], {"Content-Type": "image/png"})
+            return static.fetch(url, headers)
+
+    return RenderFetcher(allowed_protocols=())
 
 
 def _srgb_profile():

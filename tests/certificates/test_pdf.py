@@ -43,16 +43,33 @@ def test_pdf_is_archival_with_metadata_and_embedded_font(certificate):
     assert all("/FontFile2" in f["/DescendantFonts"][0].get_object()["/FontDescriptor"] for f in fonts)
 
 
-def test_qr_code_decodes_to_the_public_verify_url(certificate, tmp_path):
+def qr_texts(pdf: bytes, folder) -> list[str]:
+    """What a phone reads from the page printed at 150 dpi."""
     import zxingcpp
     from PIL import Image
 
-    (tmp_path / "c.pdf").write_bytes(certificate.pdf)
-    subprocess.run(["pdftoppm", "-png", "-r", "150", "-singlefile", str(tmp_path / "c.pdf"),
-                    str(tmp_path / "c")], check=True)
-    with Image.open(tmp_path / "c.png") as image:
-        texts = [barcode.text for barcode in zxingcpp.read_barcodes(image)]
-    assert texts == [f"http://localhost/verify/{certificate.verify_code}"]
+    (folder / "c.pdf").write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-png", "-r", "150", "-singlefile", str(folder / "c.pdf"),
+                    str(folder / "c")], check=True)
+    with Image.open(folder / "c.png") as image:
+        return [barcode.text for barcode in zxingcpp.read_barcodes(image)]
+
+
+def test_qr_code_decodes_to_the_public_verify_url(certificate, tmp_path):
+    expected = f"http://localhost/verify/{certificate.verify_code}"
+    assert qr_texts(certificate.pdf, tmp_path) == [expected]
+
+
+def test_each_certificate_of_a_batch_carries_its_own_qr_code(tmp_path):
+    urls = ["http://localhost/verify/first", "http://localhost/verify/second"]
+    pdfs = [render.render_certificate_pdf(dict(SAMPLE, verify_url=url)) for url in urls]
+    assert [qr_texts(pdf, tmp_path) for pdf in pdfs] == [[url] for url in urls]
+
+
+def test_a_template_cannot_reach_the_qr_code_of_another_render():
+    render.render_certificate_pdf(SAMPLE)
+    pdf = render.html_to_pdf(f'<html><body><img src="{render.QR_SRC}"></body></html>')
+    assert b"/Subtype /Image" not in pdf
 
 
 def test_data_given_to_the_template_is_escaped_and_inert(app):
