@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 from academy.database import db
 from academy.paths import evaluate as ev
 from academy.paths.recommender import ALGORITHMS
-from academy.paths.store import NotEnoughData, load_signal, train_model
+from academy.paths.store import NotEnoughData, cv_folds, load_signal, train_model
 
 
 @click.group("recommender", help="Huấn luyện và đánh giá bộ gợi ý lộ trình học.")
@@ -25,9 +25,11 @@ def recommender_cli():
 @with_appcontext
 def train(algorithm, folds):
     """Huấn luyện trên kết quả của mọi học viên và dùng mô hình mới (giữ lại mô hình trước)."""
-    click.echo(f"Đang huấn luyện {algorithm or current_app.config['RECOMMENDER_ALGORITHM']} trên mọi kết quả kiểm tra…")
+    name = algorithm or current_app.config["RECOMMENDER_ALGORITHM"]
     try:
-        row = train_model(algorithm, folds)
+        with click.progressbar(length=3 + cv_folds(folds), label=f"Đang huấn luyện {name}",
+                               item_show_func=lambda stage: stage, file=sys.stderr) as bar:
+            row = train_model(algorithm, folds, progress=lambda stage, steps: bar.update(steps, stage))
     except NotEnoughData as exc:
         db.session.rollback()
         raise click.ClickException(f"chưa đủ kết quả để huấn luyện: {exc}")

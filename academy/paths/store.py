@@ -11,10 +11,12 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 
 from flask import current_app
 from sqlalchemy import func, select
-from surprise.model_selection import cross_validate
+from surprise import accuracy
+from surprise.model_selection import KFold
 
 from academy.database import db, utcnow
 from academy.paths.models import RecommenderModel
@@ -44,13 +46,23 @@ def load_signal() -> list[tuple[int, int, float]]:
     return [(u, m, min(max(float(s), 0.0), 1.0)) for u, m, s in rows]
 
 
-def train_model(algorithm: str | None = None, folds: int | None = None) -> RecommenderModel:
+def cv_folds(folds: int | None = None) -> int:
+    """Cross-validation folds for the recorded error: the given number, else the configured one (0 = none)."""
+    folds = current_app.config.get("RECOMMENDER_CV_FOLDS", 3) if folds is None else folds
+    return folds if folds and folds >= 2 else 0
+
+
+def train_model(algorithm: str | None = None, folds: int | None = None,
+                progress: Callable[[str, int], None] | None = None) -> RecommenderModel:
     """Train on all results, write a versioned file, record its metadata and make it current.
 
     Flushes; the caller commits. Raises NotEnoughData when there is nothing sensible to learn.
+    ``progress(stage, steps)`` hears of each step done: reading, each of ``cv_folds(folds)``
+    cross-validation folds, fitting, saving (3 + folds steps in all).
     """
     from academy.learning.models import QuizAttempt
 
+    step = progress or (lambda _stage, _steps: None)
     config = current_app.config
     name = algorithm or config["RECOMMENDER_ALGORITHM"]
     params = algorithm_params(name, (config.get("RECOMMENDER_PARAMS") or {}).get(name))
@@ -60,19 +72,35 @@ def train_model(algorithm: str | None = None, folds: int | None = None) -> Recom
     if len(rows) < 10 or users < 2 or items < 2:
         raise NotEnoughData(f"{len(rows)} kết quả của {users} học viên trên {items} mô-đun")
     data = build_dataset(rows)
+    step("đọc kết quả", 1)
+    folds = cv_folds(folds)
     cv_rmse = cv_mae = None
-    folds = config.get("RECOMMENDER_CV_FOLDS", 3) if folds is None else folds
-    if folds and folds >= 2 and len(rows) >= folds * 5:
-        scores = cross_validate(make_algorithm(name, params), data, measures=["rmse", "mae"], cv=folds)
-        cv_rmse, cv_mae = float(scores["test_rmse"].mean()), float(scores["test_mae"].mean())
+    if folds and len(rows) >= folds * 5:
+        cv_rmse, cv_mae = _cross_validate(make_algorithm(name, params), data, folds, step)
+    else:
+        step("bỏ qua kiểm định chéo", folds)
     started = time.perf_counter()
     algo = make_algorithm(name, params).fit(data.build_full_trainset())
     fit_seconds = time.perf_counter() - started
+    step("huấn luyện", 1)
     trained_at = utcnow()
     filename = f"model-{trained_at:%Y%m%dT%H%M%S%f}-{name}.npz"
     _write_atomically(export_scorer(name, algo, params), filename)
-    return _record(name, params, filename, rows, users, items, cv_rmse, cv_mae, fit_seconds,
-                   trained_at, last_attempt_id)
+    row = _record(name, params, filename, rows, users, items, cv_rmse, cv_mae, fit_seconds,
+                  trained_at, last_attempt_id)
+    step("lưu mô hình", 1)
+    return row
+
+
+def _cross_validate(algo, data, folds: int, step) -> tuple[float, float]:
+    """Mean RMSE and MAE over ``folds`` folds, one step reported per fold."""
+    rmses, maes = [], []
+    for number, (trainset, testset) in enumerate(KFold(n_splits=folds).split(data), start=1):
+        predictions = algo.fit(trainset).test(testset)
+        rmses.append(accuracy.rmse(predictions, verbose=False))
+        maes.append(accuracy.mae(predictions, verbose=False))
+        step(f"kiểm định chéo {number}/{folds}", 1)
+    return sum(rmses) / folds, sum(maes) / folds
 
 
 def _write_atomically(scorer: Scorer, filename: str) -> None:

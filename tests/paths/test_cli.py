@@ -59,6 +59,7 @@ def test_train_writes_a_versioned_model_with_metadata(app, runner, make_course, 
     population(course.modules, {m: 0.5 for m in course.modules}, n=8)
     result = runner.invoke(args=["recommender", "train", "--folds", "2"])
     assert result.exit_code == 0, result.output
+    assert "Đang huấn luyện SVD" in result.output  # the progress bar's label (the bar itself needs a terminal)
     row = db.session.query(RecommenderModel).one()
     assert row.algorithm == "SVD" and row.n_ratings == 24 and row.cv_rmse is not None and row.is_current
     assert os.path.exists(os.path.join(app.instance_path, "models", row.filename))
@@ -67,3 +68,15 @@ def test_train_writes_a_versioned_model_with_metadata(app, runner, make_course, 
 def test_train_refuses_without_results(runner):
     result = runner.invoke(args=["recommender", "train"])
     assert result.exit_code != 0 and "chưa đủ kết quả" in result.output
+
+
+def test_training_reports_each_step_for_the_progress_bar(app, make_course, population):
+    from academy.paths.store import cv_folds, train_model
+
+    course = make_course(modules=3)
+    population(course.modules, {m: 0.5 for m in course.modules}, n=8)
+    steps = []
+    train_model(folds=3, progress=lambda stage, n: steps.append((stage, n)))
+    assert [stage for stage, _n in steps] == ["đọc kết quả", "kiểm định chéo 1/3", "kiểm định chéo 2/3",
+                                              "kiểm định chéo 3/3", "huấn luyện", "lưu mô hình"]
+    assert sum(n for _stage, n in steps) == 3 + cv_folds(3)
