@@ -408,6 +408,19 @@ class HttpSession:
     def post(self, path: str, data=None, **kwargs) -> Response:
         return self.request("POST", path, data if data is not None else {}, **kwargs)
 
+    def post_files(self, path: str, fields: dict, files: dict[str, tuple[str, bytes, str]]) -> Response:
+        """A multipart/form-data POST; ``files`` maps a field to (file name, content, content type)."""
+        import uuid
+
+        boundary = uuid.uuid4().hex
+        parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+                 for name, value in fields.items()]
+        for name, (filename, content, content_type) in files.items():
+            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                         f"Content-Type: {content_type}\r\n\r\n".encode() + content + b"\r\n")
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        return self.request("POST", path, body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+
     def csrf_token(self, path: str) -> str:
         return csrf_token_in(self.get(path, follow=True).text)
 

@@ -61,3 +61,14 @@ def all_routes(site) -> list[Route]:
                 path = path.replace(f"<{converter}:{name}>", value)
         routes.append(Route(rule.endpoint, rule.rule, frozenset(rule.methods - {"HEAD", "OPTIONS"}), path))
     return sorted(routes, key=lambda r: r.rule)
+
+
+def object_rules(app) -> dict:
+    """Every rule whose URL names an object (has arguments), static files aside: {rule text: Rule}."""
+    return {rule.rule: rule for rule in app.url_map.iter_rules()
+            if rule.arguments and not (rule.endpoint == "static" or rule.endpoint.endswith(".static"))}
+
+
+def build_path(rule, values: dict) -> str:
+    """The path of ``rule`` (a werkzeug Rule) with ``values`` filled in and escaped as the app would."""
+    return rule.build({name: values[name] for name in rule.arguments}, append_unknown=False)[1]
