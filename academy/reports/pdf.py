@@ -25,8 +25,7 @@ def render_pdf(summary_rows, detail_rows, total_rows: int, filters_text: str, ge
     """Build the PDF from plain data (never ORM objects); ``detail_rows`` holds at most ``limit`` rows."""
     from weasyprint import HTML
 
-    formatter = RowFormatter()
-    detail = [formatter.values(row) for row in detail_rows]
+    detail = RowFormatter().batch(list(detail_rows))
     html = render_template(
         "reports/completion_pdf.html", summary=_summary_dicts(summary_rows), detail=detail,
         headers=[str(label) for _key, label in COLUMNS], total_rows=total_rows,

@@ -1,11 +1,17 @@
 """The completion report as ONE set-based query: enrolments joined to per-(learner, course)
-aggregates of lesson progress and module results. No per-row queries, whatever the row count."""
+aggregates of lesson progress and module results. No per-row queries, whatever the row count.
+
+Exports run that query once per unit name (``unit_ids``), so the database sorts one group of units'
+rows at a time instead of the whole city's; the groups, taken in name order, give the same order."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import (
+    Float, and_, case, cast, func, literal, literal_column, null, select, type_coerce, union_all,
+)
+from sqlalchemy.types import NullType
 
 from academy.auth.models import Unit, User
 from academy.catalog.models import Course, Lesson, Module
@@ -41,7 +47,9 @@ class ReportFilters:
                 "to": self.date_to.isoformat() if self.date_to else None, "status": self.status}
 
 
-def _scoped_users(filters: ReportFilters):
+def _scoped_users(filters: ReportFilters, unit_ids=None):
+    if unit_ids is not None:
+        return select(User.id).where(User.unit_id.in_(unit_ids))
     unit = filters.subtree
     if unit is None:
         return None
@@ -56,28 +64,28 @@ def _lesson_totals():
             .outerjoin(Lesson, Lesson.module_id == Module.id).group_by(Module.course_id).subquery("lt"))
 
 
-def _lessons_done(filters: ReportFilters):
-    query = (select(LessonProgress.user_id.label("user_id"), Module.course_id.label("course_id"),
-                    func.count().label("done"))
-             .join(Lesson, Lesson.id == LessonProgress.lesson_id)
-             .join(Module, Module.id == Lesson.module_id)
-             .group_by(LessonProgress.user_id, Module.course_id))
-    users = _scoped_users(filters)
-    if users is not None:
-        query = query.where(LessonProgress.user_id.in_(users))
-    return query.subquery("ld")
+def _learner_progress(filters: ReportFilters, unit_ids=None):
+    """Per (learner, course): lessons read, module quizzes passed and the average best module score.
 
-
-def _scores(filters: ReportFilters):
-    query = (select(ModuleResult.user_id.label("user_id"), Module.course_id.label("course_id"),
-                    func.avg(ModuleResult.best_score).label("score"),
-                    func.count(ModuleResult.passed_at).label("passed"))
-             .join(Module, Module.id == ModuleResult.module_id)
-             .group_by(ModuleResult.user_id, Module.course_id))
-    users = _scoped_users(filters)
+    Lesson progress and module results go through ONE grouped pass (a union), not one each: a
+    single sort, and a single lookup structure for the join to enrolments.
+    """
+    lessons = (select(LessonProgress.user_id.label("user_id"), Module.course_id.label("course_id"),
+                      literal_column("1").label("lesson"), cast(null(), Float).label("score"),
+                      literal_column("0").label("passed"))
+               .join(Lesson, Lesson.id == LessonProgress.lesson_id)
+               .join(Module, Module.id == Lesson.module_id))
+    results = (select(ModuleResult.user_id, Module.course_id, literal_column("0"), ModuleResult.best_score,
+                      case((ModuleResult.passed_at.is_not(None), 1), else_=0))
+               .join(Module, Module.id == ModuleResult.module_id))
+    users = _scoped_users(filters, unit_ids)
     if users is not None:
-        query = query.where(ModuleResult.user_id.in_(users))
-    return query.subquery("sc")
+        lessons = lessons.where(LessonProgress.user_id.in_(users))
+        results = results.where(ModuleResult.user_id.in_(users))
+    steps = union_all(lessons, results).subquery("steps")
+    return (select(steps.c.user_id, steps.c.course_id, func.sum(steps.c.lesson).label("done"),
+                   func.avg(steps.c.score).label("score"), func.sum(steps.c.passed).label("passed"))
+            .group_by(steps.c.user_id, steps.c.course_id).subquery("lp"))
 
 
 def status_expr(done, score, now: datetime):
@@ -90,33 +98,52 @@ def status_expr(done, score, now: datetime):
         else_=literal("not_started"))
 
 
-def completion_select(filters: ReportFilters, sort: str = "unit", descending: bool = False):
-    """The report: one row per enrolment with everything the exports show."""
-    lt, ld, sc = _lesson_totals(), _lessons_done(filters), _scores(filters)
+def completion_select(filters: ReportFilters, sort: str = "unit", descending: bool = False, *,
+                      unit_ids=None, raw_times: bool = False):
+    """The report: one row per enrolment with everything the exports show.
+
+    ``unit_ids`` (ids, or an expanding bind parameter) keeps the learners of those units only: an
+    export's group. ``raw_times`` leaves the three times as the driver gives them (text on SQLite)
+    for exporters that convert them in bulk.
+    """
+    lt, lp = _lesson_totals(), _learner_progress(filters, unit_ids)
     # The same measure the learner sees: lessons read and module quizzes passed count alike.
-    done = func.coalesce(ld.c.done, 0) + func.coalesce(sc.c.passed, 0)
+    done = func.coalesce(lp.c.done, 0) + func.coalesce(lp.c.passed, 0)
     steps = func.coalesce(lt.c.total, 0) + func.coalesce(lt.c.modules, 0)
     progress = case((Enrollment.completed_at.is_not(None), literal(100)),
                     (steps > 0, (done * 100) // steps), else_=literal(0))
-    status = status_expr(ld.c.done, sc.c.score, filters.now).label("status")
+    status = status_expr(lp.c.done, lp.c.score, filters.now).label("status")
+    enrolled_at, due_at, completed_at = (
+        type_coerce(column, NullType()).label(column.key) if raw_times else column
+        for column in (Enrollment.enrolled_at, Enrollment.due_at, Enrollment.completed_at))
     query = (
         select(Enrollment.id.label("enrollment_id"), Unit.id.label("unit_id"), Unit.name.label("unit_name"),
                Unit.code.label("unit_code"), User.employee_code, User.full_name, User.position,
-               Course.title.label("course_title"), Enrollment.source, Enrollment.enrolled_at,
-               Enrollment.due_at, progress.label("progress"), (sc.c.score * 100).label("score"),
-               Enrollment.completed_at, status, Certificate.serial.label("certificate_serial"))
+               Course.title.label("course_title"), Enrollment.source, enrolled_at,
+               due_at, progress.label("progress"), (lp.c.score * 100).label("score"),
+               completed_at, status, Certificate.serial.label("certificate_serial"))
         .select_from(Enrollment)
         .join(User, User.id == Enrollment.user_id)
         .join(Unit, Unit.id == User.unit_id)
         .join(Course, Course.id == Enrollment.course_id)
         .outerjoin(lt, lt.c.course_id == Enrollment.course_id)
-        .outerjoin(ld, and_(ld.c.user_id == Enrollment.user_id, ld.c.course_id == Enrollment.course_id))
-        .outerjoin(sc, and_(sc.c.user_id == Enrollment.user_id, sc.c.course_id == Enrollment.course_id))
+        .outerjoin(lp, and_(lp.c.user_id == Enrollment.user_id, lp.c.course_id == Enrollment.course_id))
         .outerjoin(Certificate, and_(Certificate.user_id == Enrollment.user_id,
                                      Certificate.course_id == Enrollment.course_id,
                                      Certificate.revoked_at.is_(None))))
+    if unit_ids is not None:
+        query = query.where(User.unit_id.in_(unit_ids))
     query = _apply_filters(query, filters, status)
-    return query.order_by(*_ordering(sort, descending, progress, sc.c.score, status))
+    return query.order_by(*_ordering(sort, descending, progress, lp.c.score, status))
+
+
+def export_unit_groups(filters: ReportFilters):
+    """The units in the report (id, name) in name order, the report's first sort key: an export runs
+    the report once per name, for the units of that name."""
+    query = select(Unit.id, Unit.name).order_by(Unit.name, Unit.id)
+    if filters.subtree is not None:
+        query = query.where(Unit.path.startswith(filters.subtree.path, autoescape=True))
+    return query
 
 
 def _apply_filters(query, filters: ReportFilters, status):

@@ -195,3 +195,22 @@ def test_report_queries_do_not_grow_with_the_number_of_learners(client, auth, ci
         db.session.add(Enrollment(user_id=learner.id, course_id=city.course.id, source="self"))
     db.session.commit()
     assert _queries_for_csv(client) == few
+
+
+def test_csv_rows_in_unit_then_learner_order_across_units_of_one_name(client, auth, city, make_unit, make_user):
+    from academy.learning.models import Enrollment
+
+    # a cell under each ward, both called "Chi bộ 1": their learners sort together, by name
+    cell_dk = make_unit("Chi bộ 1", parent=city.da_kao, kind="cell", code="DK-1")
+    for name, unit in (("Võ Thị Yến", city.cell), ("Lê Văn Dũng", cell_dk), ("Hồ Thị Mai", city.cell)):
+        learner = make_user(full_name=name, unit=unit)
+        db.session.add(Enrollment(user_id=learner.id, course_id=city.course.id, source="self"))
+    db.session.commit()
+    auth.login(city.admin)
+    rows = _csv_rows(client.get("/reports/completion.csv"))[1:]
+    assert [(r[0], r[2]) for r in rows] == [
+        ("Chi bộ 1", "Hồ Thị Mai"), ("Chi bộ 1", "Lê Văn Dũng"), ("Chi bộ 1", "Trần Thị Bình"),
+        ("Chi bộ 1", "Võ Thị Yến"), ("Phường Bến Nghé", "Nguyễn Văn Ánh"), ("Phường Đa Kao", "Lê Văn Cường")]
+    page = client.get("/reports/completion?sort=unit").get_data(as_text=True)
+    positions = [page.index(r[2]) for r in rows]
+    assert positions == sorted(positions), "the CSV keeps the order of the report page"
