@@ -4,7 +4,8 @@ Each measurement runs in a fresh process (so peak RSS is that of the report alon
 Flask test client as a signed-in admin: the whole city, every row.
   * CSV: time to the first byte, time to the last byte, rows, peak RSS (targets < 1 s, < 30 s, < 300 MB)
   * XLSX via `flask reports completion --format xlsx`: wall time and peak RSS
-  * dashboard JSON for the whole city: p50 / max of 7 requests (target < 500 ms)
+  * dashboard JSON for the whole city: fresh aggregation (target < 500 ms), then polls answered from
+    the latest snapshot, current or out of date (stale-while-revalidate)
 """
 from __future__ import annotations
 
@@ -69,15 +70,25 @@ def _timed_get(client, url) -> tuple[float, dict]:
 
 
 def _measure_dashboard(client) -> dict:
-    """Uncached aggregation (median of 3), then the shared 15-second cache every poller hits."""
+    """Fresh aggregation (median of 3); then polls served from the latest snapshot, first while it is
+    current, then while it is out of date (each such poll starts a background refresh if none runs)."""
     app = client.application
     app.config["DASHBOARD_CACHE_SECONDS"] = 0
     uncached = sorted(_timed_get(client, "/dashboard/data.json")[0] for _ in range(3))
     app.config["DASHBOARD_CACHE_SECONDS"] = 15
     _timed_get(client, "/dashboard/data.json")
     warm = sorted(_timed_get(client, "/dashboard/data.json")[0] for _ in range(7))
+    app.config["DASHBOARD_CACHE_SECONDS"] = 1e-9
+    due = []
+    for _ in range(7):
+        due.append(_timed_get(client, "/dashboard/data.json")[0])
+        time.sleep(0.1)  # pollers arrive over time, some of them while a refresh runs
+    app.extensions["reports.dashboard"].wait()
     _ms, data = _timed_get(client, "/dashboard/data.json")
+    app.extensions["reports.dashboard"].wait()
+    due.sort()
     return {"p50_ms": warm[len(warm) // 2], "max_ms": uncached[-1], "uncached_p50_ms": uncached[1],
+            "due_p50_ms": due[len(due) // 2], "due_max_ms": due[-1],
             "units": len(data["units"]), "enrolled": data["kpis"]["enrolled"]}
 
 
@@ -104,7 +115,7 @@ def run(args) -> list[dict]:
     rows_note = f"{csv_result['rows']:,} rows, {csv_result['bytes'] / 2**20:.1f} MiB; {note}"
     out = [row("CSV first byte", csv_result["first_byte_s"], "s", "target < 1 s; " + rows_note),
            row("CSV first data rows", csv_result["first_rows_s"], "s",
-               "header+BOM go out first; rows follow once the query's sort is done; " + rows_note),
+               "header+BOM go out first; rows follow once the first group of units is read; " + rows_note),
            row("CSV full download", csv_result["total_s"], "s", "target < 30 s; " + rows_note),
            row("CSV rows per second", csv_result["rows"] / csv_result["total_s"], "rows/s", rows_note),
            row("CSV process peak RSS", csv_result["peak_rss_mib"], "MiB", "target < 300 MB; " + rows_note)]
@@ -112,7 +123,11 @@ def run(args) -> list[dict]:
     dash_note = f"{dash['units']} unit rows, {dash['enrolled']:,} enrolments; {note}"
     out += [row("dashboard data, fresh aggregation (p50 of 3)", dash["uncached_p50_ms"], "ms",
                 "target < 500 ms; " + dash_note),
-            row("dashboard data, shared 15 s cache (p50 of 7)", dash["p50_ms"], "ms", "what pollers get; " + dash_note)]
+            row("dashboard data, latest snapshot (p50 of 7)", dash["p50_ms"], "ms",
+                "what pollers get; " + dash_note),
+            row("dashboard data, snapshot out of date (p50 of 7)", dash["due_p50_ms"], "ms",
+                "answered from the last snapshot while one refresh runs behind; " + dash_note),
+            row("dashboard data, snapshot out of date (max of 7)", dash["due_max_ms"], "ms", dash_note)]
     target = seeded.instance / "report.xlsx"
     seconds, peak, result = run_measured(
         flask("reports", "completion", "--format", "xlsx", "--out", str(target)), seeded.instance)

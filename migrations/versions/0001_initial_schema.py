@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-27 01:16:30.593143
+Create Date: 2026-11-27 02:44:57.584016
 
 """
 from alembic import op
@@ -252,6 +252,8 @@ def upgrade():
     )
     with op.batch_alter_table('module_results', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_module_results_module_id'), ['module_id'], unique=False)
+        batch_op.create_index('ix_module_results_score', ['best_score', 'user_id'], unique=False)
+        batch_op.create_index('ix_module_results_user_score', ['user_id', 'best_score'], unique=False)
 
     op.create_table('questions',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -334,8 +336,9 @@ def upgrade():
     sa.UniqueConstraint('user_id', 'course_id', name=op.f('uq_enrollments_user_id_course_id'))
     )
     with op.batch_alter_table('enrollments', schema=None) as batch_op:
+        batch_op.create_index('ix_enrollments_completed_at', ['completed_at', 'user_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_enrollments_course_id'), ['course_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_enrollments_user_id'), ['user_id'], unique=False)
+        batch_op.create_index('ix_enrollments_user_progress', ['user_id', 'completed_at', 'due_at'], unique=False)
 
     op.create_table('lesson_progress',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -382,8 +385,9 @@ def downgrade():
 
     op.drop_table('lesson_progress')
     with op.batch_alter_table('enrollments', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_enrollments_user_id'))
+        batch_op.drop_index('ix_enrollments_user_progress')
         batch_op.drop_index(batch_op.f('ix_enrollments_course_id'))
+        batch_op.drop_index('ix_enrollments_completed_at')
 
     op.drop_table('enrollments')
     with op.batch_alter_table('choices', schema=None) as batch_op:
@@ -405,6 +409,8 @@ def downgrade():
 
     op.drop_table('questions')
     with op.batch_alter_table('module_results', schema=None) as batch_op:
+        batch_op.drop_index('ix_module_results_user_score')
+        batch_op.drop_index('ix_module_results_score')
         batch_op.drop_index(batch_op.f('ix_module_results_module_id'))
 
     op.drop_table('module_results')

@@ -41,3 +41,43 @@ def test_page_has_tables_for_every_chart_and_no_inline_script(client, auth, city
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page), "CSP: scripts come from files only"
     assert ' style="' not in page
     assert "js/dashboard.js" in page and "chart.umd.min.js" in page
+
+
+def test_polls_get_the_last_figures_at_once_while_new_ones_are_made(app, client, auth, city):
+    from academy.database import db
+    from academy.learning.models import Enrollment
+
+    auth.login(city.admin)
+    assert client.get("/dashboard/data.json").get_json()["kpis"]["enrolled"] == 3
+    db.session.add(Enrollment(user_id=city.admin.id, course_id=city.course.id, source="self"))
+    db.session.commit()
+    app.config["DASHBOARD_CACHE_SECONDS"] = 1e-9  # every snapshot is now out of date
+    snapshots = app.extensions["reports.dashboard"]
+    try:
+        # the poll that finds the snapshot out of date is answered from it; a refresh starts behind it
+        assert client.get("/dashboard/data.json").get_json()["kpis"]["enrolled"] == 3
+        snapshots.wait()
+        assert client.get("/dashboard/data.json").get_json()["kpis"]["enrolled"] == 4
+    finally:
+        snapshots.wait()
+
+
+def test_without_snapshots_every_poll_is_fresh(app, client, auth, city):
+    from academy.database import db
+    from academy.learning.models import Enrollment
+
+    app.config["DASHBOARD_CACHE_SECONDS"] = 0
+    auth.login(city.admin)
+    assert client.get("/dashboard/data.json").get_json()["kpis"]["enrolled"] == 3
+    db.session.add(Enrollment(user_id=city.admin.id, course_id=city.course.id, source="self"))
+    db.session.commit()
+    assert client.get("/dashboard/data.json").get_json()["kpis"]["enrolled"] == 4
+
+
+def test_snapshots_are_kept_per_scope(client, auth, city):
+    auth.login(city.admin)
+    assert client.get("/dashboard/data.json").get_json()["kpis"]["enrolled"] == 3
+    auth.logout()
+    auth.login(city.hr_bn)
+    data = client.get("/dashboard/data.json").get_json()
+    assert data["kpis"]["enrolled"] == 2 and "Phường Đa Kao" not in {u["name"] for u in data["units"]}
