@@ -2,6 +2,8 @@
 seeded SQLite database reused by every benchmark of one harness run."""
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import sqlite3
 import subprocess
@@ -12,6 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+# Opt-in: a folder where seeded databases are kept between runs (seeding 100,000 learners takes
+# minutes), one per size and per version of the schema, the seed and the curriculum.
+SEED_CACHE_ENV = "ACADEMY_BENCH_SEED_CACHE"
+SEED_INPUTS = ("academy/**/models.py", "academy/database.py", "academy/admin/demo*.py", "courses/**/*")
 DEFAULT_LEARNERS, QUICK_LEARNERS = 100_000, 5_000
 _SEEDED: dict[tuple[int, int], "SeededDatabase"] = {}
 
@@ -105,20 +111,47 @@ def count_rows(instance: Path) -> int:
 
 def seeded_database(learners: int, extra_courses: int = 0) -> SeededDatabase:
     """A fresh SQLite database with the curriculum imported and ``learners`` seeded (timed once
-    per harness run; later benchmarks reuse it)."""
+    per harness run; later benchmarks reuse it). With ``ACADEMY_BENCH_SEED_CACHE`` set, a database
+    seeded by an earlier run of the same size is reused (and its seed figures reported again)."""
     key = (learners, extra_courses)
     if key not in _SEEDED:
-        instance = fresh_instance("seed")
-        create_schema(instance)
-        imported = import_courses(instance)
-        extra = extra_courses or (0 if imported else 3)
-        note = "courses/ imported" if imported else "courses import unavailable"
-        note += f" + {extra} synthetic courses" if extra else ""
-        rows_before = count_rows(instance)
-        run = measure(
-            flask("demo", "seed", "--learners", str(learners), "--extra-courses", str(extra)), instance)
-        if run.result.returncode != 0:
-            raise RuntimeError(f"demo seed failed: {(run.result.stderr or run.result.stdout)[-300:]}")
-        _SEEDED[key] = SeededDatabase(instance, learners, run.seconds, run.cpu_seconds, run.peak_rss_mib,
-                                      count_rows(instance) - rows_before, note)
+        cache = os.environ.get(SEED_CACHE_ENV)
+        folder = Path(cache) / f"seed-{learners}-{extra_courses}-{_seed_version()}" if cache else None
+        marker = folder / "seeded.json" if folder else None
+        if marker is not None and marker.exists():
+            figures = json.loads(marker.read_text())
+            figures["courses_note"] += f"; reused from {folder}"
+            _SEEDED[key] = SeededDatabase(instance=folder, **figures)
+        else:
+            _SEEDED[key] = _seed(learners, extra_courses, folder)
+            if marker is not None:
+                figures = {k: v for k, v in vars(_SEEDED[key]).items() if k != "instance"}
+                marker.write_text(json.dumps(figures))
     return _SEEDED[key]
+
+
+def _seed_version() -> str:
+    """A digest of what a seeded database depends on: change a model and the cache seeds anew."""
+    digest = hashlib.sha256()
+    for path in sorted({p for pattern in SEED_INPUTS for p in REPO.glob(pattern) if p.is_file()}):
+        digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _seed(learners: int, extra_courses: int, folder: Path | None) -> SeededDatabase:
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("academy.sqlite3*"):  # a seed interrupted before its marker was written
+            stale.unlink()
+    instance = folder or fresh_instance("seed")
+    create_schema(instance)
+    imported = import_courses(instance)
+    extra = extra_courses or (0 if imported else 3)
+    note = "courses/ imported" if imported else "courses import unavailable"
+    note += f" + {extra} synthetic courses" if extra else ""
+    rows_before = count_rows(instance)
+    run = measure(flask("demo", "seed", "--learners", str(learners), "--extra-courses", str(extra)), instance)
+    if run.result.returncode != 0:
+        raise RuntimeError(f"demo seed failed: {(run.result.stderr or run.result.stdout)[-300:]}")
+    return SeededDatabase(instance, learners, run.seconds, run.cpu_seconds, run.peak_rss_mib,
+                          count_rows(instance) - rows_before, note)
