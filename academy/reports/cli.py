@@ -1,6 +1,8 @@
 """flask reports completion --format csv|xlsx|pdf --out FILE [filters]"""
 from __future__ import annotations
 
+import sys
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -55,12 +57,36 @@ def _export(fmt: str, filters: ReportFilters, out: str):
         with open(out, "wb") as handle:
             handle.write(services.pdf_bytes(filters))
         return None
-    if fmt == "xlsx":
-        return write_xlsx(services.stream_rows(filters), out)
-    with open(out, "wb") as handle:
-        for chunk in csv_chunks(services.stream_rows(filters)):
-            handle.write(chunk)
+    with UnitProgress() as progress:
+        rows = services.stream_rows(filters, progress=progress)
+        if fmt == "xlsx":
+            return write_xlsx(rows, out)
+        with open(out, "wb") as handle:
+            for chunk in csv_chunks(rows):
+                handle.write(chunk)
     return None
+
+
+class UnitProgress:
+    """A progress bar over the report's units, opened when the first unit is done (its length is
+    known only then)."""
+
+    def __init__(self):
+        self.bar = None
+
+    def __call__(self, unit_name: str, units: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=units, label="Đang xuất báo cáo", show_pos=True,
+                                         item_show_func=lambda name: name, file=sys.stderr)
+            self.bar.__enter__()
+        self.bar.update(1, unit_name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
 
 
 COMMANDS = (reports_cli,)

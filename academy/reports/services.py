@@ -102,24 +102,28 @@ def job_expired(job) -> bool:
     return job.expires_at is not None and job.expires_at < utcnow()
 
 
-def stream_rows(filters: ReportFilters):
+def stream_rows(filters: ReportFilters, progress=None):
     """The report rows in report order (unit, learner, course), streamed with flat memory.
 
     One query per unit name in the reader's scope: the database never sorts the whole city's rows
     before the first one goes out, and the number of queries grows with units, not with learners.
-    Times come as the driver gives them (see ``exporters.LocalDates``).
+    Times come as the driver gives them (see ``exporters.LocalDates``). ``progress(unit name,
+    number of unit names)`` hears of each unit name whose rows have all gone out.
     """
     connection = db.session.connection()
     units = connection.execute(export_unit_groups(filters)).all()
+    names = len({unit.name for unit in units})
     stmt = completion_select(filters, unit_ids=bindparam("unit_ids", expanding=True), raw_times=True)
     stmt = stmt.execution_options(yield_per=STREAM_BATCH)
-    for _name, group in groupby(units, key=lambda unit: unit.name):
+    for name, group in groupby(units, key=lambda unit: unit.name):
         result = connection.execute(stmt, {"unit_ids": [unit.id for unit in group]})
         try:
             for batch in result.partitions():
                 yield from batch
         finally:  # a client that goes away mid-download must not leave a server-side cursor open
             result.close()
+        if progress is not None:
+            progress(name, names)
 
 
 def record_download(fmt: str, filters: ReportFilters, actor=None, via: str = "web") -> None:

@@ -132,6 +132,8 @@ def test_cli_writes_each_format_and_audits(runner, city, tmp_path):
         result = runner.invoke(args=["reports", "completion", "--format", fmt, "--out", str(out), "--unit", "BN"])
         assert result.exit_code == 0, result.output
         assert out.stat().st_size > 0
+        if fmt != "pdf":
+            assert "Đang xuất báo cáo" in result.output  # the progress bar over units
     content = (tmp_path / "report.csv").read_bytes().decode("utf-8-sig")
     assert "Trần Thị Bình" in content and "Lê Văn Cường" not in content
     assert db.session.scalar(select(AuditEvent).where(AuditEvent.detail.is_not(None),
