@@ -36,7 +36,7 @@ XSS_PAYLOADS: tuple[str, ...] = (
     f"[bấm](  javascript:{HIT})",
     f"[bấm](jav&#x09;ascript:{HIT})",
     f"[bấm](&#106;&#97;&#118;&#97;&#115;&#99;&#114;&#105;&#112;&#116;&#58;{HIT})",
-    f"[bấm](data:text/html;base64,PHNjcmlwdD53aW5kb3cuX194c3M9MTwvc2NyaXB0Pg==)",
+    "[bấm](data:text/html;base64,PHNjcmlwdD53aW5kb3cuX194c3M9MTwvc2NyaXB0Pg==)",
     "[bấm](vbscript:msgbox(1))",
     f"![ảnh](javascript:{HIT})",
     f'<a href="javascript:{HIT}">liên kết</a>',
@@ -61,7 +61,7 @@ XSS_PAYLOADS: tuple[str, ...] = (
     f'<link rel="stylesheet" href="javascript:{HIT}">',
     # entity and encoding tricks
     f"&lt;script&gt;{HIT}&lt;/script&gt;",
-    f"<img src=x onerror=&#119;&#105;&#110;&#100;&#111;&#119;.__xss=1>",
+    "<img src=x onerror=&#119;&#105;&#110;&#100;&#111;&#119;.__xss=1>",
     f'<a href="&#x6A;avascript:{HIT}">mã hoá</a>',
     f'<a href="java\nscript:{HIT}">xuống dòng</a>',
     f"<!--><script>{HIT}</script>-->",

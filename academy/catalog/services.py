@@ -6,7 +6,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import load_only, selectinload
+from sqlalchemy.orm import selectinload
 
 from academy.catalog.models import Course, Lesson, Module
 from academy.database import db

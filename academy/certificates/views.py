@@ -1,7 +1,7 @@
 """Certificates: my list, download, public verification, bulk ZIP. Admin pages in admin_views."""
 from __future__ import annotations
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
+from flask import (Blueprint, Response, current_app, flash, redirect, render_template, request,
                    send_file, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required

@@ -176,7 +176,7 @@ def test_editor_posts_need_the_csrf_token(csrf_app, make_user, make_course):
 def test_every_form_page_renders_in_vietnamese(client, instructor):
     course = create_course(client)
     module = add_module(client, course)
-    for path, words in ((f"/authoring/courses/new", "Tạo khoá học mới"),
+    for path, words in (("/authoring/courses/new", "Tạo khoá học mới"),
                         (f"/authoring/courses/{course.id}/modules/new", "Thêm học phần"),
                         (f"/authoring/courses/{course.id}/modules/{module.id}/lessons/new", "Bài học mới"),
                         (f"/authoring/courses/{course.id}/modules/{module.id}/quiz/new", "Thêm câu hỏi"),

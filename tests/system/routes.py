@@ -16,7 +16,7 @@ class Route:
 
 def sample_values(site) -> dict[str, str]:
     """A real value for each URL argument name the app uses (missing ones get a harmless default)."""
-    from academy.catalog.models import Course, Lesson, Module, Question
+    from academy.catalog.models import Course, Question
     from academy.certificates.models import Certificate
     from academy.jobs import Job
     from academy.learning.models import Assignment, QuizAttempt
