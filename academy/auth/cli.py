@@ -39,31 +39,30 @@ def create_command(email, full_name, password, roles, unit_code):
 @click.option("--dry-run", is_flag=True, help="Chỉ kiểm tra, không ghi gì")
 def import_command(path, dry_run):
     """Nhập người dùng từ tệp CSV hoặc XLSX (áp dụng tất cả các dòng hoặc không dòng nào)."""
-    from flask import current_app
-
     from academy.admin.imports import ImportFileError, import_users, read_rows
     from academy.admin.services import record_audit
 
-    with current_app.test_request_context(), open(path, "rb") as handle:  # gettext needs a request
-        try:
-            rows = read_rows(path, handle.read())
-        except ImportFileError as exc:
-            raise click.ClickException(str(exc)) from exc
-        result = import_users(rows, dry_run=dry_run)
-        for line, problem in result.problems:
-            click.echo(f"Dòng {line}: {problem}", err=True)
-        if not result.ok:
-            db.session.rollback()
-            raise click.ClickException(f"{len(result.problems)} lỗi; không có thay đổi nào được ghi.")
-        summary = (f"{result.rows} dòng: {result.created} tạo mới, {result.updated} cập nhật "
-                   f"({result.moved} chuyển đơn vị), {result.unchanged} không đổi")
-        if dry_run:
-            db.session.rollback()
-            click.echo("Chạy thử — " + summary)
-            return
-        record_audit("users.import", target=path.rsplit("/", 1)[-1], detail={**result.as_dict(), "via": "cli"})
-        db.session.commit()
-        click.echo("Đã nhập — " + summary)
+    with open(path, "rb") as handle:
+        content = handle.read()
+    try:
+        rows = read_rows(path, content)
+    except ImportFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    result = import_users(rows, dry_run=dry_run)
+    for line, problem in result.problems:
+        click.echo(f"Dòng {line}: {problem}", err=True)
+    if not result.ok:
+        db.session.rollback()
+        raise click.ClickException(f"{len(result.problems)} lỗi; không có thay đổi nào được ghi.")
+    summary = (f"{result.rows} dòng: {result.created} tạo mới, {result.updated} cập nhật "
+               f"({result.moved} chuyển đơn vị), {result.unchanged} không đổi")
+    if dry_run:
+        db.session.rollback()
+        click.echo("Chạy thử — " + summary)
+        return
+    record_audit("users.import", target=path.rsplit("/", 1)[-1], detail={**result.as_dict(), "via": "cli"})
+    db.session.commit()
+    click.echo("Đã nhập — " + summary)
 
 
 COMMANDS = (users_cli,)
