@@ -85,7 +85,6 @@ def test_database_down_gives_the_friendly_503_page(app, client, auth, make_user,
     assert "Hệ thống tạm thời gián đoạn" in page.get_data(as_text=True)
 
 
-
 def _odd_failure(app):
     @app.get("/odd-failure-for-test")
     def odd_failure():
