@@ -31,6 +31,13 @@ def _viewable_course(slug: str) -> Course:
     return course
 
 
+def _viewable_lesson(slug: str, module_slug: str, lesson_slug: str):
+    course = _viewable_course(slug)
+    lesson = get_lesson(course, module_slug, lesson_slug)
+    require(lesson is not None)
+    return course, lesson
+
+
 def _ask_to_enrol(course):
     flash(_("Vui lòng ghi danh khoá học trước khi học bài và làm bài kiểm tra."), "warning")
     return redirect(url_for("catalog.course_detail", slug=course.slug))
@@ -56,9 +63,7 @@ def enrol(slug: str):
 @bp.get("/courses/<slug>/<module_slug>/<lesson_slug>")
 @login_required
 def lesson(slug: str, module_slug: str, lesson_slug: str):
-    course = _viewable_course(slug)
-    current = get_lesson(course, module_slug, lesson_slug)
-    require(current is not None)
+    course, current = _viewable_lesson(slug, module_slug, lesson_slug)
     enrollment = svc.find_enrollment(current_user, course)
     if enrollment is None and not can_edit_course(current_user, course):
         return _ask_to_enrol(course)
@@ -74,9 +79,7 @@ def lesson(slug: str, module_slug: str, lesson_slug: str):
 @bp.post("/courses/<slug>/<module_slug>/<lesson_slug>/done")
 @login_required
 def mark_done(slug: str, module_slug: str, lesson_slug: str):
-    course = _viewable_course(slug)
-    current = get_lesson(course, module_slug, lesson_slug)
-    require(current is not None)
+    course, current = _viewable_lesson(slug, module_slug, lesson_slug)
     if svc.find_enrollment(current_user, course) is None:
         return _ask_to_enrol(course)
     if svc.mark_lesson_done(current_user, current):
