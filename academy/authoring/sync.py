@@ -7,8 +7,6 @@ success and rolls back on ``ContentError``.
 """
 from __future__ import annotations
 
-import hashlib
-
 from sqlalchemy import exists, select
 
 from academy.authoring.changes import ChangeReport
@@ -16,6 +14,7 @@ from academy.authoring.coursedata import (
     _, ContentError, CourseData, ErrorList, LessonData, ModuleData,
 )
 from academy.authoring.prerequisites import link_prerequisites
+from academy.authoring.services import content_hash
 from academy.authoring.sync_questions import question_to_data, sync_questions
 from academy.catalog.models import Course, Lesson, LessonRevision, Module
 from academy.database import utcnow
@@ -126,7 +125,7 @@ def _apply_lesson_body(lesson: Lesson, data: LessonData, actor) -> bool:
     if lesson.body_md != data.body_md or not lesson.body_html:
         lesson.body_md = data.body_md
         lesson.body_html = render_markdown(data.body_md)
-        lesson.content_hash = hashlib.sha256(data.body_md.encode("utf-8")).hexdigest()
+        lesson.content_hash = content_hash(data.body_md)
     lesson.title = data.title
     number = max((r.number for r in lesson.revisions), default=0) + 1
     lesson.revisions.append(LessonRevision(number=number, title=data.title, body_md=data.body_md,
