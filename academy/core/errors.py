@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError, PendingRollbackError
 from werkzeug.exceptions import HTTPException
 
-from academy.extensions import db
+from academy.extensions import db, login_manager
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +81,6 @@ def init_errors(app) -> None:
 def _unavailable():
     _safe_rollback()
     # Render the page as for a visitor: looking the user up would hit the database again.
-    from academy.extensions import login_manager
-
     g._login_user = login_manager.anonymous_user()
     return render_error(503)
 
