@@ -68,5 +68,5 @@ def submit_once(view):
 def _already_sent(token: str):
     previous = db.session.get(FormSubmission, token)
     flash(_("Biểu mẫu này đã được gửi; không tạo thêm bản ghi nào."), "info")
-    location = previous.location if previous is not None and previous.location else None
+    location = previous.location if previous is not None else None
     return redirect(location or request.referrer or url_for("core.home"), 303)
