@@ -66,21 +66,18 @@ def enqueue(func_path: str, *, kind: str, params: dict | None = None, user_id: i
     return job
 
 
-def purge_expired_files() -> int:
-    """Delete the files of downloads whose link has expired (each new job sweeps); returns how many.
+def purge_expired_files() -> None:
+    """Delete the files of downloads whose link has expired (each new job sweeps).
 
     Only files inside the instance folder are touched; the job keeps its row, without a file."""
     instance = os.path.realpath(current_app.instance_path)
     expired = db.session.scalars(select(Job).where(Job.result_path.is_not(None), Job.expires_at < utcnow()))
-    removed = 0
     for job in expired:
         path = os.path.realpath(job.result_path)
         if os.path.commonpath([instance, path]) == instance:
             with contextlib.suppress(FileNotFoundError):
                 os.remove(path)
-                removed += 1
         job.result_path = None
-    return removed
 
 
 def _enqueue_rq(redis_url: str, func_path: str, job_id: str) -> bool:
