@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import load_only
+from sqlalchemy.orm import contains_eager, load_only
 
 from academy.catalog.models import Lesson, Module
 from academy.database import db
@@ -10,10 +10,13 @@ from academy.learning.models import LessonProgress
 
 
 def course_outline(course) -> list[Lesson]:
-    """Every lesson of the course in reading order, without their bodies."""
+    """Every lesson of the course in reading order, without their bodies; each lesson's module
+    (slug and title) comes with it, for links."""
     return list(db.session.scalars(
         select(Lesson).join(Lesson.module).where(Module.course_id == course.id)
-        .options(load_only(Lesson.id, Lesson.slug, Lesson.title, Lesson.module_id, Lesson.position))
+        .options(load_only(Lesson.id, Lesson.slug, Lesson.title, Lesson.module_id, Lesson.position),
+                 contains_eager(Lesson.module).load_only(Module.id, Module.slug, Module.title,
+                                                         Module.course_id, Module.position))
         .order_by(Module.position, Module.id, Lesson.position, Lesson.id)))
 
 
