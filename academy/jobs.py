@@ -15,7 +15,7 @@ import uuid
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, select
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, event, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from academy.database import UTCDateTime, db, utcnow
@@ -97,8 +97,6 @@ def _enqueue_rq(redis_url: str, func_path: str, job_id: str) -> bool:
 
 def _after_commit(callback) -> None:
     """Run ``callback`` once the current transaction commits; never if it rolls back instead."""
-    from sqlalchemy import event
-
     session = db.session()
     state = {"pending": True}
 
