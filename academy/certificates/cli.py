@@ -5,6 +5,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from academy.admin.cli import find_or_fail
 from academy.auth.models import Unit, User
 from academy.catalog.models import Course
 from academy.certificates.models import Certificate
@@ -31,22 +32,13 @@ def completions_without_certificate(course: Course | None, unit: Unit | None):
     return list(db.session.execute(stmt))
 
 
-def _lookup(model, column, value, label):
-    if value is None:
-        return None
-    found = db.session.scalar(select(model).where(column == value))
-    if found is None:
-        raise click.ClickException(f"Không có {label} {value}")
-    return found
-
-
 @certificates_cli.command("issue")
 @click.option("--course", "course_slug", default=None, help="Chỉ khoá học này (slug)")
 @click.option("--unit", "unit_code", default=None, help="Chỉ đơn vị này và các đơn vị trực thuộc (mã)")
 def issue_command(course_slug, unit_code):
     """Cấp giấy chứng nhận còn thiếu cho các khoá học đã hoàn thành."""
-    course = _lookup(Course, Course.slug, course_slug, "khoá học")
-    unit = _lookup(Unit, Unit.code, unit_code, "đơn vị")
+    course = find_or_fail(Course, Course.slug, course_slug, "khoá học")
+    unit = find_or_fail(Unit, Unit.code, unit_code, "đơn vị")
     pending = completions_without_certificate(course, unit)
     issued = 0
     with click.progressbar(pending, label="Đang cấp giấy chứng nhận", show_pos=True) as bar:

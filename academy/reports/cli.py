@@ -6,23 +6,14 @@ import sys
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
 
+from academy.admin.cli import find_or_fail
 from academy.auth.models import Unit
 from academy.catalog.models import Course
 from academy.extensions import db
 from academy.reports.queries import STATUSES, ReportFilters
 
 reports_cli = AppGroup("reports", help="Báo cáo đào tạo.")
-
-
-def _lookup(model, column, value, label):
-    if not value:
-        return None
-    found = db.session.scalar(select(model).where(column == value))
-    if found is None:
-        raise click.ClickException(f"Không có {label} {value}")
-    return found
 
 
 @reports_cli.command("completion")
@@ -36,8 +27,9 @@ def _lookup(model, column, value, label):
 def completion_command(fmt, out, unit_code, course_slug, date_from, date_to, status):
     """Xuất báo cáo hoàn thành khoá học ra tệp (ghi nhật ký kiểm toán)."""
     with current_app.test_request_context():  # gettext and the locale need a request
-        unit = _lookup(Unit, Unit.code, unit_code, "đơn vị")
-        course = _lookup(Course, Course.slug, course_slug, "khoá học")
+        # an empty --unit/--course means no filter, as it always has for this command
+        unit = find_or_fail(Unit, Unit.code, unit_code or None, "đơn vị")
+        course = find_or_fail(Course, Course.slug, course_slug or None, "khoá học")
         filters = ReportFilters(unit=unit, course_id=course.id if course else None,
                                 date_from=date_from.date() if date_from else None,
                                 date_to=date_to.date() if date_to else None, status=status)
