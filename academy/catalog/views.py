@@ -8,7 +8,7 @@ from academy.auth.access import can_edit_course, can_view_course, require
 from academy.catalog.forms import LEVEL_LABELS, TRACK_LABELS, CourseFilterForm
 from academy.catalog.services import find_courses, get_course
 from academy.learning.forms import EnrolForm
-from academy.learning.progress import course_progress, module_progress, progress_by_course
+from academy.learning.progress import course_progress_from_modules, module_progress, progress_by_course
 from academy.learning.services import active_question_counts
 
 bp = Blueprint("catalog", __name__, template_folder="templates")
@@ -45,7 +45,7 @@ def course_detail(slug: str):
     shown = {m.id: m for m in course.modules}
     shown.update({p.id: p for m in course.modules for p in m.prerequisites})
     states = module_progress(current_user, list(shown.values()))
-    progress = course_progress(current_user, course)
+    progress = course_progress_from_modules(current_user, course, states)
     return render_template(
         "catalog/course_detail.html", course=course, progress=progress, states=states,
         question_counts=active_question_counts([m.id for m in course.modules]),

@@ -66,6 +66,16 @@ def course_progress(user, course) -> dict:
     return progress_by_course(user, [course.id])[course.id]
 
 
+def course_progress_from_modules(user, course, states: dict[int, dict]) -> dict:
+    """``course_progress`` from ``module_progress`` states already read for the course's modules
+    (one query, for the enrolment)."""
+    mine = [states[m.id] for m in course.modules]
+    enrollment = db.session.scalar(select(Enrollment).where(
+        Enrollment.user_id == user.id, Enrollment.course_id == course.id))
+    return _summary(enrollment, sum(s["lessons_done"] for s in mine), sum(s["lessons_total"] for s in mine),
+                    sum(1 for s in mine if s["passed"]), len(mine))
+
+
 def module_progress(user, modules) -> dict[int, dict]:
     """Per module: lessons done and total, best score, attempts, passed (two queries).
 
