@@ -28,11 +28,22 @@ def _filter_form(scope):
     return form
 
 
-def _filters_or_400(scope):
+def _download_filters():
+    """The reader's filters for a download (400 if invalid)."""
+    scope = hr_scope(current_user)
     form = _filter_form(scope)
     if request.args and not form.validate():
         abort(400)
-    return form, services.filters_from_form(form, scope)
+    return services.filters_from_form(form, scope)
+
+
+def _audit_download(fmt: str, filters, via: str = "web") -> None:
+    services.record_download(fmt, filters, via=via)
+    db.session.commit()  # the audit lands before any data goes out
+
+
+def _attachment(fmt: str, filters) -> dict:
+    return {"Content-Disposition": f'attachment; filename="{services.download_name(fmt, filters)}"'}
 
 
 @bp.get("/dashboard")
@@ -67,22 +78,19 @@ def completion():
 @bp.get("/reports/completion.csv")
 @roles_required("hr")
 def completion_csv():
-    _form, filters = _filters_or_400(hr_scope(current_user))
-    services.record_download("csv", filters)
-    db.session.commit()
+    filters = _download_filters()
+    _audit_download("csv", filters)
     body = stream_with_context(csv_chunks(services.stream_rows(filters)))
-    return Response(body, mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{services.download_name("csv", filters)}"'})
+    return Response(body, mimetype="text/csv", headers=_attachment("csv", filters))
 
 
 @bp.get("/reports/completion.xlsx")
 @roles_required("hr")
 def completion_xlsx():
-    _form, filters = _filters_or_400(hr_scope(current_user))
+    filters = _download_filters()
     if services.count_rows(filters) > current_app.config.get("REPORT_XLSX_SYNC_MAX_ROWS", 50_000):
         return _export_in_background(filters)
-    services.record_download("xlsx", filters)
-    db.session.commit()
+    _audit_download("xlsx", filters)
     spool = tempfile.TemporaryFile()  # on disk, not in memory; closed (and removed) after sending
     write_xlsx(services.stream_rows(filters), spool)
     spool.seek(0)
@@ -93,19 +101,17 @@ def completion_xlsx():
 @bp.get("/reports/completion.pdf")
 @roles_required("hr")
 def completion_pdf():
-    _form, filters = _filters_or_400(hr_scope(current_user))
-    services.record_download("pdf", filters)
-    db.session.commit()
-    return Response(services.pdf_bytes(filters), mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{services.download_name("pdf", filters)}"'})
+    filters = _download_filters()
+    _audit_download("pdf", filters)
+    return Response(services.pdf_bytes(filters), mimetype="application/pdf",
+                    headers=_attachment("pdf", filters))
 
 
 def _export_in_background(filters):
     from academy.reports.jobs import start_export
 
     job = start_export(filters, "xlsx", current_user)
-    services.record_download("xlsx", filters, via="job")
-    db.session.commit()
+    _audit_download("xlsx", filters, via="job")
     flash(_("Báo cáo lớn đang được tạo; trang này sẽ có liên kết tải khi xong."), "info")
     return redirect(url_for("reports.export_job", job_id=job.id))
 
