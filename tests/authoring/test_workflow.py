@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from academy.admin.models import AuditEvent
-from academy.catalog.models import Course, Lesson
+from academy.catalog.models import Course, Lesson, Module
 from academy.database import db
 from academy.learning.models import QuizAttempt
 from tests.authoring.helpers import (PNG_1PX, add_lesson, add_module, add_question, create_course, location_id,
@@ -134,6 +134,23 @@ def test_reorder_modules_and_lessons(client, instructor):
     db.session.expire_all()
     module = next(m for m in db.session.get(Course, course.id).modules if m.id == first.id)
     assert [lesson.title for lesson in module.lessons] == ["Bài B", "Bài A"]
+
+
+def test_delete_lesson_and_module_closes_the_gaps(client, instructor):
+    course = create_course(client)
+    first, second = add_module(client, course, "Thứ nhất"), add_module(client, course, "Thứ hai")
+    a = add_lesson(client, course, first, "Bài A")
+    add_lesson(client, course, first, "Bài B")
+    assert client.post(f"/authoring/courses/{course.id}/lessons/{a}/delete").status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Lesson, a) is None
+    assert [(lesson.title, lesson.position) for lesson in db.session.get(Module, first.id).lessons] == [("Bài B", 1)]
+    assert client.post(f"/authoring/courses/{course.id}/modules/{first.id}/delete").status_code == 303
+    db.session.expire_all()
+    modules = db.session.get(Course, course.id).modules
+    assert [(m.title, m.position) for m in modules] == [("Thứ hai", 1)]
+    actions = set(db.session.scalars(select(AuditEvent.action)))
+    assert {"authoring.lesson.delete", "authoring.module.delete"} <= actions
 
 
 def test_publish_refuses_incomplete_course(client, instructor):
