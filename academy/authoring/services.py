@@ -136,11 +136,7 @@ def set_prerequisites(module: Module, actor: User, module_ids) -> None:
 
 
 def delete_module(module: Module, actor: User) -> None:
-    course = module.course
-    record_audit("authoring.module.delete", f"module:{module.id}", {"slug": module.slug}, actor=actor)
-    course.modules.remove(module)
-    _renumber(course.modules)
-    db.session.flush()
+    _delete_positioned(module.course.modules, module, actor)
 
 
 def create_lesson(module: Module, actor: User, title: str, body_md: str = "") -> Lesson:
@@ -180,10 +176,15 @@ def save_lesson(lesson: Lesson, actor: User, title: str, body_md: str, force: bo
 
 
 def delete_lesson(lesson: Lesson, actor: User) -> None:
-    module = lesson.module
-    record_audit("authoring.lesson.delete", f"lesson:{lesson.id}", {"slug": lesson.slug}, actor=actor)
-    module.lessons.remove(lesson)
-    _renumber(module.lessons)
+    _delete_positioned(lesson.module.lessons, lesson, actor)
+
+
+def _delete_positioned(siblings: list, item, actor: User) -> None:
+    """Audit, remove ``item`` (delete-orphan deletes the row) and close the gap in the positions."""
+    kind = type(item).__name__.lower()
+    record_audit(f"authoring.{kind}.delete", f"{kind}:{item.id}", {"slug": item.slug}, actor=actor)
+    siblings.remove(item)
+    _renumber(siblings)
     db.session.flush()
 
 
