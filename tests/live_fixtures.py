@@ -31,10 +31,6 @@ def live_database(directory: Path, label: str) -> str:
     return sqlite_url(directory)
 
 
-def release_database(url: str) -> None:
-    """Nothing to do: SQLite files live in pytest's tmp dirs, PostgreSQL ones are recreated."""
-
-
 class Site:
     """A prepared database plus a running gunicorn, and ways to look inside both."""
 
@@ -111,7 +107,8 @@ class Site:
 @contextlib.contextmanager
 def running_site(directory: Path, label: str, *, workers: int = 2, demo_learners: int | None = 5,
                  courses: bool = True, **settings):
-    """Prepare a database (curriculum + demo data) and serve it; stop and drop everything after."""
+    """Prepare a database (curriculum + demo data) and serve it; stop the server after. The database
+    stays: SQLite files live in pytest's tmp dirs, PostgreSQL ones are recreated by the next run."""
     url = live_database(directory, label)
     env = live_env(directory, url, **{"RATELIMIT_ENABLED": False, **settings})
     server = LiveServer(env, workers=workers)
@@ -123,7 +120,6 @@ def running_site(directory: Path, label: str, *, workers: int = 2, demo_learners
     finally:
         server.stop()
         site.close()
-        release_database(url)
 
 
 @pytest.fixture(scope="session")

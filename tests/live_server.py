@@ -94,25 +94,12 @@ def run_steps(env: dict, steps: list[list[str]], timeout: float = 900) -> str:
     return _run([PYTHON, "-c", PREPARE, *("\x1f".join(step) for step in steps)], env, timeout=timeout).stdout
 
 
-def create_schema(env: dict) -> None:
-    run_steps(env, [schema_step()])
-
-
-def flask_cli(env: dict, *args: str, timeout: float = 600, check: bool = True) -> subprocess.CompletedProcess:
-    return _run([PYTHON, "-m", "flask", "--app", "wsgi", *args], env, timeout=timeout, check=check)
-
-
-def _run(cmd: list[str], env: dict, timeout: float, check: bool = True) -> subprocess.CompletedProcess:
+def _run(cmd: list[str], env: dict, timeout: float) -> subprocess.CompletedProcess:
     result = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
-    if check and result.returncode != 0:
+    if result.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:6])[:200]} failed ({result.returncode}):\n"
                            f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     return result
-
-
-def has_cli_command(env: dict, group: str, command: str) -> bool:
-    result = flask_cli(env, group, "--help", check=False, timeout=120)
-    return result.returncode == 0 and command in result.stdout
 
 
 def prepare_database(env: dict, *, courses: bool = True, demo_learners: int | None = 0,

@@ -47,10 +47,6 @@ def course_answers(site, slug: str = COURSE) -> dict[str, dict[int, list[int]]]:
                 for module in course.modules}
 
 
-def module_slugs(site, slug: str = COURSE) -> list[str]:
-    return list(course_answers(site, slug))
-
-
 def quiz_form(session: HttpSession, slug: str, module: str) -> tuple[str, str, list[int]]:
     """(csrf token, quiz token, question ids) of a freshly opened quiz page."""
     page = session.get(f"/courses/{slug}/{module}/quiz")
