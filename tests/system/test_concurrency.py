@@ -63,19 +63,33 @@ def test_twenty_identical_submissions_store_one_attempt(busy_site):
     assert_clean_log(busy_site.server)
 
 
+def _ids(site, emails, modules):
+    """({email: user id}, {module slug: module id}) of these learners and the course's modules."""
+    from academy.auth.models import User
+    from academy.catalog.models import Course, Module
+
+    with site.db() as session:
+        users = dict(session.execute(select(User.email, User.id).where(User.email.in_(emails))).all())
+        module_ids = dict(session.execute(select(Module.slug, Module.id).join(Course, Module.course_id == Course.id)
+                                          .where(Course.slug == COURSE, Module.slug.in_(modules))).all())
+    return users, module_ids
+
+
 def test_a_burst_of_different_learners_loses_nothing(busy_site):
     answers = course_answers(busy_site)
     modules = list(answers)[:2]
     learners = [busy_site.add_user(full_name=f"Học viên Tải {i}") for i in range(12)]
-    forms = []
-    for email in learners:
+    forms, expected = [], {}  # expected: (email, module) → the score its answers earn
+    for j, email in enumerate(learners):
         http = busy_site.http(email)
         enrol_http(http)
-        for module in modules:
+        for k, module in enumerate(modules):
             csrf, token, qids = quiz_form(http, COURSE, module)
-            # Half right, half wrong: scores differ, so a lost or crossed write shows.
-            chosen = {q: (answers[module][q] if i % 2 == 0 else []) for i, q in enumerate(qids)}
+            # A different number right for each learner and module, so a lost or crossed write shows.
+            right = (j + k) % (len(qids) + 1)
+            chosen = {q: (answers[module][q] if i < right else []) for i, q in enumerate(qids)}
             forms.append((http, module, answer_fields(csrf, token, chosen), len(qids)))
+            expected[(email, module)] = right / len(qids)
 
     calls = [lambda f=f: f[0].post(f"/courses/{COURSE}/{f[1]}/quiz", f[2]) for f in forms]
     responses = _fire_together(calls, len(calls))
@@ -86,6 +100,10 @@ def test_a_burst_of_different_learners_loses_nothing(busy_site):
     assert len(attempts) == len(forms) == 24
     expected_answers = sorted(f[3] for f in forms)
     assert sorted(a[4] for a in attempts) == expected_answers, "an attempt lost some of its answers"
+    users, module_ids = _ids(busy_site, learners, modules)
+    stored = {(a.user_id, a.module_id): a.score for a in attempts}
+    assert stored == pytest.approx({(users[email], module_ids[module]): score
+                                    for (email, module), score in expected.items()}), "a score went to the wrong row"
     for attempt in attempts:
         result = results[(attempt.user_id, attempt.module_id)]
         assert result.attempts_count == 1 and result.best_score == pytest.approx(attempt.score)
