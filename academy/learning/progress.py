@@ -14,8 +14,9 @@ def _counts(stmt) -> dict[int, int]:
     return {key: count for key, count in db.session.execute(stmt)}
 
 
-def progress_by_course(user, course_ids) -> dict[int, dict]:
-    """Progress of ``user`` in each course of ``course_ids`` (five queries whatever the number).
+def progress_by_course(user, course_ids, enrollments=None) -> dict[int, dict]:
+    """Progress of ``user`` in each course of ``course_ids`` (five queries whatever the number;
+    four when the caller already holds the learner's ``enrollments`` in those courses).
 
     ``fraction`` weighs lessons read and module quizzes passed alike; a completed course is 1.0.
     """
@@ -36,9 +37,11 @@ def progress_by_course(user, course_ids) -> dict[int, dict]:
         .join(Module, Module.id == ModuleResult.module_id)
         .where(in_courses, ModuleResult.user_id == user.id, ModuleResult.passed_at.is_not(None))
         .group_by(Module.course_id))
-    enrollments = {e.course_id: e for e in db.session.scalars(
-        select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id.in_(ids)))}
-    return {cid: _summary(enrollments.get(cid), lessons_done.get(cid, 0), lessons_total.get(cid, 0),
+    if enrollments is None:
+        enrollments = db.session.scalars(
+            select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id.in_(ids)))
+    by_course = {e.course_id: e for e in enrollments}
+    return {cid: _summary(by_course.get(cid), lessons_done.get(cid, 0), lessons_total.get(cid, 0),
                           modules_passed.get(cid, 0), modules_total.get(cid, 0)) for cid in ids}
 
 
@@ -108,7 +111,7 @@ def learner_overview(user) -> dict:
     enrollments = list(db.session.scalars(
         select(Enrollment).join(Enrollment.course).options(contains_eager(Enrollment.course))
         .where(Enrollment.user_id == user.id, Course.status == "published")))
-    progress = progress_by_course(user, [e.course_id for e in enrollments])
+    progress = progress_by_course(user, [e.course_id for e in enrollments], enrollments)
     courses = [{"course": e.course, "enrollment": e, "progress": progress[e.course_id]}
                for e in enrollments]
     courses.sort(key=_overview_order)
