@@ -199,10 +199,11 @@ def lesson_preview(course_id: int, lesson_id: int):
 def lesson_history(course_id: int, lesson_id: int):
     lesson = load_lesson(course_id, lesson_id)
     revisions = list(reversed(lesson.revisions))
-    numbers = [r.number for r in lesson.revisions]
+    by_number = {r.number: r for r in lesson.revisions}  # loaded for the list already: no query per side
+    numbers = list(by_number)
     old = request.args.get("a", type=int) or (numbers[-2] if len(numbers) > 1 else None)
     new = request.args.get("b", type=int) or (numbers[-1] if numbers else None)
-    left, right = revision_of(lesson, old) if old else None, revision_of(lesson, new) if new else None
+    left, right = by_number.get(old), by_number.get(new)
     require(not (old and left is None) and not (new and right is None))  # an unknown revision number
     rows = diff_rows(left.body_md, right.body_md) if left and right else []
     return render_template("authoring/history.html", lesson=lesson, course=lesson.module.course,
