@@ -27,6 +27,14 @@ def load_user(session_id: str):
     return user
 
 
+def local_target(target: str | None, default: str) -> str:
+    """``target`` when it is a path on this site, else ``default``: never ``//host`` or ``/\\host``,
+    which browsers follow to another site (an open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return default
+
+
 def set_security_headers(response):
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP)

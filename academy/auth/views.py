@@ -8,18 +8,13 @@ from flask_login import current_user, login_required, login_user, logout_user
 from academy.auth.forms import ChangePasswordForm, LoginForm
 from academy.auth.services import authenticate, change_password, end_sessions
 from academy.extensions import db, limiter
+from academy.security import local_target
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
 
 def _login_limit() -> str:
     return current_app.config["LOGIN_RATE_LIMIT"]
-
-
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("core.home")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -35,7 +30,7 @@ def login():
             session.clear()  # a fresh session for a fresh sign-in
             login_user(user)
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(local_target(request.args.get("next"), url_for("core.home")))
         db.session.rollback()
         flash(_("Email hoặc mật khẩu không đúng."), "danger")
         status = 401

@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from academy.core.forms import LocaleForm
 from academy.extensions import db, limiter
+from academy.security import local_target
 
 bp = Blueprint("core", __name__, template_folder="templates")
 
@@ -41,7 +42,4 @@ def set_locale():
         if current_user.is_authenticated:
             current_user.locale = form.locale.data
             db.session.commit()
-    target = request.form.get("next") or ""
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("core.home")
-    return redirect(target)
+    return redirect(local_target(request.form.get("next"), url_for("core.home")))

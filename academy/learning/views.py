@@ -5,24 +5,20 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from academy.auth.access import can_edit_course, can_view_course, is_admin, require
 from academy.catalog.services import get_lesson, get_module
-from academy.catalog.models import Course
+from academy.catalog.models import Course, Module
 from academy.extensions import db
 from academy.learning import services as svc
 from academy.learning.forms import EnrolForm, MarkDoneForm, QuizForm
 from academy.learning.models import QuizAttempt
 from academy.learning.lesson_nav import lesson_context
+from academy.security import local_target
 from academy.learning.quiz_tokens import InvalidQuizToken, issue_quiz_token, read_quiz_token
 
 bp = Blueprint("learning", __name__, template_folder="templates")
-
-
-def _safe_next(target: str | None, default: str) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
 
 
 def _viewable_course(slug: str) -> Course:
@@ -57,7 +53,7 @@ def enrol(slug: str):
     db.session.commit()
     if not already:
         flash(_("Bạn đã ghi danh khoá học “%(title)s”.", title=course.title), "success")
-    return redirect(_safe_next(form.next.data, back))
+    return redirect(local_target(form.next.data, back))
 
 
 @bp.get("/courses/<slug>/<module_slug>/<lesson_slug>")
@@ -149,7 +145,8 @@ def _submit_quiz(course, module):
 @bp.get("/attempts/<int:attempt_id>")
 @login_required
 def attempt_result(attempt_id: int):
-    attempt = db.session.get(QuizAttempt, attempt_id)
+    attempt = db.session.get(QuizAttempt, attempt_id,
+                             options=[joinedload(QuizAttempt.module).joinedload(Module.course)])
     require(attempt is not None and (attempt.user_id == current_user.id or is_admin(current_user)))
     module = attempt.module
     return render_template("learning/attempt_result.html", attempt=attempt, module=module,

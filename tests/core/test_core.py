@@ -1,4 +1,5 @@
 """Health, errors, security headers, language."""
+import pytest
 from sqlalchemy.exc import OperationalError
 
 from academy.extensions import db
@@ -45,8 +46,9 @@ def test_language_switch_changes_the_login_page(client):
     assert "Sign in" in html and 'lang="en"' in html
 
 
-def test_language_switch_ignores_outside_redirects(client):
-    response = client.post("/locale", data={"locale": "en", "next": "https://evil.example/"})
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example/"])
+def test_language_switch_ignores_outside_redirects(client, target):
+    response = client.post("/locale", data={"locale": "en", "next": target})
     assert "evil.example" not in response.headers["Location"]
 
 
