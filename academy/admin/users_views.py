@@ -37,7 +37,7 @@ def _search(query, form):
     if form.unit.data:
         unit = db.session.get(Unit, form.unit.data)
         if unit is not None:
-            query = query.join(Unit, Unit.id == User.unit_id).where(Unit.path.startswith(unit.path, autoescape=True))
+            query = query.join(Unit, Unit.id == User.unit_id).where(unit.subtree_filter())
     if form.role.data:
         query = query.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == form.role.data)))
     return query

@@ -45,7 +45,7 @@ def _redate_enrolments(assignment: Assignment) -> None:
 def _members(unit: Unit):
     """Active people in ``unit`` and every unit below it (a SELECT of user ids)."""
     return (select(User.id).join(Unit, User.unit_id == Unit.id)
-            .where(Unit.path.startswith(unit.path, autoescape=True), User.is_active.is_(True)))
+            .where(unit.subtree_filter(), User.is_active.is_(True)))
 
 
 def enrol_subtree(assignment: Assignment, unit: Unit) -> int:
@@ -135,5 +135,5 @@ def list_assignments(scope: Unit | None) -> list[Assignment]:
     """Assignments to units inside ``scope`` (all of them for None), newest first."""
     query = select(Assignment).join(Unit, Assignment.unit_id == Unit.id).order_by(Assignment.created_at.desc())
     if scope is not None:
-        query = query.where(Unit.path.startswith(scope.path, autoescape=True))
+        query = query.where(scope.subtree_filter())
     return list(db.session.scalars(query))

@@ -26,11 +26,11 @@ def _scoped(query, scope: Unit | None):
     """Restrict a query already joined to User to people inside ``scope``."""
     if scope is None:
         return query
-    return query.join(Unit, Unit.id == User.unit_id).where(Unit.path.startswith(scope.path, autoescape=True))
+    return query.join(Unit, Unit.id == User.unit_id).where(scope.subtree_filter())
 
 
 def _scoped_ids(scope: Unit):
-    return select(User.id).join(Unit, Unit.id == User.unit_id).where(Unit.path.startswith(scope.path, autoescape=True))
+    return select(User.id).join(Unit, Unit.id == User.unit_id).where(scope.subtree_filter())
 
 
 def _per_user(query, user_column, scope):

@@ -54,7 +54,7 @@ def _scoped_users(filters: ReportFilters, unit_ids=None):
     if unit is None:
         return None
     return select(User.id).join(Unit, User.unit_id == Unit.id).where(
-        Unit.path.startswith(unit.path, autoescape=True))
+        unit.subtree_filter())
 
 
 def _lesson_totals():
@@ -142,14 +142,14 @@ def export_unit_groups(filters: ReportFilters):
     the report once per name, for the units of that name."""
     query = select(Unit.id, Unit.name).order_by(Unit.name, Unit.id)
     if filters.subtree is not None:
-        query = query.where(Unit.path.startswith(filters.subtree.path, autoescape=True))
+        query = query.where(filters.subtree.subtree_filter())
     return query
 
 
 def _apply_filters(query, filters: ReportFilters, status):
     unit = filters.subtree
     if unit is not None:
-        query = query.where(Unit.path.startswith(unit.path, autoescape=True))
+        query = query.where(unit.subtree_filter())
     if filters.course_id:
         query = query.where(Enrollment.course_id == filters.course_id)
     if filters.date_to:

@@ -23,7 +23,7 @@ def units_in_scope(scope: Unit | None) -> list[Unit]:
     """Units the reader may pick, in tree order."""
     query = select(Unit).order_by(Unit.path)
     if scope is not None:
-        query = query.where(Unit.path.startswith(scope.path, autoescape=True))
+        query = query.where(scope.subtree_filter())
     return list(db.session.scalars(query))
 
 
