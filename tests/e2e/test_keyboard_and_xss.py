@@ -90,7 +90,7 @@ def test_markdown_xss_payloads_never_run_in_chromium(site, new_page, tmp_path):
     answers = course_answers(site, slug)
     module = next(iter(answers))
 
-    page = new_page(bypass_csp=True)  # CSP off: the sanitiser alone must hold
+    page = new_page()  # CSP off (see new_page): the sanitiser alone must hold
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     sign_in(page, email)
