@@ -5,6 +5,8 @@ any order. An unknown reference or a cycle is an error pointing at the module.md
 """
 from __future__ import annotations
 
+from functools import cache
+
 from sqlalchemy import select
 
 from academy.authoring.changes import ChangeReport
@@ -16,12 +18,13 @@ from academy.extensions import db
 def link_prerequisites(items: list[tuple[CourseData, ChangeReport]]) -> None:
     """Set each module's prerequisites from its data. Raises ``ContentErrors``."""
     errors = ErrorList()
+    modules_of = cache(_modules_of)  # one query per course, however many references name it
     for data, report in items:
-        modules = _modules_of(data.slug)
+        modules = modules_of(data.slug)
         for module_data in data.modules:
             module = modules.get(module_data.slug)
             if module is not None:
-                _link(module, module_data, data, report, errors)
+                _link(module, module_data, data, report, errors, modules_of)
     db.session.flush()
     if not errors.items:
         _check_cycles(items, errors)
@@ -39,11 +42,11 @@ def _where(module_data: ModuleData, data: CourseData) -> tuple[str, int]:
 
 
 def _link(module: Module, module_data: ModuleData, data: CourseData, report: ChangeReport,
-          errors: ErrorList) -> None:
+          errors: ErrorList, modules_of) -> None:
     wanted = []
     for reference in module_data.prerequisites:
         course_slug, _sep, module_slug = reference.partition("/")
-        target = _modules_of(course_slug).get(module_slug)
+        target = modules_of(course_slug).get(module_slug)
         if target is None:
             errors.add(*_where(module_data, data), _(
                 "Không tìm thấy học phần tiên quyết “%(ref)s” (cần dạng ma-khoa-hoc/ma-hoc-phan, "
