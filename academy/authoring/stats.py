@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
+from sqlalchemy.orm import contains_eager
 
 from academy.catalog.models import Course, Module, Question
 from academy.extensions import db
@@ -56,7 +57,8 @@ def question_stats(course: Course) -> list[QuestionStats]:
     )
     figures = {row[0]: row[1:] for row in db.session.execute(query)}
     questions = db.session.scalars(
-        select(Question).join(Module).where(Module.course_id == course.id, Question.is_active.is_(True))
+        select(Question).join(Module).options(contains_eager(Question.module))
+        .where(Module.course_id == course.id, Question.is_active.is_(True))
         .order_by(Module.position, Question.position))
     rows = []
     for question in questions:
