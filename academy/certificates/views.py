@@ -15,6 +15,7 @@ from academy.certificates.forms import BulkZipForm, VerifyUploadForm
 from academy.core.once import submit_once
 from academy.extensions import db, limiter
 from academy.jobs import Job
+from academy.reports.services import units_in_scope
 
 bp = Blueprint("certificates", __name__, template_folder="templates")
 
@@ -103,10 +104,7 @@ def bulk_new():
 
 
 def _unit_choices(scope: Unit | None) -> list[tuple[int, str]]:
-    stmt = db.select(Unit).order_by(Unit.path)
-    if scope is not None:
-        stmt = stmt.where(scope.subtree_filter())
-    units = [(u.id, u.name) for u in db.session.scalars(stmt)]
+    units = [(u.id, u.name) for u in units_in_scope(scope)]
     return units if scope is not None else [(0, _("Tất cả đơn vị"))] + units
 
 
