@@ -3,7 +3,6 @@ ACADEMY_TEST_DATABASE_URL), a client, a CLI runner, an ``auth`` helper and facto
 from __future__ import annotations
 
 import os
-import re
 from datetime import timedelta
 
 import pytest
@@ -12,6 +11,7 @@ from sqlalchemy import text
 from academy import create_app
 from academy.database import db, utcnow
 from academy.extensions import limiter
+from tests.live_server import csrf_token_in
 
 TEST_DB_URL = os.environ.get("ACADEMY_TEST_DATABASE_URL")
 
@@ -121,11 +121,7 @@ def auth(client):
     return AuthActions(client)
 
 
-def csrf_token_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
-        r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF token in the page"
-    return match.group(1)
+csrf_token_from = csrf_token_in  # the token of a page's form (one definition, shared with the live tests)
 
 
 # ---- factories ---------------------------------------------------------------------------
