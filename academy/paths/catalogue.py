@@ -90,7 +90,3 @@ def _difficulty() -> dict[int, tuple[float, int]]:
     stats = db.session.execute(select(ModuleResult.module_id, func.avg(ModuleResult.best_score), func.count())
                                .group_by(ModuleResult.module_id))
     return {mid: (float(avg or 0.0), int(n)) for mid, avg, n in stats}
-
-
-def forget_catalogue() -> None:
-    current_app.extensions.setdefault("path_catalogue", {})["at"] = float("-inf")

@@ -195,8 +195,3 @@ def _load_file(filename: str) -> Scorer | None:
     except IncompatibleModel as exc:
         log.error("recommender model file %s cannot be used (%s); paths use module difficulty", path, exc)
     return None
-
-
-def forget_model() -> None:
-    """Make the next call re-read the metadata (after training in this process)."""
-    _cache()["checked_at"] = float("-inf")
