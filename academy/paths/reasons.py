@@ -12,10 +12,13 @@ def pct(value: float) -> str:
     return f"{round(value * 100)}%"
 
 
-def explain(cat: Catalogue, scores: dict[int, float], items: dict, colleagues: dict[int, int]) -> None:
-    """Fill ``item.reasons`` for every item; the first reason is the main one."""
+def explain(cat: Catalogue, scores: dict[int, float], items: dict, colleagues: dict[int, int],
+            shown: list[int]) -> None:
+    """Fill ``item.reasons`` for the ``shown`` items (the home page shows a few of the path); the
+    first reason is the main one."""
     needed_by = _needed_by(cat, items)
-    for module_id, item in items.items():
+    for module_id in shown:
+        item = items[module_id]
         reasons = []
         if item.assigned:
             reasons.append(_assignment_reason(item))

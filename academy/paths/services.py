@@ -71,10 +71,10 @@ def build_path(user, limit: int | None = None) -> LearningPath:
     predictions, personal, uses_model = _predict(cat, learner, candidates)
     items = _make_items(cat, learner, candidates, predictions, personal)
     order = _order(cat, items)
-    explain(cat, learner.scores, items, colleagues)
-    ordered = [items[m] for m in order][:limit] if limit else [items[m] for m in order]
-    return LearningPath(ordered, learner_track(cat, learner, colleagues), not learner.scores,
-                        uses_model, colleagues)
+    shown = order[:limit] if limit else order
+    explain(cat, learner.scores, items, colleagues, shown)
+    return LearningPath([items[m] for m in shown], learner_track(cat, learner, colleagues),
+                        not learner.scores, uses_model, colleagues)
 
 
 def home_path(user) -> LearningPath:
