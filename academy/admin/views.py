@@ -12,6 +12,7 @@ from academy.admin.services import create_unit, move_unit, record_audit
 from academy.auth.access import roles_required
 from academy.auth.models import Unit, User
 from academy.extensions import db
+from academy.reports.services import unit_label, units_in_scope
 
 bp = Blueprint("admin", __name__, template_folder="templates")
 
@@ -28,10 +29,9 @@ def index():
 
 def _unit_form(unit=None):
     form = UnitForm(obj=unit)
-    units = db.session.scalars(select(Unit).order_by(Unit.path)).all()
+    units = units_in_scope(None)
     form.parent.choices = [(None, _("— Không (đơn vị gốc) —"))] + [
-        (u.id, "\u2003" * (u.path.count("/") - 2) + f"{u.name} ({u.code})")
-        for u in units if unit is None or not unit.contains(u)]
+        (u.id, unit_label(u)) for u in units if unit is None or not unit.contains(u)]
     if unit is not None and request.method == "GET":
         form.parent.data = unit.parent_id
     return form, units

@@ -27,10 +27,15 @@ def units_in_scope(scope: Unit | None) -> list[Unit]:
     return list(db.session.scalars(query))
 
 
+def unit_label(unit: Unit) -> str:
+    """Name and code, indented by depth, so a select box shows the tree."""
+    return "\u2003" * (unit.path.count("/") - 2) + f"{unit.name} ({unit.code})"
+
+
 def unit_choices(scope: Unit | None, blank=None) -> list[tuple]:
     units = units_in_scope(scope)
     choices = [(None, blank)] if blank is not None else []
-    return choices + [(u.id, "\u2003" * (u.path.count("/") - 2) + f"{u.name} ({u.code})") for u in units]
+    return choices + [(u.id, unit_label(u)) for u in units]
 
 
 def course_choices(blank=None) -> list[tuple]:
