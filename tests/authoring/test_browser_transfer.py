@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import io
 import zipfile
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from academy.authoring.importer import import_courses
 from academy.authoring.sync import course_to_data
 from academy.catalog.models import Course, Lesson
 from academy.database import db
@@ -76,6 +78,23 @@ def test_import_into_published_course_lands_in_its_draft(owner_and_course):
     assert browser.post(f"/authoring/courses/{live.draft.id}/publish").status_code == 303
     db.session.expire_all()
     assert "đã sửa qua ZIP" in db.session.get(Course, course.id).modules[0].lessons[0].body_html
+
+
+def test_a_prerequisite_inside_the_course_survives_a_zip_into_the_draft_and_publishing(app, make_user):
+    import_courses(Path(__file__).parent / "fixtures" / "mini-course")  # thuc-hanh requires nhap-mon
+    db.session.commit()
+    browser = login_client(app, make_user(roles=("admin",)))
+    live = db.session.scalar(select(Course).where(Course.slug == "mini-course"))
+    blob = browser.get(f"/authoring/courses/{live.id}/export.zip").data
+    assert _upload(browser, blob).status_code == 303
+    db.session.expire_all()
+    draft = db.session.get(Course, live.id).draft
+    assert [(m.course_id, m.slug) for m in draft.modules[1].prerequisites] == [(draft.id, "nhap-mon")]
+    assert browser.post(f"/authoring/courses/{draft.id}/publish").status_code == 303
+    db.session.expire_all()
+    live = db.session.get(Course, live.id)
+    assert live.draft is None
+    assert [(m.course_id, m.slug) for m in live.modules[1].prerequisites] == [(live.id, "nhap-mon")]
 
 
 @pytest.mark.parametrize("mutate,where", [
