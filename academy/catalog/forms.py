@@ -1,11 +1,10 @@
-"""The catalogue's search and filter form, and the names shown for tracks and levels."""
+"""The catalogue's search and filter form."""
 from flask_babel import lazy_gettext as _l
-from academy.forms import Form
 from wtforms import SearchField, SelectField
 from wtforms.fields.choices import SelectChoice
 
-from academy.catalog.models import LEVEL_LABELS, TRACK_LABELS  # noqa: F401 - used by views too
-
+from academy.catalog.models import LEVEL_LABELS, TRACK_LABELS
+from academy.forms import Form
 
 
 def _choices(any_label, labels: dict) -> list[SelectChoice]:

@@ -5,7 +5,8 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
 from academy.auth.access import can_edit_course, can_view_course, require
-from academy.catalog.forms import LEVEL_LABELS, TRACK_LABELS, CourseFilterForm
+from academy.catalog.forms import CourseFilterForm
+from academy.catalog.models import LEVEL_LABELS, TRACK_LABELS
 from academy.catalog.services import find_courses, get_course
 from academy.learning.forms import EnrolForm
 from academy.learning.progress import course_progress_from_modules, module_progress, progress_by_course
