@@ -53,4 +53,6 @@ def test_units_create_and_reject_cycles(client, auth, make_user):
     # moving the city below its own ward is not offered (400) and changes nothing
     assert client.post(f"/admin/units/{city.id}", data={"code": "C", "name": "Thành phố", "kind": "city",
                                                         "parent": ward.id}).status_code == 400
+    db.session.expire_all()
+    assert city.parent_id is None and city.path == f"/{city.id}/"
     assert "Phường 1" in client.get("/admin/units").get_data(as_text=True)
