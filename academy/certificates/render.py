@@ -18,7 +18,7 @@ import segno
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
-from academy.pdf import STATIC_SCHEME, make_fetcher, static_path_for  # noqa: F401 - re-exported
+from academy.pdf import STATIC_SCHEME, make_fetcher
 
 log = logging.getLogger(__name__)
 
