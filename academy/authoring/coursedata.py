@@ -84,6 +84,15 @@ class CourseData:
     source: str = ""  # course folder path shown in error messages
     media: dict[str, Path] = field(default_factory=dict)  # images in the folder's media/: name → file
 
+    def readdress(self, slug: str) -> None:
+        """Address the content to course ``slug``; references to its own modules follow (a draft
+        copy and its live course name the same modules under different course slugs)."""
+        own = self.slug + "/"
+        for module in self.modules:
+            module.prerequisites = [f"{slug}/{p[len(own):]}" if p.startswith(own) else p
+                                    for p in module.prerequisites]
+        self.slug = slug
+
     def markdown_texts(self) -> list[str]:
         """Every Markdown text of the course (where images may be referenced)."""
         texts = [self.description_md]

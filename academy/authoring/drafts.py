@@ -169,11 +169,7 @@ def live_data_from_draft(course: Course):
     """The draft's content as plain data addressed to its live course (slugs mapped back)."""
     data = sync.course_to_data(course)
     if course.is_draft_copy:
-        live_slug, own = course.draft_of.slug, course.slug + "/"
-        data.slug = live_slug
-        for module in data.modules:
-            module.prerequisites = [live_slug + "/" + p[len(own):] if p.startswith(own) else p
-                                    for p in module.prerequisites]
+        data.readdress(course.draft_of.slug)
     data.status = None
     return data
 

@@ -68,8 +68,5 @@ def _target_for(data: CourseData, user) -> CourseData:
     data.status = None
     draft = draft_for_editing(live, user)
     if draft is not live:
-        own, mine = live.slug + "/", draft.slug + "/"
-        data.slug = draft.slug
-        for module in data.modules:
-            module.prerequisites = [mine + p[len(own):] if p.startswith(own) else p for p in module.prerequisites]
+        data.readdress(draft.slug)
     return data
