@@ -44,15 +44,6 @@ def import_courses(path, *, actor=None, progress: Callable[[list], Iterable] | N
     return _import_dir(path, actor, progress)
 
 
-def import_zip_bytes(blob: bytes, *, name: str = "khoa-hoc.zip", actor=None) -> list[ChangeReport]:
-    """The same for an uploaded ZIP held in memory; ``name`` gives a course slug when the ZIP
-    holds course.md at its top level."""
-    with tempfile.TemporaryDirectory(prefix="academy-upload-") as tmp:
-        target = Path(tmp) / (PurePosixPath(name.replace("\\", "/")).name or "khoa-hoc.zip")
-        target.write_bytes(blob)
-        return import_courses(target, actor=actor)
-
-
 def _import_dir(root: Path, actor, progress) -> list[ChangeReport]:
     courses = parse_courses(root)
     items: list[tuple[CourseData, ChangeReport]] = []
