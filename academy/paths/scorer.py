@@ -70,9 +70,6 @@ class Scorer:
             raise IncompatibleModel("model arrays have inconsistent shapes")
 
     # ---- prediction ----------------------------------------------------------------------
-    def knows_item(self, item_id: int) -> bool:
-        return int(item_id) in self._item_index
-
     def predict(self, user_id: int, results: dict[int, float], item_ids, *, fold_in: bool = False) -> dict:
         """Predicted 0..1 scores for ``item_ids`` the model knows (others are left out).
 
