@@ -47,11 +47,11 @@ def export_completion(job_id: str) -> None:
     """The job: write the report to a file, then record where it is and when it expires."""
     from academy.jobs import report_progress
     from academy.reports.exporters import write_xlsx
-    from academy.reports.services import stream_rows, totals_select
+    from academy.reports.services import count_rows, stream_rows
 
     job = db.session.get(Job, job_id)
     filters = params_to_filters(job.params)
-    total = int(db.session.execute(totals_select(filters)).one().rows)
+    total = count_rows(filters)
     report_progress(job_id, 0, total)
     path = export_path(job_id, "xlsx")
     write_xlsx(_with_progress(stream_rows(filters), job_id, total), path)

@@ -141,12 +141,12 @@ def pdf_bytes(filters: ReportFilters) -> bytes:
     from academy.reports.pdf import DEFAULT_MAX_ROWS, render_pdf
 
     limit = int(current_app.config.get("REPORT_PDF_MAX_ROWS", DEFAULT_MAX_ROWS))
-    totals = db.session.execute(totals_select(filters)).one()
     summary = db.session.execute(unit_summary_select(filters)).all()
+    total_rows = sum(int(unit.rows) for unit in summary)  # every row belongs to one unit
     zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh"))
     generated = filters.now.astimezone(zone).strftime("%d/%m/%Y %H:%M")
     detail = db.session.execute(completion_select(filters).limit(limit)).all()
-    return render_pdf(summary, detail, int(totals.rows), describe_filters(filters), generated, limit)
+    return render_pdf(summary, detail, total_rows, describe_filters(filters), generated, limit)
 
 
 def describe_filters(filters: ReportFilters) -> str:

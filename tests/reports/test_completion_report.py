@@ -112,6 +112,7 @@ def test_pdf_detail_is_capped_with_a_note(app, client, auth, city):
     auth.login(city.admin)
     text = _pdf_text(client.get("/reports/completion.pdf"))
     assert "CSV hoặc XLSX" in text
+    assert "Tổng số dòng: 3" in text and "1 dòng đầu trong tổng số 3 dòng" in text
 
 
 def test_every_download_is_audited(client, auth, city):
