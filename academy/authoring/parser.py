@@ -26,12 +26,10 @@ from academy.authoring.frontmatter import (
     SLUG_RE, is_hidden, read_text, split_front_matter, FieldReader,
 )
 from academy.authoring.quizformat import parse_quiz  # noqa: F401 - part of this module's API
+from academy.catalog.models import COURSE_STATUSES, LEVELS, TRACKS
 
 NUMBERED_RE = re.compile(r"^(\d{2})-(.+)$")
 PREREQUISITE_RE = re.compile(r"^([a-z0-9]+(?:-[a-z0-9]+)*)/([a-z0-9]+(?:-[a-z0-9]+)*)$")
-TRACKS = ("theory", "data", "ai")
-LEVELS = ("basic", "intermediate", "advanced")
-STATUSES = ("draft", "published", "archived")
 COURSE_KEYS = ("title", "summary", "track", "level", "hours", "pass_threshold", "status")
 MODULE_KEYS = ("title", "summary", "minutes", "prerequisites")
 LESSON_KEYS = ("title",)
@@ -114,7 +112,7 @@ def _parse_course_md(root: Path, shown, errors: ErrorList) -> CourseData:
     course.hours = fields.integer("hours", 1, 1000, required=True) or course.hours
     threshold = fields.number("pass_threshold", 0.0, 1.0, default=0.7)
     course.pass_threshold = threshold if threshold is not None else 0.7
-    course.status = fields.choice("status", STATUSES)
+    course.status = fields.choice("status", COURSE_STATUSES)
     course.description_md = body
     return course
 
