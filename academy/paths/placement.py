@@ -33,12 +33,14 @@ class PlacementTicket:
 
 
 def track_modules(track: str) -> list:
-    """Modules of the track's published courses, in course and module order."""
-    from academy.catalog.models import Course, Module
+    """Modules of the track's published courses, in course and module order, with their questions
+    and choices (the page shows choices of questions from every module)."""
+    from academy.catalog.models import Course, Module, Question
 
     return list(db.session.scalars(
         select(Module).join(Course).where(Course.track == track, Course.status == "published")
-        .options(selectinload(Module.questions)).order_by(Course.id, Module.position)))
+        .options(selectinload(Module.questions).selectinload(Question.choices))
+        .order_by(Course.id, Module.position)))
 
 
 def draw_questions(track: str, rng: random.Random | None = None) -> list:
