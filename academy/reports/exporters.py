@@ -37,6 +37,11 @@ def headers() -> list[str]:
     return [str(label) for _key, label in COLUMNS]
 
 
+def academy_zone() -> ZoneInfo:
+    """The academy's time zone: the reports show local dates and times."""
+    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh"))
+
+
 class LocalDates:
     """UTC times as dates in the academy's time zone, for a million rows.
 
@@ -87,8 +92,7 @@ class RowFormatter:
     """
 
     def __init__(self, as_text: bool = False):
-        zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh"))
-        self.day = LocalDates(zone, date.isoformat if as_text else None)
+        self.day = LocalDates(academy_zone(), date.isoformat if as_text else None)
         self.sources = {k: str(v) for k, v in SOURCE_LABELS.items()}
         self.statuses = {k: str(v) for k, v in STATUS_LABELS.items()}
 

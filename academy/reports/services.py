@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from datetime import datetime, time, timezone
 from itertools import groupby
-from zoneinfo import ZoneInfo
 
 from flask import abort, current_app
 from sqlalchemy import bindparam, select
@@ -12,6 +11,7 @@ from academy.admin.services import record_audit
 from academy.auth.models import Unit
 from academy.catalog.models import Course
 from academy.extensions import db
+from academy.reports.exporters import academy_zone
 from academy.reports.queries import (
     ReportFilters, completion_select, export_unit_groups, totals_select, unit_summary_select,
 )
@@ -143,8 +143,7 @@ def pdf_bytes(filters: ReportFilters) -> bytes:
     limit = int(current_app.config.get("REPORT_PDF_MAX_ROWS", DEFAULT_MAX_ROWS))
     summary = db.session.execute(unit_summary_select(filters)).all()
     total_rows = sum(int(unit.rows) for unit in summary)  # every row belongs to one unit
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh"))
-    generated = filters.now.astimezone(zone).strftime("%d/%m/%Y %H:%M")
+    generated = filters.now.astimezone(academy_zone()).strftime("%d/%m/%Y %H:%M")
     detail = db.session.execute(completion_select(filters).limit(limit)).all()
     return render_pdf(summary, detail, total_rows, describe_filters(filters), generated, limit)
 
@@ -169,8 +168,7 @@ def describe_filters(filters: ReportFilters) -> str:
 
 def due_datetime(day) -> datetime:
     """A due date means the end of that day in the academy's time zone."""
-    zone = ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh"))
-    return datetime.combine(day, time(23, 59, 59), zone).astimezone(timezone.utc)
+    return datetime.combine(day, time(23, 59, 59), academy_zone()).astimezone(timezone.utc)
 
 
 def download_name(fmt: str, filters: ReportFilters) -> str:
