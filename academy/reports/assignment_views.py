@@ -20,7 +20,7 @@ from academy.reports.views import bp
 def _form(scope):
     form = AssignmentForm()
     form.unit.choices = services.unit_choices(scope)
-    form.course.choices = [c for c in services.course_choices() if c[0]]
+    form.course.choices = services.course_choices()
     return form
 
 

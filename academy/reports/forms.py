@@ -7,6 +7,7 @@ from wtforms import DateField, HiddenField, SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional, ValidationError
 
+from academy.reports.exporters import STATUS_LABELS
 from academy.reports.queries import SORTS
 
 
@@ -28,9 +29,7 @@ class ReportFilterForm(Form):
     date_from = DateField(_l("Từ ngày"), validators=[Optional()])
     date_to = DateField(_l("Đến ngày"), validators=[Optional()])
     status = SelectField(_l("Trạng thái"), validators=[Optional()], choices=[
-        SelectChoice("", _l("Tất cả")), SelectChoice("not_started", _l("Chưa bắt đầu")),
-        SelectChoice("in_progress", _l("Đang học")), SelectChoice("completed", _l("Hoàn thành")),
-        SelectChoice("overdue", _l("Quá hạn"))])
+        SelectChoice("", _l("Tất cả")), *(SelectChoice(key, label) for key, label in STATUS_LABELS.items())])
     sort = HiddenField(default="unit")
     dir = HiddenField(default="asc")
 
