@@ -10,6 +10,7 @@ import re
 import unicodedata
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
 from academy.admin.services import record_audit
 from academy.auth.access import is_admin
@@ -37,7 +38,8 @@ def content_hash(body_md: str) -> str:
 
 def editable_courses(user) -> list[Course]:
     """Live courses (never draft copies) the user owns or co-authors; all of them for admins."""
-    query = select(Course).where(Course.draft_of_id.is_(None)).order_by(Course.title)
+    query = (select(Course).where(Course.draft_of_id.is_(None)).order_by(Course.title)
+             .options(selectinload(Course.draft)))  # the list shows each course's draft: one query for all
     if not is_admin(user):
         coauthored = select(CourseAuthor.course_id).where(CourseAuthor.user_id == user.id)
         query = query.where(or_(Course.owner_id == user.id, Course.id.in_(coauthored)))
