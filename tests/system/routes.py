@@ -47,26 +47,23 @@ def sample_values(site) -> dict[str, str]:
     return values
 
 
+def _app_rules(app) -> list:
+    """The app's URL rules, static files aside."""
+    return [rule for rule in app.url_map.iter_rules()
+            if not (rule.endpoint == "static" or rule.endpoint.endswith(".static"))]
+
+
 def all_routes(site) -> list[Route]:
     values = sample_values(site)
-    routes = []
-    for rule in site.app().url_map.iter_rules():
-        if rule.endpoint == "static" or rule.endpoint.endswith(".static"):
-            continue
-        args = {name: values.get(name, "1") for name in rule.arguments}
-        path = rule.rule
-        for name, value in args.items():
-            path = path.replace(f"<{name}>", value)
-            for converter in ("int", "string", "path", "uuid"):
-                path = path.replace(f"<{converter}:{name}>", value)
-        routes.append(Route(rule.endpoint, rule.rule, frozenset(rule.methods - {"HEAD", "OPTIONS"}), path))
+    routes = [Route(rule.endpoint, rule.rule, frozenset(rule.methods - {"HEAD", "OPTIONS"}),
+                    build_path(rule, {name: values.get(name, "1") for name in rule.arguments}))
+              for rule in _app_rules(site.app())]
     return sorted(routes, key=lambda r: r.rule)
 
 
 def object_rules(app) -> dict:
     """Every rule whose URL names an object (has arguments), static files aside: {rule text: Rule}."""
-    return {rule.rule: rule for rule in app.url_map.iter_rules()
-            if rule.arguments and not (rule.endpoint == "static" or rule.endpoint.endswith(".static"))}
+    return {rule.rule: rule for rule in _app_rules(app) if rule.arguments}
 
 
 def build_path(rule, values: dict) -> str:
