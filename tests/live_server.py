@@ -151,12 +151,11 @@ class LiveServer:
     """``gunicorn wsgi:app`` on a free port; started on enter, always stopped on exit."""
 
     def __init__(self, env: dict, *, workers: int = 2, worker_class: str = "sync", threads: int = 1,
-                 app: str = "wsgi:app", timeout: int = 30, port: int | None = None,
-                 log_dir: Path | str | None = None, extra_args: tuple[str, ...] = ()):
+                 app: str = "wsgi:app", timeout: int = 30, log_dir: Path | str | None = None):
         self.env = env
-        self.port = port or free_port()
+        self.port = free_port()
         self.workers, self.worker_class, self.threads = workers, worker_class, threads
-        self.app, self.timeout, self.extra_args = app, timeout, extra_args
+        self.app, self.timeout = app, timeout
         self.log_path = Path(log_dir or env["ACADEMY_INSTANCE_PATH"]) / f"gunicorn-{self.port}.log"
         self.process: subprocess.Popen | None = None
 
@@ -171,7 +170,7 @@ class LiveServer:
         return [GUNICORN, "-w", str(self.workers), "-k", self.worker_class, "--threads", str(self.threads),
                 "-b", f"127.0.0.1:{self.port}", "--timeout", str(self.timeout), "--graceful-timeout", "3",
                 "--access-logfile", "-", "--error-logfile", "-", "--access-logformat", ACCESS_FORMAT,
-                *self.extra_args, self.app]
+                self.app]
 
     def start(self, wait: float = 60) -> LiveServer:
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
@@ -180,15 +179,15 @@ class LiveServer:
         self.wait_healthy(wait)
         return self
 
-    def wait_healthy(self, wait: float = 60, expect: int = 200) -> None:
+    def wait_healthy(self, wait: float = 60) -> None:
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with {self.process.returncode}:\n{self.log()[-4000:]}")
-            if self.health() == expect:
+            if self.health() == 200:
                 return
             time.sleep(0.1)
-        raise RuntimeError(f"/healthz never answered {expect} within {wait}s:\n{self.log()[-4000:]}")
+        raise RuntimeError(f"/healthz never answered 200 within {wait}s:\n{self.log()[-4000:]}")
 
     def health(self) -> int | None:
         try:
@@ -254,8 +253,8 @@ def _as_postgres(cmd: list[str]) -> list[str]:
 class PrivatePostgres:
     """A throw-away PostgreSQL cluster on its own port, which a test may stop and start at will."""
 
-    def __init__(self, port: int | None = None):
-        self.port = port or free_port()
+    def __init__(self):
+        self.port = free_port()
         self.dir: Path | None = None
 
     @staticmethod
@@ -310,8 +309,8 @@ class PrivatePostgres:
 class PrivateRedis:
     """``redis-server`` on its own port with no persistence; started and killed by the test."""
 
-    def __init__(self, port: int | None = None):
-        self.port = port or free_port()
+    def __init__(self):
+        self.port = free_port()
         self.process: subprocess.Popen | None = None
 
     @staticmethod
