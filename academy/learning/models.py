@@ -35,7 +35,6 @@ class Enrollment(db.Model):
 
     user = relationship("User")
     course = relationship("Course")
-    last_lesson = relationship("Lesson")
 
 
 class LessonProgress(db.Model):
