@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.flows import COURSE, course_answers, enrol_http, go_by_menu, pass_quiz_http, sign_in
+from tests.e2e.flows import COURSE, course_answers, go_by_menu, pass_quiz_http, sign_in
 from tests.live_fixtures import database_independent
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, database_independent]
@@ -47,9 +47,8 @@ def test_learner_reaches_a_certificate(site, new_page, axe, device):
     assert "100" in page.locator("main").inner_text()
     axe.check(page, "result")
 
-    # The other modules over plain HTTP: the browser was the point for the first one.
+    # The other modules over plain HTTP (enrolled above, in the browser): the browser was the point for the first one.
     http = site.http(email)
-    enrol_http(http)
     for module, module_answers in list(answers.items())[1:]:
         pass_quiz_http(http, COURSE, module, module_answers)
 
