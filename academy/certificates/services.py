@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from academy.admin.services import record_audit
 from academy.auth.models import User
@@ -158,7 +158,7 @@ def list_user_certificates(user) -> list[Certificate]:
 def search_certificates(query: str, limit: int = 50) -> list[Certificate]:
     """Certificates whose serial, holder's name or email contains ``query`` (newest first)."""
     stmt = (select(Certificate).join(User, User.id == Certificate.user_id)
-            .options(joinedload(Certificate.user), joinedload(Certificate.course))
+            .options(contains_eager(Certificate.user), joinedload(Certificate.course))
             .order_by(Certificate.issued_at.desc()).limit(limit))
     query = (query or "").strip()
     if query:
