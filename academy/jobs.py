@@ -12,7 +12,7 @@ import logging
 import os
 import threading
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, event, select
@@ -140,6 +140,20 @@ def run_job(app, func_path: str, job_id: str) -> None:
             job.status, job.finished_at = "finished", utcnow()
         db.session.commit()
         db.session.remove()
+
+
+def export_file(name: str) -> str:
+    """Where a job writes a file for download: ``instance/exports/<name>`` (the folder is made)."""
+    folder = os.path.join(current_app.instance_path, "exports")
+    os.makedirs(folder, exist_ok=True)
+    return os.path.join(folder, name)
+
+
+def offer_download(job: Job, path: str) -> None:
+    """Record ``job``'s finished file and when its link expires (``DOWNLOAD_LINK_HOURS``). Flushes
+    nothing; the job commits."""
+    job.result_path = path
+    job.expires_at = utcnow() + timedelta(hours=int(current_app.config.get("DOWNLOAD_LINK_HOURS", 24)))
 
 
 def report_progress(job_id: str, done: int, total: int) -> None:

@@ -3,16 +3,14 @@ from __future__ import annotations
 
 import os
 import zipfile
-from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import select
 
 from academy.auth.models import Unit, User
 from academy.certificates.models import Certificate
 from academy.certificates.services import pdf_bytes
 from academy.database import db, utcnow
-from academy.jobs import Job, enqueue, report_progress
+from academy.jobs import Job, enqueue, export_file, offer_download, report_progress
 
 JOB_KIND = "certificates.zip"
 PROGRESS_EVERY = 20
@@ -36,18 +34,12 @@ def certificates_query(unit_id: int | None, course_id: int | None):
     return stmt
 
 
-def export_dir() -> str:
-    path = os.path.join(current_app.instance_path, "exports")
-    os.makedirs(path, exist_ok=True)
-    return path
-
-
 def build_zip(job_id: str) -> None:
     """The job: write every matching PDF into instance/exports/<job>.zip, reporting progress."""
     job = db.session.get(Job, job_id)
     ids = list(db.session.scalars(certificates_query(job.params.get("unit_id"), job.params.get("course_id"))))
     report_progress(job_id, 0, len(ids))
-    final = os.path.join(export_dir(), f"certificates-{job_id}.zip")
+    final = export_file(f"certificates-{job_id}.zip")
     partial = final + ".part"
     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_STORED) as archive:
         for done, certificate_id in enumerate(ids, start=1):
@@ -58,9 +50,7 @@ def build_zip(job_id: str) -> None:
             if done % PROGRESS_EVERY == 0 or done == len(ids):
                 report_progress(job_id, done, len(ids))
     os.replace(partial, final)  # PDFs are already compressed: stored, and never seen half-written
-    job = db.session.get(Job, job_id)
-    job.result_path = final
-    job.expires_at = utcnow() + timedelta(hours=current_app.config["DOWNLOAD_LINK_HOURS"])
+    offer_download(db.session.get(Job, job_id), final)
     db.session.commit()
 
 

@@ -1,13 +1,9 @@
 """Large XLSX reports run as background jobs (academy.jobs): the file lands in instance/exports/."""
 from __future__ import annotations
 
-import os
-from datetime import date, datetime, timedelta
-
-from flask import current_app
+from datetime import date, datetime
 
 from academy.auth.models import Unit
-from academy.database import utcnow
 from academy.extensions import db
 from academy.jobs import Job, enqueue
 from academy.reports.queries import ReportFilters
@@ -37,15 +33,9 @@ def start_export(filters: ReportFilters, fmt: str, user) -> Job:
     return enqueue(EXPORT_FUNC, kind="report.completion", params=filters_to_params(filters, fmt), user_id=user.id)
 
 
-def export_path(job_id: str, fmt: str) -> str:
-    folder = os.path.join(current_app.instance_path, "exports")
-    os.makedirs(folder, exist_ok=True)
-    return os.path.join(folder, f"{job_id}.{fmt}")
-
-
 def export_completion(job_id: str) -> None:
     """The job: write the report to a file, then record where it is and when it expires."""
-    from academy.jobs import report_progress
+    from academy.jobs import export_file, offer_download, report_progress
     from academy.reports.exporters import write_xlsx
     from academy.reports.services import count_rows, stream_rows
 
@@ -53,11 +43,11 @@ def export_completion(job_id: str) -> None:
     filters = params_to_filters(job.params)
     total = count_rows(filters)
     report_progress(job_id, 0, total)
-    path = export_path(job_id, "xlsx")
+    path = export_file(f"{job_id}.xlsx")
     write_xlsx(_with_progress(stream_rows(filters), job_id, total), path)
     job = db.session.get(Job, job_id)
-    hours = int(current_app.config.get("DOWNLOAD_LINK_HOURS", 24))
-    job.result_path, job.progress, job.expires_at = path, total, utcnow() + timedelta(hours=hours)
+    job.progress = total
+    offer_download(job, path)
     db.session.commit()
 
 
