@@ -25,7 +25,7 @@ CLI_GROUPS = (
     "academy.authoring.cli",
     "academy.auth.cli",
     "academy.admin.cli",
-    "academy.admin.demo",
+    "academy.demo.cli",
     "academy.paths.cli",
     "academy.certificates.cli",
     "academy.reports.cli",

@@ -40,7 +40,7 @@ def _lesson_url_and_learner() -> tuple[str, str]:
     """The first lesson of the first published course, and the demo learner."""
     from sqlalchemy import select
 
-    from academy.admin.demo_data import DEMO_EMAIL_DOMAIN
+    from academy.demo.data import DEMO_EMAIL_DOMAIN
     from academy.catalog.models import Course, Lesson, Module
     from academy.extensions import db
 
@@ -52,7 +52,7 @@ def _lesson_url_and_learner() -> tuple[str, str]:
 
 
 def _sign_in(client, email: str) -> None:
-    from academy.admin.demo_data import DEMO_PASSWORD
+    from academy.demo.data import DEMO_PASSWORD
 
     response = client.post("/login", data={"email": email, "password": DEMO_PASSWORD})
     if response.status_code != 302:

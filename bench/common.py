@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parent.parent
 # Opt-in: a folder where seeded databases are kept between runs (seeding 100,000 learners takes
 # minutes), one per size and per version of the schema, the seed and the curriculum.
 SEED_CACHE_ENV = "ACADEMY_BENCH_SEED_CACHE"
-SEED_INPUTS = ("academy/**/models.py", "academy/database.py", "academy/admin/demo*.py", "courses/**/*")
+SEED_INPUTS = ("academy/**/models.py", "academy/database.py", "academy/demo/*.py", "courses/**/*")
 DEFAULT_LEARNERS, QUICK_LEARNERS = 100_000, 5_000
 _SEEDED: dict[tuple[int, int], "SeededDatabase"] = {}
 

@@ -28,7 +28,7 @@ BIN = REPO / ".venv" / "bin"
 PYTHON = str(BIN / "python") if (BIN / "python").exists() else sys.executable
 GUNICORN = str(BIN / "gunicorn") if (BIN / "gunicorn").exists() else shutil.which("gunicorn")
 SECRET = "live-server-secret-" + "x" * 40
-DEMO_PASSWORD = "HocVienSo@2026"  # academy.admin.demo_data.DEMO_PASSWORD
+DEMO_PASSWORD = "HocVienSo@2026"  # academy.demo.data.DEMO_PASSWORD
 DEMO_DOMAIN = "hvs.gov.vn"
 
 

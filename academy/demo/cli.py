@@ -8,11 +8,11 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from academy.admin import demo_data as data
-from academy.admin.demo_history import (
+from academy.demo import data
+from academy.demo.history import (
     HistoryMaker, Learner, count_seeded_learners, insert_learners, next_learner_number, unit_pools,
 )
-from academy.admin.demo_seed import (
+from academy.demo.seed import (
     assignments_by_unit, ensure_assignments, ensure_demo_accounts, ensure_extra_courses,
     ensure_unit_tree, give_courses_to, load_catalog, shared_password_hash,
 )

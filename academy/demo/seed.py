@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from werkzeug.security import generate_password_hash
 
-from academy.admin import demo_data as data
+from academy.demo import data
 from academy.auth.models import Unit, User
 from academy.auth.services import create_user
 from academy.catalog.models import Choice, Course, CourseAuthor, Lesson, Module, Question

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import JSON, Text, bindparam, cast, func, insert, select
 
-from academy.admin import demo_data as data
-from academy.admin.demo_seed import AssignmentInfo, CourseInfo, UnitInfo, sigmoid
+from academy.demo import data
+from academy.demo.seed import AssignmentInfo, CourseInfo, UnitInfo, sigmoid
 from academy.auth.models import User, UserRole
 from academy.catalog.models import TRACKS
 from academy.database import utcnow

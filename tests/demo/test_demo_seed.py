@@ -8,7 +8,7 @@ from collections import defaultdict
 import pytest
 from sqlalchemy import func, select
 
-from academy.admin.demo_data import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD
+from academy.demo.data import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD
 from academy.auth.models import Unit, User
 from academy.database import db, utcnow
 from academy.learning.models import Enrollment, LessonProgress, ModuleResult, QuizAttempt

@@ -1,0 +1,1 @@
+"""Demo data: a city's worth of units, accounts, learners and histories (used by no feature)."""
