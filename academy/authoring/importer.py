@@ -7,22 +7,22 @@ caller rolls back, and commits only when the import returns.
 """
 from __future__ import annotations
 
-import stat
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from academy.authoring.changes import ChangeReport
 from academy.authoring.coursedata import _, ContentError, CourseData, ErrorList
 from academy.authoring.frontmatter import is_hidden
 from academy.authoring.media import install_images
 from academy.authoring.parser import parse_course_dir
+from academy.authoring.services import DRAFT_SUFFIX
 from academy.authoring.sync import apply_course, finish_courses
+from academy.authoring.ziparchive import unpacked_zip
+from academy.catalog.models import Course
 
-MAX_ZIP_MEMBERS = 5000
-MAX_ZIP_BYTES = 100 * 1024 * 1024  # uncompressed, all members together
-MAX_MEMBER_BYTES = 4 * 1024 * 1024
+MAX_SLUG = Course.__table__.c.slug.type.length  # modules and lessons keep slugs as long
+MAX_COURSE_SLUG = MAX_SLUG - len(DRAFT_SUFFIX)  # so that the course's draft copy fits too
 
 
 def import_courses(path, *, actor=None, progress: Callable[[list], Iterable] | None = None
@@ -35,17 +35,15 @@ def import_courses(path, *, actor=None, progress: Callable[[list], Iterable] | N
     if path.is_file():
         if not zipfile.is_zipfile(path):
             raise ContentError(path.name, 0, _("Không phải thư mục khoá học hay tệp .zip."))
-        with tempfile.TemporaryDirectory(prefix="academy-import-") as tmp:
-            root = Path(tmp) / path.stem
-            extract_zip(path, root)
-            return _import_dir(root, actor, progress)
+        with unpacked_zip(path, path.name) as root:
+            return _import_dir(root, actor, progress, label=path.name)
     if not path.is_dir():
         raise ContentError(str(path), 0, _("Không tìm thấy thư mục hay tệp này."))
     return _import_dir(path, actor, progress)
 
 
-def _import_dir(root: Path, actor, progress) -> list[ChangeReport]:
-    courses = parse_courses(root)
+def _import_dir(root: Path, actor, progress, label: str | None = None) -> list[ChangeReport]:
+    courses = parse_courses(root, label=label)
     items: list[tuple[CourseData, ChangeReport]] = []
     errors = ErrorList()
     for data in (progress or list)(courses):
@@ -60,20 +58,37 @@ def _import_dir(root: Path, actor, progress) -> list[ChangeReport]:
     return [report for _data, report in items]
 
 
-def parse_courses(root: Path) -> list[CourseData]:
-    """Parse every course under ``root``; raise every problem of every course together."""
+def parse_courses(root: Path, *, label: str | None = None) -> list[CourseData]:
+    """Parse every course under ``root``; raise every problem of every course together.
+
+    ``label`` names ``root`` in messages (e.g. the ZIP it was unpacked from; default its name)."""
     errors = ErrorList()
     courses = []
-    for folder in find_course_dirs(root):
+    for folder in find_course_dirs(root, label=label):
         try:
             courses.append(parse_course_dir(folder))
         except ContentError as exc:
             errors.extend(exc)
+    for course in courses:
+        _check_slug_lengths(course, errors)
     errors.raise_if_any()
     return courses
 
 
-def find_course_dirs(root: Path, depth: int = 0) -> list[Path]:
+def _check_slug_lengths(course: CourseData, errors: ErrorList) -> None:
+    """Names longer than the database keeps them: a clear message, not a refused INSERT."""
+    named = [(course.source, course.slug, MAX_COURSE_SLUG)]
+    for module in course.modules:
+        folder = f"{course.source}/{module.folder}"
+        named.append((folder, module.slug, MAX_SLUG))
+        named.extend((f"{folder}/{lesson.position:02d}-{lesson.slug}.md", lesson.slug, MAX_SLUG)
+                     for lesson in module.lessons)
+    for where, slug, limit in named:
+        if len(slug) > limit:
+            errors.add(where, 0, _("Mã “%(slug)s” dài quá %(n)s ký tự.", slug=slug, n=limit))
+
+
+def find_course_dirs(root: Path, depth: int = 0, *, label: str | None = None) -> list[Path]:
     """``root`` itself if it holds course.md, else its sub-folders that do. A single wrapping
     folder (e.g. ``courses/`` inside a ZIP) is looked through."""
     if (root / "course.md").is_file():
@@ -81,55 +96,13 @@ def find_course_dirs(root: Path, depth: int = 0) -> list[Path]:
     children = sorted((p for p in root.iterdir() if p.is_dir() and not is_hidden(p.name)),
                       key=lambda p: p.name)
     if len(children) == 1 and not (children[0] / "course.md").is_file() and depth < 2:
-        return find_course_dirs(children[0], depth + 1)
+        return find_course_dirs(children[0], depth + 1, label=children[0].name)
     errors = ErrorList()
     for child in children:
         if not (child / "course.md").is_file():
             errors.add(f"{child.name}/course.md", 0, _("Thư mục “%(name)s” không có course.md.",
                                                        name=child.name))
     if not children:
-        errors.add(root.name, 0, _("Không tìm thấy khoá học nào (thư mục có course.md)."))
+        errors.add(label or root.name, 0, _("Không tìm thấy khoá học nào (thư mục có course.md)."))
     errors.raise_if_any()
     return children
-
-
-def extract_zip(archive: Path, dest: Path) -> None:
-    """Extract safely: no absolute paths, no ``..``, no links, bounded sizes (counted while
-    reading, not trusted from the header). Raises ``ContentError`` and writes nothing on a
-    dangerous archive."""
-    with zipfile.ZipFile(archive) as zf:
-        members = [m for m in zf.infolist() if not m.is_dir()]
-        if len(members) > MAX_ZIP_MEMBERS:
-            raise ContentError(archive.name, 0, _("Tệp ZIP có quá nhiều tệp."))
-        targets = [(_safe_target(archive.name, m), m) for m in members]
-        total = 0
-        for parts, member in targets:
-            target = dest.joinpath(*parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            total += _copy_member(zf, member, target, archive.name, MAX_ZIP_BYTES - total)
-
-
-def _safe_target(archive_name: str, member: zipfile.ZipInfo) -> tuple[str, ...]:
-    name = member.filename.replace("\\", "/")
-    parts = PurePosixPath(name).parts
-    mode = member.external_attr >> 16
-    unsafe = (name.startswith("/") or (parts and ":" in parts[0]) or ".." in parts
-              or not parts or stat.S_ISLNK(mode))
-    if unsafe:
-        raise ContentError(archive_name, 0, _("Tệp ZIP chứa đường dẫn không an toàn: “%(name)s”.",
-                                              name=member.filename))
-    return parts
-
-
-def _copy_member(zf: zipfile.ZipFile, member, target: Path, archive_name: str,
-                 budget: int) -> int:
-    limit = min(MAX_MEMBER_BYTES, budget)
-    written = 0
-    with zf.open(member) as source, open(target, "wb") as out:
-        while chunk := source.read(64 * 1024):
-            written += len(chunk)
-            if written > limit:
-                raise ContentError(archive_name, 0, _("Tệp ZIP quá lớn khi giải nén (“%(name)s”).",
-                                                      name=member.filename))
-            out.write(chunk)
-    return written

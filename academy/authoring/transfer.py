@@ -6,9 +6,8 @@ arrives as a draft. All or nothing: any problem raises ``ContentErrors`` before 
 """
 from __future__ import annotations
 
-import tempfile
+import io
 import zipfile
-from pathlib import Path
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -18,27 +17,25 @@ from academy.auth.access import can_edit_course
 from academy.authoring.changes import ChangeReport
 from academy.authoring.coursedata import ContentError, CourseData, ErrorList
 from academy.authoring.drafts import draft_for_editing
-from academy.authoring.importer import extract_zip, parse_courses
+from academy.authoring.importer import parse_courses
 from academy.authoring.media import install_images
 from academy.authoring.sync import apply_course, finish_courses
+from academy.authoring.ziparchive import archive_label, unpacked_zip
 from academy.catalog.models import Course
 from academy.extensions import db
 
 
 def import_zip_upload(blob: bytes, filename: str, user) -> list[ChangeReport]:
-    """Import an uploaded ZIP for ``user``. Raises ContentError(s) naming file and line."""
-    shown = Path((filename or "khoa-hoc.zip").replace("\\", "/")).name or "khoa-hoc.zip"
-    with tempfile.TemporaryDirectory(prefix="academy-upload-") as tmp:
-        archive = Path(tmp) / "upload.zip"
-        archive.write_bytes(blob)
-        if not zipfile.is_zipfile(archive):
-            raise ContentError(shown, 0, _("Tệp tải lên không phải tệp ZIP."))
-        root = Path(tmp) / (Path(shown).stem or "khoa-hoc")
-        try:
-            extract_zip(archive, root)
-        except zipfile.BadZipFile as exc:
-            raise ContentError(shown, 0, _("Tệp ZIP bị hỏng.")) from exc
-        courses = parse_courses(root)
+    """Import an uploaded ZIP for ``user``. Raises ContentError(s) naming file and line.
+
+    The upload's name is only quoted back (and, for a ZIP with course.md at its top, read as the
+    course slug when it is one): it never names a folder. Every member is checked before anything
+    is unpacked, into a private folder that is gone when this returns or raises."""
+    shown = archive_label(filename)
+    if not zipfile.is_zipfile(io.BytesIO(blob)):
+        raise ContentError(shown, 0, _("Tệp tải lên không phải tệp ZIP."))
+    with unpacked_zip(blob, filename or "") as root:
+        courses = parse_courses(root, label=shown)
         items, errors = [], ErrorList()
         for data in courses:
             try:
