@@ -1,7 +1,7 @@
 """Declarative base, naming convention, engine settings and small helpers."""
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, func
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -25,6 +25,21 @@ db = SQLAlchemy(model_class=Base)
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+LIKE_ESCAPE = "\\"
+
+
+def like_pattern(term: str) -> str:
+    """``%term%`` for LIKE, with the wildcards ``%`` and ``_`` (and the escape character itself) in
+    ``term`` taken literally. Use it with ``escape=LIKE_ESCAPE``, or through :func:`contains_text`."""
+    escaped = term.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%")
+    return "%" + escaped.replace("_", LIKE_ESCAPE + "_") + "%"
+
+
+def contains_text(column, term: str):
+    """Case-insensitive "``column`` contains ``term``", the text typed into a search box taken as is."""
+    return func.lower(column).like(like_pattern(term.lower()), escape=LIKE_ESCAPE)
 
 
 class UTCDateTime(TypeDecorator):

@@ -1,7 +1,10 @@
 """Sessions that really end, and the security headers every response carries."""
 from __future__ import annotations
 
-from flask import request
+import unicodedata
+from urllib.parse import unquote, urlsplit
+
+from flask import has_request_context, request
 
 from academy.extensions import db, login_manager
 
@@ -24,15 +27,62 @@ def load_user(session_id: str):
     user = db.session.get(User, int(user_id))
     if user is None or not user.is_active or user.session_version != int(version):
         return None
+    if _lacks_required_second_factor(user):
+        return None  # e.g. a session from before two-factor sign-in became required for the role
     return user
 
 
+def _lacks_required_second_factor(user) -> bool:
+    from academy.auth.two_factor import is_enrolled, is_required
+
+    return is_required(user) and not is_enrolled(user)
+
+
 def local_target(target: str | None, default: str) -> str:
-    """``target`` when it is a path on this site, else ``default``: never ``//host`` or ``/\\host``,
-    which browsers follow to another site (an open redirect)."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+    """Where to send the reader back to: ``target`` when it is a path on this site, else ``default``.
+
+    The one check for every redirect to a client-supplied address (``next``, the referrer). It
+    judges the address as a browser will read it (WHATWG URL parsing: backslashes count as slashes,
+    tabs and line breaks vanish), so ``/\\evil.example`` or ``/<TAB>/evil.example`` cannot turn into
+    ``//evil.example``, another site. Anything carrying a control, format or space character, even
+    percent-encoded in the path, is refused outright; so is any other host. An absolute address on
+    this very site is shortened to its path.
+    """
+    path = _same_site_path(target)
+    return path if path is not None else default
+
+
+MAX_TARGET_LENGTH = 2048
+
+
+def _same_site_path(target) -> str | None:
+    if not isinstance(target, str) or not target or len(target) > MAX_TARGET_LENGTH or _odd(target):
+        return None
+    address = target.replace("\\", "/")
+    if address.startswith("//"):  # scheme-relative: another host (and "///x" would hide the netloc)
+        return None
+    try:
+        parts = urlsplit(address)
+    except ValueError:  # e.g. an unbalanced "[" taken for an IPv6 host
+        return None
+    if (parts.scheme or parts.netloc) and not _this_site(parts.scheme, parts.netloc):
+        return None
+    path = parts.path or ("/" if parts.netloc else "")
+    decoded = unquote(path)
+    if not path.startswith("/") or decoded.startswith("//") or "\\" in decoded or _odd(decoded):
+        return None
+    query = f"?{parts.query}" if parts.query else ""
+    return path + query + (f"#{parts.fragment}" if parts.fragment else "")
+
+
+def _odd(text: str) -> bool:
+    """A control (C0, DEL, C1), invisible format (zero-width, bidi) or space/line-separator character."""
+    return any(unicodedata.category(ch)[0] in "CZ" for ch in text)
+
+
+def _this_site(scheme: str, netloc: str) -> bool:
+    return (has_request_context() and scheme.lower() == request.scheme
+            and netloc.lower() == request.host.lower())
 
 
 def set_security_headers(response):

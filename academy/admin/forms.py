@@ -1,12 +1,14 @@
 """Admin forms: units, users, bulk import, audit log filter."""
 from __future__ import annotations
 
+import re
+
 from flask_babel import lazy_gettext as _l
 from academy.forms import Form
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from academy.auth.models import ROLES, UNIT_KINDS
@@ -23,8 +25,24 @@ def _int_or_none(value):
         return -1
 
 
+UNIT_CODE_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,32}\Z")
+UNIT_CODE_MESSAGE = _l("Mã đơn vị gồm 1–32 ký tự: chữ cái không dấu, chữ số, dấu chấm, "
+                       "gạch ngang hoặc gạch dưới.")
+
+
+def is_valid_unit_code(code: str | None) -> bool:
+    """A unit code fit for URLs, file names and headers: ``[A-Za-z0-9._-]``, 1 to 32 characters.
+    (Unit import and any other way of creating a unit should check codes with this too.)"""
+    return bool(code) and UNIT_CODE_PATTERN.fullmatch(code) is not None
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 class UnitForm(Form):
-    code = StringField(_l("Mã đơn vị"), validators=[DataRequired(), Length(max=40)])
+    code = StringField(_l("Mã đơn vị"), filters=[_strip],
+                       validators=[DataRequired(), Regexp(UNIT_CODE_PATTERN, message=UNIT_CODE_MESSAGE)])
     name = StringField(_l("Tên đơn vị"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(_l("Loại"), choices=[SelectChoice(k, KIND_LABELS[k]) for k in UNIT_KINDS])
     parent = SelectField(_l("Thuộc đơn vị"), coerce=_int_or_none, validators=[Optional()])

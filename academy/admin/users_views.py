@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from academy.admin.forms import ROLE_LABELS, ImportForm, UserEditForm, UserSearchForm
@@ -12,6 +12,7 @@ from academy.admin.services import record_audit, update_user
 from academy.admin.views import bp
 from academy.auth.access import roles_required
 from academy.auth.models import Unit, User, UserRole
+from academy.database import contains_text
 from academy.extensions import db
 from academy.reports.services import unit_choices
 
@@ -31,9 +32,9 @@ def users():
 
 def _search(query, form):
     if form.q.data:
-        like = f"%{form.q.data.strip().lower()}%"
-        query = query.where(or_(func.lower(User.full_name).like(like), func.lower(User.email).like(like),
-                                func.lower(User.employee_code).like(like)))
+        term = form.q.data.strip()
+        query = query.where(or_(contains_text(User.full_name, term), contains_text(User.email, term),
+                                contains_text(User.employee_code, term)))
     if form.unit.data:
         unit = db.session.get(Unit, form.unit.data)
         if unit is not None:

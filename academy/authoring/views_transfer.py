@@ -13,6 +13,7 @@ from academy.authoring.exporter import export_course_zip
 from academy.authoring.forms import UploadForm
 from academy.authoring.transfer import import_zip_upload
 from academy.authoring.views import bp, load_course
+from academy.core.downloads import attachment_header, download_filename
 from academy.extensions import db
 
 
@@ -24,8 +25,8 @@ def course_export(course_id: int):
     blob = export_course_zip(live)
     record_audit("authoring.course.export", f"course:{live.id}", {"bytes": len(blob)}, actor=current_user)
     db.session.commit()
-    return Response(blob, mimetype="application/zip",
-                    headers={"Content-Disposition": f'attachment; filename="{live.slug}.zip"'})
+    disposition = attachment_header(download_filename(live.slug, ext="zip"))
+    return Response(blob, mimetype="application/zip", headers={"Content-Disposition": disposition})
 
 
 @bp.post("/authoring/import")

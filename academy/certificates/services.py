@@ -7,14 +7,14 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
 from academy.admin.services import record_audit
 from academy.auth.models import User
 from academy.certificates.models import Certificate
-from academy.database import db, utcnow
+from academy.database import contains_text, db, utcnow
 
 SERIAL_PREFIX = "HVS"
 
@@ -162,9 +162,8 @@ def search_certificates(query: str, limit: int = 50) -> list[Certificate]:
             .order_by(Certificate.issued_at.desc()).limit(limit))
     query = (query or "").strip()
     if query:
-        pattern = f"%{query.lower()}%"
-        stmt = stmt.where(or_(func.lower(Certificate.serial).like(pattern),
-                              func.lower(User.full_name).like(pattern), func.lower(User.email).like(pattern)))
+        stmt = stmt.where(or_(contains_text(Certificate.serial, query), contains_text(User.full_name, query),
+                              contains_text(User.email, query)))
     return list(db.session.scalars(stmt).unique())
 
 

@@ -12,6 +12,7 @@ from academy.auth.models import Unit
 from academy.catalog.models import Course
 from academy.certificates import bulk, services
 from academy.certificates.forms import BulkZipForm, VerifyUploadForm
+from academy.core.downloads import attachment_header, download_filename
 from academy.core.once import submit_once
 from academy.extensions import db, limiter
 from academy.jobs import Job
@@ -42,7 +43,8 @@ def download(serial: str):
         record_audit("certificate.download", certificate.serial, {"owner_id": certificate.user_id})
     db.session.commit()
     response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{certificate.serial}.pdf"'
+    name = download_filename(certificate.serial, ext="pdf")
+    response.headers["Content-Disposition"] = attachment_header(name)
     return response
 
 
@@ -92,8 +94,7 @@ def bulk_new():
     scope = hr_scope(current_user)
     form = BulkZipForm()
     form.unit_id.choices = _unit_choices(scope)
-    form.course_id.choices = [(0, _("Tất cả khoá học"))] + [
-        (c.id, c.title) for c in db.session.scalars(db.select(Course).order_by(Course.title))]
+    form.course_id.choices = _course_choices()
     if form.validate_on_submit():
         unit = db.session.get(Unit, form.unit_id.data) if form.unit_id.data else scope
         require(unit is None or scope is None or scope.contains(unit))
@@ -101,6 +102,14 @@ def bulk_new():
         db.session.commit()
         return redirect(url_for("certificates.bulk_status", job_id=job.id))
     return render_template("certificates/bulk_new.html", form=form), 400 if form.errors else 200
+
+
+def _course_choices() -> list[tuple[int, str]]:
+    """Published courses only: never a draft (an instructor's work in progress, not HR's to see).
+    An id posted outside this list fails the form's choice check (400)."""
+    courses = db.session.execute(db.select(Course.id, Course.title).where(Course.status == "published")
+                                 .order_by(Course.title, Course.id))
+    return [(0, _("Tất cả khoá học"))] + [(c.id, c.title) for c in courses]
 
 
 def _unit_choices(scope: Unit | None) -> list[tuple[int, str]]:
@@ -140,8 +149,8 @@ def bulk_download(job_id: str):
         return render_template("certificates/bulk_status.html", job=job, available=False), 410
     record_audit("certificate.bulk_download", job.id, dict(job.params))
     db.session.commit()
-    return send_file(job.result_path, mimetype="application/zip", as_attachment=True,
-                     download_name=f"giay-chung-nhan-{job.created_at:%Y%m%d-%H%M}.zip")
+    name = download_filename("giay-chung-nhan", f"{job.created_at:%Y%m%d-%H%M}", ext="zip")
+    return send_file(job.result_path, mimetype="application/zip", as_attachment=True, download_name=name)
 
 
 from academy.certificates import admin_views  # noqa: E402,F401 - registers the admin routes on bp

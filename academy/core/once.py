@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from academy.database import UTCDateTime, db, utcnow
+from academy.security import local_target
 
 FIELD = "once_token"
 
@@ -69,4 +70,5 @@ def _already_sent(token: str):
     previous = db.session.get(FormSubmission, token)
     flash(_("Biểu mẫu này đã được gửi; không tạo thêm bản ghi nào."), "info")
     location = previous.location if previous is not None else None
-    return redirect(location or request.referrer or url_for("core.home"), 303)
+    home = url_for("core.home")
+    return redirect(local_target(location, "") or local_target(request.referrer, home), 303)

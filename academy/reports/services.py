@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, select
 from academy.admin.services import record_audit
 from academy.auth.models import Unit
 from academy.catalog.models import Course
+from academy.core.downloads import download_filename
 from academy.extensions import db
 from academy.reports.exporters import academy_zone
 from academy.reports.queries import (
@@ -172,6 +173,6 @@ def due_datetime(day) -> datetime:
 
 
 def download_name(fmt: str, filters: ReportFilters) -> str:
-    stamp = filters.now.strftime("%Y%m%d-%H%M")
+    """The report's file name: a safe slug of the unit code and the time, whatever the code holds."""
     unit = filters.subtree.code if filters.subtree else "toan-thanh-pho"
-    return f"bao-cao-hoan-thanh-{unit}-{stamp}.{fmt}"
+    return download_filename("bao-cao-hoan-thanh", unit, filters.now.strftime("%Y%m%d-%H%M"), ext=fmt)

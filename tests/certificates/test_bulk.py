@@ -61,3 +61,16 @@ def test_someone_elses_job_is_404_and_an_expired_link_is_gone(client, auth, make
     db.session.commit()
     auth.login(job.created_by_id and db.session.get(type(learner), job.created_by_id))
     assert client.get(f"/certificates/bulk/{job.id}.zip").status_code == 410
+
+
+def test_the_course_choice_offers_published_courses_only(client, auth, make_user, make_course, district,
+                                                         issue, learner, course):
+    stranger = make_user(roles=("instructor",))
+    draft = make_course(title="Bản nháp của giảng viên khác", status="draft", owner=stranger)
+    auth.login(make_user(roles=("hr",), unit=district))
+    page = client.get("/certificates/bulk").get_data(as_text=True)
+    assert course.title in page and draft.title not in page
+    # a draft's id posted by hand is not among the choices: refused, no job
+    assert _request(client, unit_id=district.id, course_id=draft.id).status_code == 400
+    assert db.session.scalar(db.select(db.func.count()).select_from(Job)) == 0
+    assert _request(client, unit_id=district.id, course_id=course.id).status_code == 302
