@@ -1,10 +1,12 @@
 """Configuration: defaults, then ``instance/config.py``, then ``ACADEMY_*`` variables."""
 import json
+import logging
 import os
 
 from flask import Config
 
 DEV_SECRET = "dev-only-not-secret"
+log = logging.getLogger(__name__)
 
 
 class Defaults:
@@ -20,12 +22,18 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_SECURE = False  # load_config turns it on when PUBLIC_BASE_URL is https://, unless set
     PERMANENT_SESSION_LIFETIME = 8 * 3600
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = "5 per minute"
+    LOGIN_ACCOUNT_FREE_ATTEMPTS = 5  # sign-in attempts on one account before it must wait
+    LOGIN_ACCOUNT_DELAY = 15  # seconds of the first wait; each further attempt doubles it
+    LOGIN_ACCOUNT_MAX_DELAY = 900  # the wait never grows beyond this (no lasting lockout)
+    LOGIN_ACCOUNT_WINDOW = 3600  # seconds without an attempt after which an account's count is forgotten
+    TOTP_REQUIRED_ROLES: list = []  # roles that must sign in with a second factor, e.g. ["admin", "hr"]
+    TOTP_ISSUER = "Học viện Số"  # the name authenticator apps show beside the account
     VERIFY_RATE_LIMIT = "30 per minute"
     QUIZ_MAX_ATTEMPTS = 5  # per learner and module; 0 means unlimited
     QUIZ_TOKEN_MAX_AGE = 6 * 3600  # seconds a quiz form stays valid
@@ -42,6 +50,11 @@ class Defaults:
     CERTIFICATE_PLACE = "Thành phố"  # printed before the date: "<place>, ngày … tháng … năm …"
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"
     UPLOAD_MAX_BYTES = 5 * 1024 * 1024
+    IMPORT_MAX_ROWS = 50_000  # data rows (non-empty) in one user import file
+    IMPORT_MAX_COLUMNS = 50  # a value beyond this column of an import file is refused (6 are used)
+    IMPORT_MAX_CELL_CHARS = 1_000  # characters in one cell or CSV field of an import file
+    IMPORT_MAX_UNCOMPRESSED_BYTES = 32 * 1024 * 1024  # an XLSX import's members, all decompressed
+    IMPORT_MAX_COMPRESSION_RATIO = 200  # uncompressed/compressed size of any XLSX member over 1 MiB
     DOWNLOAD_LINK_HOURS = 24
     PROXY_HOPS = 0  # reverse proxies in front of the app whose X-Forwarded-* headers we trust
 
@@ -96,3 +109,15 @@ def load_config(app, test_config=None) -> None:
     if uri.startswith(("postgresql://", "postgres://")):
         uri = "postgresql+psycopg://" + uri.split("://", 1)[1]  # psycopg 3 is the driver we ship
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
+    _secure_cookie(app, explicit)
+
+
+def _secure_cookie(app, explicit: dict) -> None:
+    """A site served over https sends its session cookie over https only, unless told otherwise;
+    production without that says so at start-up."""
+    if "SESSION_COOKIE_SECURE" not in explicit:
+        app.config["SESSION_COOKIE_SECURE"] = str(app.config.get("PUBLIC_BASE_URL") or "").startswith("https://")
+    if app.config.get("ENV_NAME") == "production" and not app.config["SESSION_COOKIE_SECURE"]:
+        log.warning("SESSION_COOKIE_SECURE is off in production: the session cookie also travels over "
+                    "plain http. Serve over https and set ACADEMY_PUBLIC_BASE_URL=https://…, or set "
+                    "ACADEMY_SESSION_COOKIE_SECURE=true.")

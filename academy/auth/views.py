@@ -1,4 +1,4 @@
-"""Sign in, sign out, change password."""
+"""Sign in, sign out, change password (two-factor steps: two_factor_views.py)."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
@@ -6,7 +6,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from academy.auth.forms import ChangePasswordForm, LoginForm
+from academy.auth.passwords import PASSWORD_RULE, WeakPasswordError
 from academy.auth.services import authenticate, change_password, end_sessions
+from academy.auth.signin import begin_second_step, finish_sign_in
+from academy.auth.throttle import AccountThrottled, ThrottleUnavailable
+from academy.auth.two_factor import asks_for_code
+from academy.core.errors import render_error
 from academy.extensions import db, limiter
 from academy.security import local_target
 
@@ -25,16 +30,34 @@ def login():
     form = LoginForm()
     status = 400 if request.method == "POST" else 200
     if form.validate_on_submit():
-        user = authenticate(form.email.data, form.password.data)
+        try:
+            user = authenticate(form.email.data, form.password.data)
+        except (AccountThrottled, ThrottleUnavailable) as exc:
+            return refuse_attempt(exc, "auth/login.html", form=form)
+        if user is not None and asks_for_code(user):
+            begin_second_step(user)
+            return redirect(url_for("auth.login_code", next=request.args.get("next")))
         if user is not None:
-            session.clear()  # a fresh session for a fresh sign-in
-            login_user(user)
+            finish_sign_in(user)
             db.session.commit()
             return redirect(local_target(request.args.get("next"), url_for("core.home")))
         db.session.rollback()
         flash(_("Email hoặc mật khẩu không đúng."), "danger")
         status = 401
     return render_template("auth/login.html", form=form), status
+
+
+def refuse_attempt(exc: Exception, template: str, **context):
+    """The answer to a sign-in attempt refused before checking it: the account must wait (429,
+    with how long), or the shared attempt counts cannot be reached (503: fail closed)."""
+    db.session.rollback()
+    if isinstance(exc, ThrottleUnavailable):
+        return render_error(503, _("Tạm thời không đăng nhập được. Vui lòng thử lại sau ít phút."))
+    flash(_("Tài khoản này vừa bị thử sai nhiều lần. Vui lòng thử lại sau %(seconds)s giây.",
+            seconds=exc.seconds), "danger")
+    response = current_app.make_response((render_template(template, **context), 429))
+    response.headers["Retry-After"] = str(exc.seconds)
+    return response
 
 
 @bp.post("/logout")
@@ -52,13 +75,21 @@ def logout():
 @login_required
 def password():
     form = ChangePasswordForm()
+    status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
         if not current_user.check_password(form.current_password.data):
             form.current_password.errors.append(_("Mật khẩu hiện tại không đúng."))
         else:
-            change_password(current_user, form.new_password.data)
+            try:
+                change_password(current_user, form.new_password.data)
+            except WeakPasswordError as exc:
+                form.new_password.errors.append(str(exc))
+                return render_template("auth/password.html", form=form, rule=PASSWORD_RULE), 400
             db.session.commit()
             login_user(current_user._get_current_object())  # this browser stays signed in under the new version
             flash(_("Đã đổi mật khẩu. Các phiên đăng nhập khác đã bị đăng xuất."), "success")
             return redirect(url_for("core.home"))
-    return render_template("auth/password.html", form=form)
+    return render_template("auth/password.html", form=form, rule=PASSWORD_RULE), status
+
+
+from academy.auth import two_factor_views  # noqa: F401 - routes on the same blueprint

@@ -159,8 +159,9 @@ def test_redis_outage_degrades_rate_limit_and_jobs_without_errors(tmp_path):
                 token = anonymous.csrf_token("/login")
                 statuses.append(anonymous.post("/login", {"email": "khong.co@hvs.gov.vn", "password": "sai-mat-khau",
                                                           "csrf_token": token}).status)
-            assert set(statuses) <= {401, 429}, statuses
-            assert 401 in statuses
+            # Sign-in fails closed while its shared limit store is away: no per-worker guessing.
+            assert set(statuses) <= {503, 429}, statuses
+            assert 503 in statuses
 
             page = hr.get("/certificates/bulk")
             assert page.status == 200
