@@ -8,6 +8,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from academy.catalog.models import LEVEL_LABELS, LEVELS, TRACK_LABELS, TRACKS
+from academy.markdown import MAX_MARKDOWN_CHARS
+
+TOO_LONG = _l("Nội dung quá dài (tối đa %(max)d ký tự).")
 
 
 
@@ -33,7 +36,8 @@ class ModuleForm(Form):
 
 class LessonForm(Form):
     title = StringField(_l("Tên bài học"), validators=[DataRequired(), Length(max=300)])
-    body_md = TextAreaField(_l("Nội dung (Markdown)"), validators=[Optional(), Length(max=200000)])
+    body_md = TextAreaField(_l("Nội dung (Markdown)"),
+                            validators=[Optional(), Length(max=MAX_MARKDOWN_CHARS, message=TOO_LONG)])
 
 
 class ChoiceForm(Form):
@@ -52,7 +56,8 @@ class QuestionForm(Form):
 
 
 class QuizTextForm(Form):
-    text = TextAreaField(_l("Nội dung quiz.md"), validators=[Optional(), Length(max=200000)])
+    text = TextAreaField(_l("Nội dung quiz.md"),
+                         validators=[Optional(), Length(max=MAX_MARKDOWN_CHARS, message=TOO_LONG)])
 
 
 class CoauthorForm(Form):

@@ -8,9 +8,40 @@ from pathlib import Path
 import yaml
 
 from academy.authoring.coursedata import _, ErrorList
+from academy.markdown import MAX_MARKDOWN_CHARS
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_SHOWN_CHARS = 80  # an author's value quoted back in a message: one line, at most this long
+
+
+class AnchorRefused(yaml.YAMLError):
+    """Front matter used a YAML anchor (``&a``) or alias (``*a``)."""
+
+    def __init__(self, mark):
+        super().__init__("anchors and aliases are not allowed")
+        self.problem_mark = mark
+
+
+class _PlainLoader(yaml.SafeLoader):
+    """SafeLoader without anchors and aliases: a few hundred bytes of nested aliases ("billion
+    laughs") would otherwise stand for millions of values. Front matter never needs them."""
+
+    def compose_node(self, parent, index):
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise AnchorRefused(event.start_mark)
+        return super().compose_node(parent, index)
+
+
+def brief(value) -> str:
+    """``value`` as quoted back in a message: its first line, cut to ``MAX_SHOWN_CHARS``."""
+    text = str(value) if not isinstance(value, (list, dict)) else type(value).__name__
+    lines = text.strip().splitlines() or [""]
+    first = lines[0]
+    if len(first) > MAX_SHOWN_CHARS or len(lines) > 1:
+        return first[:MAX_SHOWN_CHARS - 1].rstrip() + "…"
+    return first
 
 
 def is_hidden(name: str) -> bool:
@@ -46,17 +77,24 @@ def split_front_matter(text: str, shown: str, errors: ErrorList):
         return None, "", {}
     source = "\n".join(lines[1:end])
     try:
-        data = yaml.safe_load(source) if source.strip() else {}
+        data = yaml.load(source, Loader=_PlainLoader) if source.strip() else {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1
-        problem = getattr(exc, "problem", None) or str(exc)
-        errors.add(shown, line, _("YAML không hợp lệ: %(problem)s.", problem=problem))
+        if isinstance(exc, AnchorRefused):
+            errors.add(shown, line, _("Phần đầu YAML không được dùng neo (&) hay bí danh (*)."))
+        else:
+            problem = brief(getattr(exc, "problem", None) or str(exc))
+            errors.add(shown, line, _("YAML không hợp lệ: %(problem)s.", problem=problem))
         return None, "", {}
     if not isinstance(data, dict):
         errors.add(shown, 2, _("Phần đầu YAML phải là các cặp “khoá: giá trị”."))
         return None, "", {}
     body = "\n".join(lines[end + 1:]).strip("\n")
+    if len(body) > MAX_MARKDOWN_CHARS:
+        errors.add(shown, end + 2, _("Nội dung Markdown quá dài: %(n)s ký tự (tối đa %(max)s).",
+                                     n=len(body), max=MAX_MARKDOWN_CHARS))
+        return None, "", {}
     return data, body, key_lines(lines[1:end])
 
 
@@ -70,7 +108,7 @@ class FieldReader:
             if key not in allowed:
                 errors.add(shown, self.line_of(key), _(
                     "Trường “%(key)s” không được hỗ trợ; các trường hợp lệ: %(allowed)s.",
-                    key=key, allowed=", ".join(allowed)))
+                    key=brief(key), allowed=", ".join(allowed)))
 
     def line_of(self, key: str) -> int:
         return self.lines.get(key, 1)
@@ -100,7 +138,7 @@ class FieldReader:
             return None
         if value not in allowed:
             self._error(key, _("Giá trị “%(value)s” của “%(key)s” không hợp lệ; chọn một trong: "
-                               "%(allowed)s.", value=value, key=key, allowed=", ".join(allowed)))
+                               "%(allowed)s.", value=brief(value), key=key, allowed=", ".join(allowed)))
             return None
         return value
 
