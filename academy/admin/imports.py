@@ -7,16 +7,19 @@ enrolled in the courses assigned to the new unit.
 """
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from academy.admin.forms import is_valid_unit_code
+from academy.admin.import_files import ImportFileError, ImportLimits, iter_table
 from academy.auth.models import ROLES, Unit, User
 from academy.extensions import db
+
+__all__ = ["ImportFileError", "ImportLimits", "ImportResult", "check_rows", "import_users", "read_rows"]
 
 HEADERS = {
     "employee_code": ("employee_code", "mã cán bộ", "ma can bo", "mã nhân viên"),
@@ -28,11 +31,6 @@ HEADERS = {
 }
 REQUIRED = ("employee_code", "full_name", "email", "unit_code")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MAX_ROWS = 50_000
-
-
-class ImportFileError(ValueError):
-    """The file as a whole cannot be read (format, missing columns)."""
 
 
 @dataclass
@@ -53,25 +51,25 @@ class ImportResult:
                 "unchanged": self.unchanged, "moved": self.moved, "problems": len(self.problems)}
 
 
-def read_rows(filename: str, data: bytes) -> list[tuple[int, dict]]:
-    """(line number, {column: text}) for every non-empty data row of a CSV or XLSX file."""
-    name = (filename or "").lower()
-    if name.endswith(".xlsx"):
-        table = _xlsx_table(data)
-    elif name.endswith(".csv"):
-        table = _csv_table(data)
-    else:
-        raise ImportFileError(_("Chỉ nhận tệp .csv hoặc .xlsx."))
-    if not table:
-        raise ImportFileError(_("Tệp trống."))
-    columns = _map_headers(table[0])
-    rows = []
-    for number, values in enumerate(table[1:], start=2):
-        if not any(str(v or "").strip() for v in values):
+def read_rows(filename: str, data: bytes, limits: ImportLimits | None = None) -> list[tuple[int, dict]]:
+    """(line number, {column: text}) for every non-empty data row of a CSV or XLSX file.
+
+    ``limits`` default to the app's ``IMPORT_*`` settings. Raises ``ImportFileError`` (naming the
+    row or cell) for a file that cannot be read or goes beyond them.
+    """
+    limits = limits or ImportLimits.from_config(current_app.config)
+    columns, rows = None, []
+    for number, values in iter_table(filename, data, limits):
+        if columns is None:
+            columns = _map_headers(values)
             continue
+        if not any(_text(v) for v in values):
+            continue
+        if len(rows) == limits.rows:
+            raise ImportFileError(_("Tệp có quá %(n)s dòng.", n=limits.rows))
         rows.append((number, {key: _text(values[i] if i < len(values) else "") for key, i in columns.items()}))
-    if len(rows) > MAX_ROWS:
-        raise ImportFileError(_("Tệp có quá %(n)s dòng.", n=MAX_ROWS))
+    if columns is None:
+        raise ImportFileError(_("Tệp trống."))
     return rows
 
 
@@ -81,32 +79,6 @@ def _text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # a code typed as a number in Excel
     return str(value).strip()
-
-
-def _csv_table(data: bytes) -> list[list[str]]:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(_("Tệp CSV phải dùng bảng mã UTF-8.")) from exc
-    dialect = csv.excel
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        pass
-    return [row for row in csv.reader(io.StringIO(text), dialect)]
-
-
-def _xlsx_table(data: bytes) -> list[list]:
-    from openpyxl import load_workbook
-
-    try:
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable workbook is the user's file problem
-        raise ImportFileError(_("Không đọc được tệp XLSX.")) from exc
-    try:
-        return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
-    finally:
-        book.close()
 
 
 def _map_headers(header_row) -> dict[str, int]:
@@ -161,19 +133,22 @@ def _row_problems(row: dict, email: str, units: dict) -> list[str]:
             problems.append(_("Thiếu %(what)s.", what=labels[key]))
     if email and not EMAIL_RE.match(email):
         problems.append(_("Email không hợp lệ: %(email)s.", email=email))
-    if row.get("unit_code") and row["unit_code"] not in units:
+    if row.get("unit_code") and not is_valid_unit_code(row["unit_code"]):
+        problems.append(_("Mã đơn vị không hợp lệ: %(code)s.", code=row["unit_code"][:40]))
+    elif row.get("unit_code") and row["unit_code"] not in units:
         problems.append(_("Không có đơn vị mã %(code)s.", code=row["unit_code"]))
     unknown = sorted(set(_parse_roles(row.get("roles", "")) or []) - set(ROLES))
     if unknown:
         problems.append(_("Vai trò không hợp lệ: %(roles)s (dùng %(allowed)s).", roles=", ".join(unknown),
                           allowed=", ".join(ROLES)))
-    if len(row.get("full_name", "")) > 200 or len(row.get("position", "")) > 200 or len(row.get("employee_code", "")) > 40:
+    if len(row.get("full_name", "")) > 200 or len(row.get("position", "")) > 200 \
+            or len(row.get("employee_code", "")) > 40 or len(email) > 254:
         problems.append(_("Giá trị quá dài."))
     return problems
 
 
 def _units_by_code(codes):
-    codes = [c for c in codes if c]
+    codes = [c for c in codes if is_valid_unit_code(c)]
     if not codes:
         return []
     return [(u.code, u) for u in db.session.scalars(select(Unit).where(Unit.code.in_(codes)))]

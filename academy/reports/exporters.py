@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, datetime, timedelta, timezone
 from itertools import islice
 from zoneinfo import ZoneInfo
@@ -10,8 +11,15 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import gettext as _, lazy_gettext as _l
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_FORMULA_FIRST = frozenset(FORMULA_STARTS)
+FORMULA_TRIGGERS = "=+-@＝＋－＠"  # what makes a spreadsheet read a cell as a formula
+# what a spreadsheet may skip before a trigger: whitespace (NBSP, tabs, line breaks included), control
+# characters, and invisible format characters (soft hyphen, zero-width, bidi marks, word joiner, BOM)
+BLANKS = "\\s\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff"
+_TRIGGER = "[" + re.escape(FORMULA_TRIGGERS) + "]"
+_FORMULA_AT_START = re.compile(f"[{BLANKS}]*{_TRIGGER}")
+# a cell break for a spreadsheet splitting on another separator (or a line-based reader), then a trigger
+_FORMULA_AFTER_BREAK = re.compile(f"([;,\\t\\r\\n][{BLANKS}\"]*)(?={_TRIGGER})")
+SEPARATORS = {"comma": ",", "semicolon": ";"}  # CSV flavours: "semicolon" is what a Vietnamese Excel splits on
 BATCH = 2000
 
 COLUMNS = (
@@ -26,11 +34,54 @@ STATUS_LABELS = {"not_started": _l("Chưa bắt đầu"), "in_progress": _l("Đa
                  "completed": _l("Hoàn thành"), "overdue": _l("Quá hạn")}
 
 
+def neutralise(value):
+    """One cell, formula-safe, the one rule for every export (CSV and XLSX alike).
+
+    Text whose first visible character would start a formula, after any spaces, tabs, line breaks,
+    control or invisible characters a spreadsheet may skip (U+200B, U+FEFF, NBSP, ...), gets a
+    leading apostrophe; so does text opening with a control character. Inside the text, a trigger
+    that follows a ``;``, ``,``, tab or line break (and blanks) gets an apostrophe before it: a
+    spreadsheet that splits the line on that character would otherwise start a new cell with a formula.
+    Anything but text is returned as it is.
+    """
+    if not isinstance(value, str) or not value:
+        return value
+    if _FORMULA_AT_START.match(value) or value[0] < " ":
+        value = "'" + value
+    return _FORMULA_AFTER_BREAK.sub(r"\1'", value)
+
+
+class _PlainFirstChar(dict):
+    """Whether text starting with a character needs no look at its start (neither a formula trigger
+    nor a blank, control or invisible character), memoised: a million-row export asks six million times."""
+
+    def __missing__(self, char: str) -> bool:
+        plain = _FORMULA_AT_START.match(char) is None and re.match(f"[{BLANKS}]", char) is None
+        self[char] = plain
+        return plain
+
+
+_PLAIN_FIRST = _PlainFirstChar()
+
+
 def neutralised(texts) -> list:
-    """A column of free text, formula-safe: a cell a spreadsheet would read as a formula gets a
-    leading apostrophe (CSV and XLSX alike); a missing value is an empty cell."""
-    first = _FORMULA_FIRST
-    return [("'" + text) if text and text[0] in first else (text or "") for text in texts]
+    """A column of free text through ``neutralise``; a missing value is an empty cell.
+
+    The common case costs a dictionary look-up per cell and one regular-expression scan per column.
+    """
+    plain = _PLAIN_FIRST
+    column = [(text if plain[text[0]] else neutralise(text)) if text else "" for text in texts]
+    if _FORMULA_AFTER_BREAK.search("\ue000".join(column)):  # U+E000 is neither a break nor a blank
+        column = [_FORMULA_AFTER_BREAK.sub(r"\1'", text) for text in column]
+    return column
+
+
+def xlsx_text(texts) -> list:
+    """A column of free text for a workbook: ``neutralised``, less the control characters that XML
+    (so XLSX) cannot hold and openpyxl refuses."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return [ILLEGAL_CHARACTERS_RE.sub("", text) if text else text for text in neutralised(texts)]
 
 
 def headers() -> list[str]:
@@ -39,7 +90,7 @@ def headers() -> list[str]:
 
 def academy_zone() -> ZoneInfo:
     """The academy's time zone: the reports show local dates and times."""
-    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh"))
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
 class LocalDates:
@@ -91,8 +142,9 @@ class RowFormatter:
     here, and per-column passes cost a fraction of per-row, per-cell calls.
     """
 
-    def __init__(self, as_text: bool = False):
+    def __init__(self, as_text: bool = False, text=None):
         self.day = LocalDates(academy_zone(), date.isoformat if as_text else None)
+        self.text = text or neutralised  # the free-text columns: neutralised, or xlsx_text
         self.sources = {k: str(v) for k, v in SOURCE_LABELS.items()}
         self.statuses = {k: str(v) for k, v in STATUS_LABELS.items()}
 
@@ -102,13 +154,13 @@ class RowFormatter:
             return []
         (_ids, _unit_ids, units, _unit_codes, codes, names, positions, courses, sources, enrolled, due,
          progress, scores, completed, statuses, serials) = zip(*rows)
-        day = self.day
+        day, text = self.day, self.text
         return list(zip(
-            neutralised(units), neutralised(codes), neutralised(names), neutralised(positions),
-            neutralised(courses), map(self.sources.get, sources, sources), day.column(enrolled),
+            text(units), text(codes), text(names), text(positions), text(courses),
+            map(self.sources.get, sources, sources), day.column(enrolled),
             day.column(due), map(int, progress),
             [round(float(score), 1) if score is not None else None for score in scores],
-            day.column(completed), map(self.statuses.get, statuses, statuses), neutralised(serials)))
+            day.column(completed), map(self.statuses.get, statuses, statuses), text(serials)))
 
 
 def _batches(rows, size: int = BATCH):
@@ -117,18 +169,33 @@ def _batches(rows, size: int = BATCH):
         yield batch
 
 
-def csv_chunks(rows):
-    """Yield the CSV file in pieces: BOM and header at once, then batches of rows."""
+def csv_chunks(rows, separator: str = ","):
+    """Yield the CSV file in pieces: BOM and header at once, then batches of rows.
+
+    Every text field is quoted (numbers are not), so a ``;`` or ``,`` inside a name can never start
+    a new cell in a spreadsheet that splits on the other separator. With ``separator=";"`` (the
+    list separator of a Vietnamese Excel) decimals are written with a decimal comma.
+    """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, delimiter=separator, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\r\n")
     writer.writerow(headers())
     yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
     formatter = RowFormatter(as_text=True)
     for batch in _batches(rows):
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows(formatter.batch(batch))  # csv writes None as an empty field
+        lines = formatter.batch(batch)
+        writer.writerows(_decimal_commas(lines) if separator == ";" else lines)
         yield buffer.getvalue().encode("utf-8")
+
+
+_SCORE = [key for key, _label in COLUMNS].index("score")
+
+
+def _decimal_commas(lines):
+    at = _SCORE
+    return [line[:at] + (None if line[at] is None else str(line[at]).replace(".", ","),) + line[at + 1:]
+            for line in lines]
 
 
 def write_xlsx(rows, target) -> int:
@@ -154,7 +221,7 @@ def write_xlsx(rows, target) -> int:
         cell.font = bold
         header.append(cell)
     sheet.append(header)
-    formatter = RowFormatter()
+    formatter = RowFormatter(text=xlsx_text)
     count = 0
     for batch in _batches(rows):
         for values in formatter.batch(batch):
