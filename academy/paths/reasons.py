@@ -13,19 +13,33 @@ def pct(value: float) -> str:
 
 
 def explain(cat: Catalogue, scores: dict[int, float], items: dict, colleagues: dict[int, int],
-            shown: list[int]) -> None:
+            shown: list[int], related: dict[int, int] | None = None) -> None:
     """Fill ``item.reasons`` for the ``shown`` items (the home page shows a few of the path); the
-    first reason is the main one."""
+    first reason is the main one. ``related``: module → the learner's result the model finds most
+    similar to it (from the model's module similarities)."""
+    related = related or {}
     needed_by = _needed_by(cat, items)
     for module_id in shown:
         item = items[module_id]
         reasons = []
         if item.assigned:
             reasons.append(_assignment_reason(item))
+        # the arrow points one way: this module needs ``learn_first``; it is needed by ``needed_by``
+        for title in _learn_first(cat, items, module_id):
+            reasons.append(_("Cần học trước mô-đun “%(module)s”.", module=title))
         if module_id in needed_by:
-            reasons.append(_("Cần học trước mô-đun “%(module)s”.", module=needed_by[module_id]))
+            reasons.append(_("Là mô-đun tiên quyết của “%(module)s”: học mô-đun này trước.",
+                             module=needed_by[module_id]))
         reasons.append(_score_reason(cat, module_id, item, bool(scores)))
         reasons.extend(_prerequisite_results(cat, scores, module_id))
+        other = related.get(module_id)
+        if other in scores and other in cat.modules and other not in cat.prerequisites.get(module_id, ()):
+            reasons.append(_("Bạn đạt %(score)s ở mô-đun liên quan “%(module)s”.",
+                             score=pct(scores[other]), module=cat.modules[other].title))
+        if item.personal:
+            mean, count = cat.difficulty.get(module_id, (0.0, 0))
+            if count >= 3:
+                reasons.append(_("Học viên khác đạt trung bình %(mean)s ở mô-đun này.", mean=pct(mean)))
         course_id = cat.modules[module_id].course_id
         if colleagues.get(course_id):
             reasons.append(_("%(count)s đồng nghiệp cùng đơn vị và vị trí đã học khoá này.",
@@ -33,7 +47,13 @@ def explain(cat: Catalogue, scores: dict[int, float], items: dict, colleagues: d
         item.reasons = reasons
 
 
+def _learn_first(cat: Catalogue, items: dict, module_id: int) -> list[str]:
+    """Titles of this module's prerequisites still on the path: the learner takes those first."""
+    return [items[req].module_title for req in cat.prerequisites.get(module_id, ()) if req in items]
+
+
 def _needed_by(cat: Catalogue, items: dict) -> dict[int, str]:
+    """Module → the title of one module on the path that requires it."""
     result = {}
     for module_id in items:
         for req in cat.prerequisites.get(module_id, ()):

@@ -6,12 +6,30 @@ Scores are on 0..1 (a learner's best quiz score on a module). The platform's par
 from __future__ import annotations
 
 import numpy as np
-from surprise import SVD, BaselineOnly, Dataset, KNNBaseline, NormalPredictor, Reader, SVDpp
+from surprise import (
+    NMF,
+    SVD,
+    BaselineOnly,
+    CoClustering,
+    Dataset,
+    KNNBaseline,
+    NormalPredictor,
+    Reader,
+    SlopeOne,
+    SVDpp,
+)
 
-from academy.paths.scorer import Scorer
+from academy.paths.blend import Blend
+from academy.paths.logit import LogitFactors
+from academy.paths.scorer import BlendScorer, Scorer
 
-ALGORITHMS = {"SVD": SVD, "SVDpp": SVDpp, "KNNBaseline": KNNBaseline, "BaselineOnly": BaselineOnly}
-BASELINES = {"NormalPredictor": NormalPredictor, "BaselineOnly": BaselineOnly}
+# What the platform can train and serve; ``Blend`` combines any of the others.
+ALGORITHMS = {"SVD": SVD, "SVDpp": SVDpp, "KNNBaseline": KNNBaseline, "BaselineOnly": BaselineOnly,
+              "LogitFactors": LogitFactors, "Blend": Blend}
+AUTO = "auto"  # RECOMMENDER_ALGORITHM: let cross-validation choose (academy/paths/selection.py)
+# Measured by ``evaluate`` for comparison only.
+BASELINES = {"NormalPredictor": NormalPredictor, "BaselineOnly": BaselineOnly, "NMF": NMF, "SlopeOne": SlopeOne,
+             "CoClustering": CoClustering}
 
 # Chosen on the demo data and the generated file (see bench/): scores live on 0..1, so the
 # learning rate and regularisation differ from Surprise's 1..5 star defaults. SVD: with one
@@ -26,6 +44,8 @@ PLATFORM_PARAMS = {
     "KNNBaseline": {"k": 40, "sim_options": {"name": "pearson_baseline", "user_based": False},
                     "verbose": False},
     "BaselineOnly": {"bsl_options": {"method": "als", "n_epochs": 10}, "verbose": False},
+    # Chosen on the three shared learner files (see academy/paths/selection.py for the candidates).
+    "LogitFactors": {"n_factors": 4, "reg": 3.0, "reg_bias": 0.3},
 }
 TUNE_GRIDS = {
     "SVD": {"n_factors": [20, 50, 100], "n_epochs": [20, 30], "lr_all": [0.005, 0.01], "reg_all": [0.02, 0.05]},
@@ -91,6 +111,14 @@ def export_scorer(name: str, algo, params: dict) -> Scorer:
             raise UnknownAlgorithm("KNNBaseline must be item-based to be served (sim_options.user_based=False)")
         bu, bi = algo.compute_baselines()
         return Scorer("neighbours", mu, users, items, bu, bi, sim=algo.sim, k=int(params.get("k", 40)), reg=reg)
+    if name == "LogitFactors":
+        sim = algo.sim if algo.alpha else None
+        return Scorer("logit", algo.m, users, items, algo.bu, algo.bi, pu=algo.pu, qi=algo.qi, sim=sim,
+                      reg=algo.reg, alpha=algo.alpha, damp=algo.damp, reg_bias=algo.reg_bias)
+    if name == "Blend":
+        parts = [export_scorer(part_name, part, part_params)
+                 for (part_name, part_params), part in zip(algo.components, algo.fitted)]
+        return BlendScorer(parts, algo.weights, algo.intercept)
     raise UnknownAlgorithm(name)
 
 

@@ -20,8 +20,15 @@ from surprise.model_selection import KFold
 
 from academy.database import db, utcnow
 from academy.paths.models import RecommenderModel
-from academy.paths.recommender import algorithm_params, build_dataset, export_scorer, make_algorithm
+from academy.paths.recommender import (
+    AUTO,
+    algorithm_params,
+    build_dataset,
+    export_scorer,
+    make_algorithm,
+)
 from academy.paths.scorer import IncompatibleModel, Scorer
+from academy.paths.selection import COMPONENTS, inner_folds, select_model
 
 log = logging.getLogger(__name__)
 KEEP_FILES = 2  # the current model and the one before it
@@ -52,41 +59,64 @@ def cv_folds(folds: int | None = None) -> int:
     return folds if folds and folds >= 2 else 0
 
 
+def count_signal() -> int:
+    from academy.learning.models import ModuleResult
+
+    return db.session.scalar(select(func.count()).select_from(ModuleResult)) or 0
+
+
+def planned_steps(algorithm: str | None, folds: int | None, n_ratings: int) -> int:
+    """How many progress steps ``train_model`` will report."""
+    name = algorithm or current_app.config["RECOMMENDER_ALGORITHM"]
+    if name == AUTO:
+        return 3 + len(COMPONENTS) * inner_folds(n_ratings)
+    return 3 + cv_folds(folds)
+
+
 def train_model(algorithm: str | None = None, folds: int | None = None,
                 progress: Callable[[str, int], None] | None = None) -> RecommenderModel:
     """Train on all results, write a versioned file, record its metadata and make it current.
 
-    Flushes; the caller commits. Raises NotEnoughData when there is nothing sensible to learn.
-    ``progress(stage, steps)`` hears of each step done: reading, each of ``cv_folds(folds)``
-    cross-validation folds, fitting, saving (3 + folds steps in all).
+    With the algorithm ``auto`` (the default) the algorithm and its parameters are chosen by
+    cross-validation on these results (see ``selection``), and the choice, the table behind it and
+    the amount of data are recorded with the model. Flushes; the caller commits. Raises
+    NotEnoughData when there is nothing sensible to learn. ``progress(stage, steps)`` hears of each
+    step done (``planned_steps`` in all).
     """
     from academy.learning.models import QuizAttempt
 
     step = progress or (lambda _stage, _steps: None)
     config = current_app.config
     name = algorithm or config["RECOMMENDER_ALGORITHM"]
-    params = algorithm_params(name, (config.get("RECOMMENDER_PARAMS") or {}).get(name))
     last_attempt_id = db.session.scalar(select(func.max(QuizAttempt.id))) or 0
     rows = load_signal()
     users, items = len({r[0] for r in rows}), len({r[1] for r in rows})
     if len(rows) < 10 or users < 2 or items < 2:
         raise NotEnoughData(f"{len(rows)} kết quả của {users} học viên trên {items} mô-đun")
-    data = build_dataset(rows)
     step("đọc kết quả", 1)
-    folds = cv_folds(folds)
-    cv_rmse = cv_mae = None
-    if folds and len(rows) >= folds * 5:
-        cv_rmse, cv_mae = _cross_validate(make_algorithm(name, params), data, folds, step)
+    about, cv_rmse, cv_mae = None, None, None
+    if name == AUTO:
+        selection = select_model(rows, progress=lambda stage: step(stage, 1))
+        name, params, about = selection.algorithm, selection.params, selection.record()
+        cv_rmse = selection.table[[r.label for r in selection.table].index(selection.label)].rmse
     else:
-        step("bỏ qua kiểm định chéo", folds)
+        params = algorithm_params(name, (config.get("RECOMMENDER_PARAMS") or {}).get(name))
+        folds = cv_folds(folds)
+        if folds and len(rows) >= folds * 5:
+            cv_rmse, cv_mae = _cross_validate(make_algorithm(name, params), build_dataset(rows), folds, step)
+        else:
+            step("bỏ qua kiểm định chéo", folds)
     started = time.perf_counter()
-    algo = make_algorithm(name, params).fit(data.build_full_trainset())
+    algo = make_algorithm(name, params).fit(build_dataset(rows).build_full_trainset())
     fit_seconds = time.perf_counter() - started
     step("huấn luyện", 1)
     trained_at = utcnow()
     filename = f"model-{trained_at:%Y%m%dT%H%M%S%f}-{name}.npz"
-    _write_atomically(export_scorer(name, algo, params), filename)
-    row = _record(name, params, filename, rows, users, items, cv_rmse, cv_mae, fit_seconds,
+    scorer = export_scorer(name, algo, params)
+    scorer.about = about or {"chosen": name, "reason": "set by configuration or --algorithm", "n_ratings": len(rows)}
+    _write_atomically(scorer, filename)
+    stored = {**params, "selection": about} if about else params
+    row = _record(name, stored, filename, rows, users, items, cv_rmse, cv_mae, fit_seconds,
                   trained_at, last_attempt_id)
     step("lưu mô hình", 1)
     return row

@@ -53,7 +53,7 @@ def test_path_changes_right_after_a_quiz(client, auth, strong_learner):
     assert m4.id not in item_ids(client.get("/me/path").get_data(as_text=True))
 
 
-@pytest.mark.parametrize("damage", ["missing", "garbage", "other-format"])
+@pytest.mark.parametrize("damage", ["missing", "garbage", "other-format", "blend-without-arrays"])
 def test_bad_model_file_falls_back_to_difficulty(app, client, auth, strong_learner, caplog, damage):
     learner, course = strong_learner
     row = db.session.query(RecommenderModel).filter_by(is_current=True).one()
@@ -63,6 +63,12 @@ def test_bad_model_file_falls_back_to_difficulty(app, client, auth, strong_learn
     elif damage == "garbage":
         with open(path, "wb") as handle:
             handle.write(b"PK\x03\x04 not a model at all")
+    elif damage == "blend-without-arrays":
+        import numpy as np
+        meta = ('{"format": 1, "kind": "blend", "weights": [1.0], "intercept": 0.0, '
+                '"parts": [{"kind": "logit", "mu": 0.0, "k": 40, "reg": 1.0}]}')
+        with open(path, "wb") as handle:
+            np.savez(handle, meta=np.array(meta))
     else:
         import numpy as np
         np.savez(path, meta=np.array('{"format": 99, "kind": "factors"}'))
