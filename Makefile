@@ -11,7 +11,7 @@ PORT ?= 5000
 # Debian packages: WeasyPrint's fast font subsetting, Chromium for browser tests, poppler for PDF checks.
 SYSTEM_PACKAGES := libharfbuzz-subset0 chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0
 
-.PHONY: i18n-update run test test-sqlite test-postgres bench system-deps install db catalog demo translations clean
+.PHONY: i18n-update lint run test test-sqlite test-postgres bench system-deps install db catalog demo translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,7 +59,11 @@ run: system-deps translations demo
 	@echo ""
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: system-deps translations
+# The import contracts in setup.cfg ([importlinter]): features import one way, no circles.
+lint: install
+	$(BIN)/lint-imports
+
+test: system-deps translations lint
 	$(MAKE) test-sqlite
 	@if [ -n "$$ACADEMY_TEST_DATABASE_URL" ]; then $(MAKE) test-postgres; \
 	else echo "ACADEMY_TEST_DATABASE_URL chưa đặt: bỏ qua lượt chạy trên PostgreSQL."; fi
@@ -72,6 +76,11 @@ test-postgres: install
 
 bench: install
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Nested cross-validation of the recommender on ../shared/data/learners/*.csv; tables into README.md.
+.PHONY: recommender-tables
+recommender-tables: install
+	$(BIN)/python -m bench.recommender_tables
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache build *.egg-info

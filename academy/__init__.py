@@ -13,7 +13,7 @@ from academy.database import engine_options
 BLUEPRINTS = (
     "academy.core.views",
     "academy.auth.views",
-    "academy.catalog.views",
+    "academy.learning.course_pages",
     "academy.learning.views",
     "academy.authoring.views",
     "academy.paths.views",
@@ -21,8 +21,13 @@ BLUEPRINTS = (
     "academy.reports.views",
     "academy.admin.views",
 )
+# Each module's connect_listeners() subscribes its feature to the signals in academy.events.
+LISTENERS = (
+    "academy.certificates.listeners",
+    "academy.paths.listeners",
+)
 CLI_GROUPS = (
-    "academy.authoring.cli",
+    "academy.coursefiles.cli",
     "academy.auth.cli",
     "academy.admin.cli",
     "academy.demo.cli",
@@ -40,7 +45,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_extensions(app)
     register_i18n(app)
     register_security(app)
+    register_sessions(app)
     register_blueprints(app)
+    register_events(app)
     register_errors(app)
     register_cli(app)
     register_templates(app)
@@ -57,9 +64,8 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
-    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
-    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
-    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
+    if not app.config["RATELIMIT_STORAGE_URI"]:
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -82,6 +88,12 @@ def register_security(app: Flask) -> None:
     init_security(app)
 
 
+def register_sessions(app: Flask) -> None:
+    from academy.auth.sessions import init_sessions
+
+    init_sessions(app)
+
+
 class BoundedIntConverter(IntegerConverter):
     """``<int:…>`` never matches a number the database's integer column cannot hold."""
 
@@ -96,6 +108,14 @@ def register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntConverter
     for name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(name).bp)
+
+
+def register_events(app: Flask) -> None:
+    """Subscribe each feature to the events it reacts to (idempotent: one connection per receiver)."""
+    import importlib
+
+    for name in LISTENERS:
+        importlib.import_module(name).connect_listeners()
 
 
 def register_errors(app: Flask) -> None:

@@ -30,10 +30,11 @@ class AcademyLimiter(Limiter):
     def init_app(self, app) -> None:
         self._storage_dead = False  # a new app, a new storage: nothing known to be down yet
         uri = str(app.config.get("RATELIMIT_STORAGE_URI") or app.config.get("REDIS_URL") or "")
-        if uri.startswith(("redis://", "rediss://")):
+        redis = uri.startswith(("redis://", "rediss://"))
+        if redis and not app.config.get("RATELIMIT_STORAGE_OPTIONS"):
             # A Redis that does not answer must fail fast, not hang every request.
-            app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
-                                  {"socket_connect_timeout": 1, "socket_timeout": 1})
+            app.config["RATELIMIT_STORAGE_OPTIONS"] = {"socket_connect_timeout": 1,
+                                                       "socket_timeout": 1}
         super().init_app(app)
         self.logger.addFilter(_storage_loss_is_an_error)  # added once: the same filter is not added twice
 

@@ -24,6 +24,15 @@ def wtforms_translations() -> NullTranslations:
     return _loaded[locale]
 
 
+def int_or_none(value):
+    """A select box's value as an id: None for the blank choice, -1 for anything that is no number
+    (an unknown choice, which ``pre_validate`` then reports)."""
+    try:
+        return int(value) if value not in (None, "", "None") else None
+    except (TypeError, ValueError):
+        return -1
+
+
 class Form(FlaskForm):
     class Meta:
         def get_translations(self, form):

@@ -1,12 +1,20 @@
 """Vietnamese first, English second: locale choice and formatting filters."""
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask import current_app, has_request_context, request, session
 from flask_babel import format_date, format_datetime, format_decimal, format_percent
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from academy.extensions import babel
+
+
+def academy_zone() -> ZoneInfo:
+    """The academy's time zone (``BABEL_DEFAULT_TIMEZONE``): dates on reports and certificates are
+    local dates."""
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
 def select_locale() -> str:

@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, event, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from academy.errors import NotFound
 from academy.database import UTCDateTime, db, utcnow
 
 log = logging.getLogger(__name__)
@@ -153,7 +154,22 @@ def offer_download(job: Job, path: str) -> None:
     """Record ``job``'s finished file and when its link expires (``DOWNLOAD_LINK_HOURS``). Flushes
     nothing; the job commits."""
     job.result_path = path
-    job.expires_at = utcnow() + timedelta(hours=int(current_app.config.get("DOWNLOAD_LINK_HOURS", 24)))
+    job.expires_at = utcnow() + timedelta(hours=int(current_app.config["DOWNLOAD_LINK_HOURS"]))
+
+
+def own_job(job_id: str, user, kind: str) -> Job:
+    """The ``kind`` job that ``user`` started; anyone else's, or none, is ``NotFound`` (a 404 that
+    does not tell whether the job exists)."""
+    job = db.session.get(Job, job_id)
+    if job is None or job.kind != kind or job.created_by_id != user.id:
+        raise NotFound
+    return job
+
+
+def download_ready(job: Job) -> bool:
+    """Whether ``job`` finished with a file whose link has not expired and that is still on disk."""
+    return (job.status == "finished" and bool(job.result_path) and job.expires_at is not None
+            and job.expires_at > utcnow() and os.path.isfile(job.result_path))
 
 
 def report_progress(job_id: str, done: int, total: int) -> None:

@@ -1,4 +1,6 @@
-"""Sessions that really end, and the security headers every response carries."""
+"""The security headers every response carries, and the one check for redirect targets.
+
+The user loader (sessions that really end) lives in ``academy.auth.sessions``."""
 from __future__ import annotations
 
 import unicodedata
@@ -6,36 +8,11 @@ from urllib.parse import unquote, urlsplit
 
 from flask import has_request_context, request
 
-from academy.extensions import db, login_manager
-
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-
-
-@login_manager.user_loader
-def load_user(session_id: str):
-    """The session names a user and the session version it was issued under; a version
-    bumped by logout or a password change makes every older cookie worthless."""
-    from academy.auth.models import User
-
-    user_id, _, version = session_id.partition(":")
-    if not (user_id.isdigit() and version.isdigit()):
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.is_active or user.session_version != int(version):
-        return None
-    if _lacks_required_second_factor(user):
-        return None  # e.g. a session from before two-factor sign-in became required for the role
-    return user
-
-
-def _lacks_required_second_factor(user) -> bool:
-    from academy.auth.two_factor import is_enrolled, is_required
-
-    return is_required(user) and not is_enrolled(user)
 
 
 def local_target(target: str | None, default: str) -> str:

@@ -1,21 +1,40 @@
-"""Helpers shared by the feature commands (the admin feature has no commands of its own yet)."""
+"""flask users import: the bulk import, added by the admin feature to the `users` group of auth."""
 from __future__ import annotations
 
 import click
-from sqlalchemy import select
 
+from academy.admin.imports import ImportFileError, import_users, read_rows
+from academy.auth.cli import users_cli
+from academy.core.audit import record_audit
 from academy.extensions import db
 
 
-def find_or_fail(model, column, value, label):
-    """The ``model`` row whose ``column`` equals an option's ``value``; None when the option was not
-    given; a ClickException naming ``label`` and the value when nothing matches."""
-    if value is None:
-        return None
-    found = db.session.scalar(select(model).where(column == value))
-    if found is None:
-        raise click.ClickException(f"Không có {label} {value}")
-    return found
+@users_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Chỉ kiểm tra, không ghi gì")
+def import_command(path, dry_run):
+    """Nhập người dùng từ tệp CSV hoặc XLSX (áp dụng tất cả các dòng hoặc không dòng nào)."""
+    with open(path, "rb") as handle:
+        content = handle.read()
+    try:
+        rows = read_rows(path, content)
+    except ImportFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+    result = import_users(rows, dry_run=dry_run)
+    for line, problem in result.problems:
+        click.echo(f"Dòng {line}: {problem}", err=True)
+    if not result.ok:
+        db.session.rollback()
+        raise click.ClickException(f"{len(result.problems)} lỗi; không có thay đổi nào được ghi.")
+    summary = (f"{result.rows} dòng: {result.created} tạo mới, {result.updated} cập nhật "
+               f"({result.moved} chuyển đơn vị), {result.unchanged} không đổi")
+    if dry_run:
+        db.session.rollback()
+        click.echo("Chạy thử — " + summary)
+        return
+    record_audit("users.import", target=path.rsplit("/", 1)[-1], detail={**result.as_dict(), "via": "cli"})
+    db.session.commit()
+    click.echo("Đã nhập — " + summary)
 
 
-COMMANDS = ()
+COMMANDS = ()  # `users import` joins auth's `users` group above; admin has no group of its own

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from flask_babel import lazy_gettext as _l
-from academy.forms import Form
+from academy.forms import Form, int_or_none
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, SubmitField
 from wtforms.fields.choices import SelectChoice
@@ -16,13 +16,6 @@ from academy.auth.models import ROLES, UNIT_KINDS
 ROLE_LABELS = {"learner": _l("Người học"), "instructor": _l("Giảng viên"), "hr": _l("Cán bộ tổ chức"),
                "admin": _l("Quản trị")}
 KIND_LABELS = {"city": _l("Thành phố"), "agency": _l("Cơ quan"), "ward": _l("Phường, xã"), "cell": _l("Chi bộ, tổ")}
-
-
-def _int_or_none(value):
-    try:
-        return int(value) if value not in (None, "", "None") else None
-    except (TypeError, ValueError):
-        return -1
 
 
 UNIT_CODE_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,32}\Z")
@@ -45,7 +38,7 @@ class UnitForm(Form):
                        validators=[DataRequired(), Regexp(UNIT_CODE_PATTERN, message=UNIT_CODE_MESSAGE)])
     name = StringField(_l("Tên đơn vị"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(_l("Loại"), choices=[SelectChoice(k, KIND_LABELS[k]) for k in UNIT_KINDS])
-    parent = SelectField(_l("Thuộc đơn vị"), coerce=_int_or_none, validators=[Optional()])
+    parent = SelectField(_l("Thuộc đơn vị"), coerce=int_or_none, validators=[Optional()])
     submit = SubmitField(_l("Lưu"))
 
 
@@ -54,7 +47,7 @@ class UserSearchForm(Form):
         csrf = False
 
     q = StringField(_l("Tìm theo tên, email hoặc mã cán bộ"), validators=[Optional(), Length(max=100)])
-    unit = SelectField(_l("Đơn vị"), coerce=_int_or_none, validators=[Optional()])
+    unit = SelectField(_l("Đơn vị"), coerce=int_or_none, validators=[Optional()])
     role = SelectField(_l("Vai trò"), validators=[Optional()], choices=[SelectChoice("", _l("Mọi vai trò"))]
                        + [SelectChoice(r, ROLE_LABELS[r]) for r in ROLES])
 
@@ -64,7 +57,7 @@ class UserEditForm(Form):
     email = StringField("Email", validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)])
     employee_code = StringField(_l("Mã cán bộ"), validators=[Optional(), Length(max=40)])
     position = StringField(_l("Chức vụ"), validators=[Optional(), Length(max=200)])
-    unit = SelectField(_l("Đơn vị"), coerce=_int_or_none, validators=[Optional()])
+    unit = SelectField(_l("Đơn vị"), coerce=int_or_none, validators=[Optional()])
     roles = SelectMultipleField(_l("Vai trò"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in ROLES],
                                 widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
     is_active = BooleanField(_l("Đang hoạt động"))

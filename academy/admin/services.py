@@ -1,26 +1,8 @@
-"""Admin services. record_audit() is the one way to write the audit log."""
+"""Admin services: the unit tree and people's records."""
 from __future__ import annotations
 
-from flask import has_request_context, request
-from flask_login import current_user
-
-from academy.admin.models import AuditEvent
+from academy.events import send, user_deactivated
 from academy.extensions import db
-
-
-def record_audit(action: str, target: str = "", detail: dict | None = None, actor=None) -> AuditEvent:
-    """Add an audit event (the caller commits with its own change, so both land or neither).
-
-    ``action`` is a dotted verb such as ``report.download`` or ``certificate.revoke``.
-    """
-    if actor is None and has_request_context() and current_user.is_authenticated:
-        actor = current_user
-    # remote_addr is the client behind a trusted proxy when ProxyFix is configured (ACADEMY_PROXY_HOPS).
-    ip = (request.remote_addr or "") if has_request_context() else ""
-    event = AuditEvent(actor_id=getattr(actor, "id", None), action=action, target=str(target)[:200],
-                       detail=detail or {}, ip=ip[:64])
-    db.session.add(event)
-    return event
 
 
 def create_unit(code: str, name: str, kind: str, parent=None):
@@ -65,7 +47,7 @@ def update_user(user, *, full_name, email, employee_code, position, unit, roles,
     """Apply an admin's edit; returns the names of the changed fields. The caller commits.
 
     A move to another unit keeps the person's history and enrols them in the new unit's courses;
-    deactivating ends their sessions.
+    deactivating ends their sessions and sends ``user_deactivated``.
     """
     from academy.auth.services import end_sessions
     from academy.reports.assignments import apply_assignments_to
@@ -79,9 +61,12 @@ def update_user(user, *, full_name, email, employee_code, position, unit, roles,
     if set(roles) != user.roles:
         user.roles = roles
         changed.append("roles")
-    if "is_active" in changed and not user.is_active:
+    deactivated = "is_active" in changed and not user.is_active
+    if deactivated:
         end_sessions(user)
     db.session.flush()
+    if deactivated:
+        send(user_deactivated, user=user)
     if "unit_id" in changed or ("is_active" in changed and user.is_active):
         db.session.refresh(user, ["unit"])
         apply_assignments_to(user)

@@ -8,13 +8,14 @@ from sqlalchemy.exc import IntegrityError
 
 from academy.admin.forms import ROLE_LABELS, ImportForm, UserEditForm, UserSearchForm
 from academy.admin.imports import ImportFileError, import_users, read_rows
-from academy.admin.services import record_audit, update_user
+from academy.admin.services import update_user
+from academy.core.audit import record_audit
 from academy.admin.views import bp
 from academy.auth.access import roles_required
 from academy.auth.models import Unit, User, UserRole
+from academy.auth.units import unit_choices
 from academy.database import contains_text
 from academy.extensions import db
-from academy.reports.services import unit_choices
 
 
 @bp.get("/admin/users")

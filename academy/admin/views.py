@@ -7,12 +7,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from academy.admin.forms import KIND_LABELS, AuditFilterForm, UnitForm
-from academy.admin.models import AuditEvent
-from academy.admin.services import create_unit, move_unit, record_audit
-from academy.auth.access import roles_required
+from academy.admin.services import create_unit, move_unit
+from academy.auth.access import roles_required, units_in_scope
 from academy.auth.models import Unit, User
+from academy.auth.units import unit_label
+from academy.core.audit import AuditEvent, record_audit
 from academy.extensions import db
-from academy.reports.services import unit_label, units_in_scope
 
 bp = Blueprint("admin", __name__, template_folder="templates")
 

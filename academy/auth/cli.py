@@ -1,4 +1,4 @@
-"""flask users …"""
+"""flask users create | reset-2fa (the admin feature adds `users import`)."""
 from __future__ import annotations
 
 import click
@@ -46,10 +46,10 @@ def create_command(email, full_name, password, roles, unit_code, employee_code):
 @click.option("--email", required=True)
 def reset_two_factor_command(email):
     """Tắt xác thực hai bước của một tài khoản (mất điện thoại và mã khôi phục)."""
-    from academy.admin.services import record_audit
     from academy.auth.models import User
     from academy.auth.services import end_sessions
     from academy.auth.two_factor import disable_two_factor
+    from academy.core.audit import record_audit
 
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
@@ -59,37 +59,6 @@ def reset_two_factor_command(email):
     record_audit("user.two_factor_reset", target=f"user:{user.id}", detail={"via": "cli"})
     db.session.commit()
     click.echo(f"Đã tắt xác thực hai bước của {user.email}; lần đăng nhập tới sẽ thiết lập lại nếu bắt buộc.")
-
-
-@users_cli.command("import")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--dry-run", is_flag=True, help="Chỉ kiểm tra, không ghi gì")
-def import_command(path, dry_run):
-    """Nhập người dùng từ tệp CSV hoặc XLSX (áp dụng tất cả các dòng hoặc không dòng nào)."""
-    from academy.admin.imports import ImportFileError, import_users, read_rows
-    from academy.admin.services import record_audit
-
-    with open(path, "rb") as handle:
-        content = handle.read()
-    try:
-        rows = read_rows(path, content)
-    except ImportFileError as exc:
-        raise click.ClickException(str(exc)) from exc
-    result = import_users(rows, dry_run=dry_run)
-    for line, problem in result.problems:
-        click.echo(f"Dòng {line}: {problem}", err=True)
-    if not result.ok:
-        db.session.rollback()
-        raise click.ClickException(f"{len(result.problems)} lỗi; không có thay đổi nào được ghi.")
-    summary = (f"{result.rows} dòng: {result.created} tạo mới, {result.updated} cập nhật "
-               f"({result.moved} chuyển đơn vị), {result.unchanged} không đổi")
-    if dry_run:
-        db.session.rollback()
-        click.echo("Chạy thử — " + summary)
-        return
-    record_audit("users.import", target=path.rsplit("/", 1)[-1], detail={**result.as_dict(), "via": "cli"})
-    db.session.commit()
-    click.echo("Đã nhập — " + summary)
 
 
 COMMANDS = (users_cli,)

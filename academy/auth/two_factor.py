@@ -7,11 +7,11 @@ import secrets
 import time
 
 import pyotp
-import segno
 from flask import current_app
 from sqlalchemy import delete, func, or_, select, update
 
 from academy.auth.models import RecoveryCode, TotpCredential, User
+from academy.core.qr import qr_svg_data_uri
 from academy.database import utcnow
 from academy.extensions import db
 
@@ -69,7 +69,7 @@ def enrolment_qr(user: User, secret: str) -> tuple[str, str]:
     """The otpauth:// address for ``secret`` and a QR code of it as an SVG data: URI."""
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.email,
                                               issuer_name=current_app.config["TOTP_ISSUER"])
-    return uri, segno.make(uri, error="m").svg_data_uri(scale=5, border=2)
+    return uri, qr_svg_data_uri(uri)
 
 
 def confirm_enrolment(user: User, code: str) -> list[str]:

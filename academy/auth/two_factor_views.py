@@ -49,7 +49,7 @@ def login_code():
         flash(_("Bạn đã dùng một mã khôi phục; còn %(left)s mã.", left=two_factor.recovery_codes_left(user)),
               "warning")
     db.session.commit()
-    return redirect(local_target(request.args.get("next"), url_for("core.home")))
+    return redirect(local_target(request.args.get("next"), url_for("paths.home")))
 
 
 @bp.route("/login/enrol", methods=["GET", "POST"])
@@ -74,7 +74,7 @@ def login_enrol():
             finish_sign_in(user)
             db.session.commit()
             return render_template("auth/recovery_codes.html", codes=codes,
-                                   next_url=local_target(request.args.get("next"), url_for("core.home")))
+                                   next_url=local_target(request.args.get("next"), url_for("paths.home")))
     status = 400 if form.is_submitted() else 200
     return render_template("auth/login_enrol.html", form=form, **_enrolment(user)), status
 

@@ -26,7 +26,7 @@ def _login_limit() -> str:
 @limiter.limit(_login_limit, methods=["POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("core.home"))
+        return redirect(url_for("paths.home"))
     form = LoginForm()
     status = 400 if request.method == "POST" else 200
     if form.validate_on_submit():
@@ -40,7 +40,7 @@ def login():
         if user is not None:
             finish_sign_in(user)
             db.session.commit()
-            return redirect(local_target(request.args.get("next"), url_for("core.home")))
+            return redirect(local_target(request.args.get("next"), url_for("paths.home")))
         db.session.rollback()
         flash(_("Email hoặc mật khẩu không đúng."), "danger")
         status = 401
@@ -88,7 +88,7 @@ def password():
             db.session.commit()
             login_user(current_user._get_current_object())  # this browser stays signed in under the new version
             flash(_("Đã đổi mật khẩu. Các phiên đăng nhập khác đã bị đăng xuất."), "success")
-            return redirect(url_for("core.home"))
+            return redirect(url_for("paths.home"))
     return render_template("auth/password.html", form=form, rule=PASSWORD_RULE), status
 
 

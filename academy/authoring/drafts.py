@@ -9,21 +9,23 @@ bumps the version and deletes the copy — all in the caller's one transaction.
 """
 from __future__ import annotations
 
-from flask import abort
 from flask_babel import gettext as _
 
-from academy.admin.services import record_audit
-from academy.authoring import sync
-from academy.authoring.coursedata import ContentError
-from academy.authoring.sync_questions import question_to_data
-from academy.authoring.services import DRAFT_SUFFIX
 from academy.catalog.models import Choice, Course, Lesson, LessonRevision, Module, Question
+from academy.core.audit import record_audit
+from academy.errors import NotFound
+from academy.coursefiles import sync
+from academy.coursefiles.coursedata import DRAFT_SUFFIX
+from academy.coursefiles.errors import ContentError
+from academy.coursefiles.sync_questions import question_to_data
 from academy.database import utcnow
 from academy.extensions import db
 
 COPIED_COURSE_FIELDS = ("title", "summary", "description_md", "description_html", "track", "level",
-                        "hours", "pass_threshold", "owner_id")
-COPIED_MODULE_FIELDS = ("position", "slug", "title", "summary", "intro_md", "intro_html", "minutes")
+                        "hours", "pass_threshold", "review_policy", "attempt_wait_minutes",
+                        "owner_id")
+COPIED_MODULE_FIELDS = ("position", "slug", "title", "summary", "intro_md", "intro_html", "minutes",
+                        "quiz_draw", "quiz_time_limit")
 COPIED_QUESTION_FIELDS = ("position", "kind", "prompt_md", "prompt_html", "explanation_md", "explanation_html")
 
 
@@ -48,7 +50,7 @@ def draft_for_editing(course: Course, actor) -> Course:
         draft.draft_of = course
         draft.modules = [_copy_module(module) for module in course.modules]
     db.session.flush()
-    for old, new in zip(course.modules, draft.modules):
+    for old, new in zip(course.modules, draft.modules, strict=True):
         new.prerequisites = list(old.prerequisites)
     db.session.flush()
     record_audit("authoring.draft.create", f"course:{course.id}", {"draft": draft.id}, actor=actor)
@@ -72,12 +74,14 @@ def _copy_lesson(lesson: Lesson) -> Lesson:
 
 def _copy_question(question: Question) -> Question:
     copy = Question(**{name: getattr(question, name) for name in COPIED_QUESTION_FIELDS})
-    copy.choices = [Choice(position=c.position, text=c.text, is_correct=c.is_correct) for c in question.choices]
+    copy.choices = [Choice(position=c.position, text=c.text, is_correct=c.is_correct,
+                           is_pinned=c.is_pinned) for c in question.choices]
     return copy
 
 
 def draft_lesson_for(lesson: Lesson, actor) -> Lesson:
-    """The lesson in the draft that an edit of ``lesson`` should change (404 if the draft dropped it)."""
+    """The lesson in the draft that an edit of ``lesson`` should change (``NotFound`` if the draft
+    dropped it)."""
     course = lesson.module.course
     draft = draft_for_editing(course, actor)
     if draft is course:
@@ -87,7 +91,7 @@ def draft_lesson_for(lesson: Lesson, actor) -> Lesson:
             for candidate in module.lessons:
                 if candidate.slug == lesson.slug:
                     return candidate
-    abort(404)
+    raise NotFound
 
 
 def check_publishable(course: Course) -> list[str]:
@@ -98,7 +102,18 @@ def check_publishable(course: Course) -> list[str]:
             problems.append(_("Học phần “%(title)s” chưa có bài học.", title=module.title))
         if not module.active_questions:
             problems.append(_("Học phần “%(title)s” chưa có câu hỏi kiểm tra.", title=module.title))
+        elif problem := quiz_draw_problem(module.title, module.quiz_draw,
+                                          len(module.active_questions)):
+            problems.append(problem)
     return problems
+
+
+def quiz_draw_problem(title: str, draw: int | None, pool: int) -> str | None:
+    """Why ``draw`` questions cannot be drawn from a module's ``pool`` of questions, or None."""
+    if not draw or draw <= pool:
+        return None
+    return _("Học phần “%(title)s” rút %(draw)s câu mỗi lần nhưng chỉ có %(n)s câu hỏi. Hãy thêm "
+             "câu hỏi hoặc giảm số câu rút.", title=title, draw=draw, n=pool)
 
 
 def stale_draft(course: Course) -> tuple[int, int] | None:

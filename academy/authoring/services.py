@@ -5,23 +5,27 @@ course is never edited here directly: views pass the draft copy (see drafts.py).
 """
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from academy.admin.services import record_audit
 from academy.auth.access import is_admin
 from academy.auth.models import User
 from academy.catalog.models import Course, CourseAuthor, Lesson, LessonRevision, Module
+from academy.core.audit import record_audit
+from academy.coursefiles.coursedata import DRAFT_SUFFIX
+from academy.coursefiles.prerequisites import cyclic_module_ids
+from academy.coursefiles.sync import content_hash
 from academy.extensions import db
 from academy.markdown import render_markdown
 
-DRAFT_SUFFIX = "--draft"
-COURSE_FIELDS = ("title", "summary", "description_md", "track", "level", "hours", "pass_threshold")
+COURSE_FIELDS = ("title", "summary", "description_md", "track", "level", "hours", "pass_threshold",
+                 "review_policy", "attempt_wait_minutes")
 MODULE_FIELDS = ("title", "summary", "intro_md", "minutes")
+# Empty means something here (every question, no time limit), so None is written too.
+MODULE_QUIZ_FIELDS = ("quiz_draw", "quiz_time_limit")
 
 
 def slugify(text: str, fallback: str = "muc") -> str:
@@ -30,10 +34,6 @@ def slugify(text: str, fallback: str = "muc") -> str:
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:80].strip("-")
     return slug or fallback
-
-
-def content_hash(body_md: str) -> str:
-    return hashlib.sha256((body_md or "").encode("utf-8")).hexdigest()
 
 
 def editable_courses(user) -> list[Course]:
@@ -53,12 +53,19 @@ def _unique_slug(base: str, taken) -> str:
     return slug
 
 
+def _course_fields(fields) -> dict:
+    """An empty wait means no wait."""
+    if "attempt_wait_minutes" in fields:
+        fields = {**fields, "attempt_wait_minutes": fields["attempt_wait_minutes"] or 0}
+    return fields
+
+
 def create_course(owner: User, **fields) -> Course:
     """A new course starts as a draft owned by its creator."""
     base = slugify(fields.get("slug") or fields["title"], "khoa-hoc").removesuffix(DRAFT_SUFFIX)
     slug = _unique_slug(base, lambda s: db.session.scalar(select(Course.id).where(Course.slug == s)))
     course = Course(slug=slug, owner_id=owner.id, status="draft", version=1)
-    _assign(course, COURSE_FIELDS, fields)
+    _assign(course, COURSE_FIELDS, _course_fields(fields))
     course.description_html = render_markdown(course.description_md)
     db.session.add(course)
     db.session.flush()
@@ -67,7 +74,7 @@ def create_course(owner: User, **fields) -> Course:
 
 
 def update_course(course: Course, actor: User, **fields) -> Course:
-    _assign(course, COURSE_FIELDS, fields)
+    _assign(course, COURSE_FIELDS, _course_fields(fields))
     course.description_html = render_markdown(course.description_md)
     db.session.flush()
     record_audit("authoring.course.update", f"course:{course.id}", {"slug": course.slug}, actor=actor)
@@ -80,11 +87,18 @@ def _assign(obj, names, fields) -> None:
             setattr(obj, name, fields[name])
 
 
+def _assign_quiz_settings(module: Module, fields) -> None:
+    for name in MODULE_QUIZ_FIELDS:
+        if name in fields:
+            setattr(module, name, fields[name] or None)
+
+
 def create_module(course: Course, actor: User, **fields) -> Module:
     base = slugify(fields.get("slug") or fields["title"], "mo-dun")
     slugs = {m.slug for m in course.modules}
     module = Module(slug=_unique_slug(base, slugs.__contains__), position=len(course.modules) + 1)
     _assign(module, MODULE_FIELDS, fields)
+    _assign_quiz_settings(module, fields)
     module.intro_html = render_markdown(module.intro_md or "")
     course.modules.append(module)
     db.session.flush()
@@ -94,6 +108,7 @@ def create_module(course: Course, actor: User, **fields) -> Module:
 
 def update_module(module: Module, actor: User, **fields) -> Module:
     _assign(module, MODULE_FIELDS, fields)
+    _assign_quiz_settings(module, fields)
     module.intro_html = render_markdown(module.intro_md or "")
     db.session.flush()
     record_audit("authoring.module.update", f"module:{module.id}", {"title": module.title}, actor=actor)
@@ -124,8 +139,6 @@ def prerequisite_groups(course: Course, module: Module | None = None) -> list[tu
 
 def set_prerequisites(module: Module, actor: User, module_ids) -> None:
     """Require these modules before ``module``. Raises PrerequisiteCycle (the caller rolls back)."""
-    from academy.authoring.prerequisites import cyclic_module_ids
-
     wanted = sorted(set(module_ids or ()))
     if wanted == sorted(m.id for m in module.prerequisites):
         return

@@ -8,20 +8,23 @@ from __future__ import annotations
 
 import io
 import zipfile
+from dataclasses import replace
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from academy.admin.services import record_audit
 from academy.auth.access import can_edit_course
-from academy.authoring.changes import ChangeReport
-from academy.authoring.coursedata import ContentError, CourseData, ErrorList
 from academy.authoring.drafts import draft_for_editing
-from academy.authoring.importer import parse_courses
-from academy.authoring.media import install_images
-from academy.authoring.sync import apply_course, finish_courses
-from academy.authoring.ziparchive import archive_label, unpacked_zip
 from academy.catalog.models import Course
+from academy.core.audit import record_audit
+from academy.coursefiles.archive import archive_label, unpacked_zip
+from academy.coursefiles.changes import ChangeReport
+from academy.coursefiles.coursedata import CourseData
+from academy.coursefiles.errors import ContentError, ErrorList
+from academy.coursefiles.importer import parse_courses
+from academy.coursefiles.media import install_images
+from academy.coursefiles.sync import apply_course, course_to_data, finish_courses
+from academy.coursefiles.writer import course_files
 from academy.extensions import db
 
 
@@ -36,21 +39,48 @@ def import_zip_upload(blob: bytes, filename: str, user) -> list[ChangeReport]:
         raise ContentError(shown, 0, _("Tệp tải lên không phải tệp ZIP."))
     with unpacked_zip(blob, filename or "") as root:
         courses = parse_courses(root, label=shown)
-        items, errors = [], ErrorList()
+        items, applied, errors = [], [], ErrorList()
         for data in courses:
             try:
-                target = _target_for(data, user)
-                items.append((target, apply_course(target, actor=user, with_prerequisites=False)))
+                item = _import_one(data, user)
             except ContentError as exc:
                 errors.extend(exc)
+                continue
+            items.append(item)
+            if item[1].has_changes:
+                applied.append(item)
         errors.raise_if_any()
-        finish_courses(items)
+        finish_courses(applied)
         for data, report in items:  # the images, once the content is sure to be taken
             report.images = install_images(data.media)
     for data, report in items:
         record_audit("authoring.course.import", f"course:{data.slug}", {"changes": report.lines()[:50]},
                      actor=user)
     return [report for _data, report in items]
+
+
+def _import_one(data: CourseData, user) -> tuple[CourseData, ChangeReport]:
+    """Merge one course of the upload, or nothing at all when it says what the course already says
+    (no draft copy made, no lesson revision, "no change" reported)."""
+    if _is_unchanged(data, user):
+        return data, ChangeReport(slug=data.slug)
+    target = _target_for(data, user)
+    return target, apply_course(target, actor=user, with_prerequisites=False)
+
+
+def _is_unchanged(data: CourseData, user) -> bool:
+    """True when the course exists, may be edited by ``user``, and its draft (or, without one,
+    the course itself) would export exactly the files uploaded."""
+    live = db.session.scalar(select(Course).where(Course.slug == data.slug))
+    if live is None or not can_edit_course(user, live):
+        return False
+    current = course_to_data(live.draft or live)
+    current.readdress(live.slug)
+    return course_files(_without_status(current)) == course_files(_without_status(data))
+
+
+def _without_status(data: CourseData) -> CourseData:
+    return replace(data, status=None)
 
 
 def _target_for(data: CourseData, user) -> CourseData:

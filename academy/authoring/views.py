@@ -9,8 +9,9 @@ from flask_login import current_user, login_required
 
 from academy.auth.access import can_edit_course, can_manage_coauthors, require, roles_required
 from academy.authoring import drafts, services
-from academy.authoring.forms import ActionForm, CoauthorForm, CourseForm, UploadForm
-from academy.authoring.media import MediaError, media_response, store_image
+from academy.authoring.forms import REVIEW_LABELS, ActionForm, CoauthorForm, CourseForm, UploadForm
+from academy.authoring.media import MediaError, image_markdown, media_response, store_image
+from academy.authoring.percent import pass_mark
 from academy.authoring.stats import MIN_ATTEMPTS, question_stats
 from academy.catalog.models import Course
 from academy.core.once import submit_once
@@ -18,6 +19,7 @@ from academy.extensions import db
 from academy.markdown import render_markdown
 
 bp = Blueprint("authoring", __name__, template_folder="templates")
+bp.add_app_template_filter(pass_mark, "pass_mark")
 
 
 def load_course(course_id: int) -> Course:
@@ -62,7 +64,8 @@ def course_detail(course_id: int):
     return render_template("authoring/course.html", course=course, live=course.draft_of or course,
                            action=ActionForm(), coauthors=services.coauthors(course.draft_of or course),
                            coauthor_form=CoauthorForm(),
-                           may_manage=can_manage_coauthors(current_user, course), stale=drafts.stale_draft(course))
+                           may_manage=can_manage_coauthors(current_user, course),
+                           stale=drafts.stale_draft(course), review_labels=REVIEW_LABELS)
 
 
 @bp.route("/authoring/courses/<int:course_id>/settings", methods=["GET", "POST"])
@@ -90,13 +93,25 @@ def course_start_draft(course_id: int):
     return redirect(url_for("authoring.course_detail", course_id=draft.id), 303)
 
 
-@bp.post("/authoring/courses/<int:course_id>/publish")
+@bp.route("/authoring/courses/<int:course_id>/publish", methods=["GET", "POST"])
 @roles_required("instructor")
 def course_publish(course_id: int):
+    """GET asks "are you sure?" (and lists what stops publishing); the POST from there publishes."""
     course = load_course(course_id)
+    if request.method == "GET" and course.status != "draft":
+        flash(_("Không có bản nháp nào để xuất bản."), "info")
+        return redirect(url_for("authoring.course_detail", course_id=course.id), 303)
+    if request.method == "GET":
+        return confirm_page(
+            _("Xuất bản khoá học"), url_for("authoring.course_publish", course_id=course.id),
+            _("Bạn chắc chắn muốn xuất bản “%(title)s”? Học viên sẽ thấy ngay phiên bản mới.",
+              title=course.title), _("Xuất bản"), course=course,
+            details=drafts.check_publishable(course) if course.status == "draft" else [],
+            stale=drafts.stale_draft(course), danger=False)
     require(ActionForm().validate_on_submit(), 400)
     try:
-        live = drafts.publish_course(course, current_user, overwrite=request.form.get("overwrite") == "1")
+        live = drafts.publish_course(course, current_user,
+                                     overwrite=request.form.get("overwrite") == "1")
     except drafts.PublishError as exc:
         db.session.rollback()
         for error in exc.messages:
@@ -105,6 +120,16 @@ def course_publish(course_id: int):
     db.session.commit()
     flash(_("Đã xuất bản phiên bản %(version)s.", version=live.version), "success")
     return redirect(url_for("authoring.course_detail", course_id=live.id), 303)
+
+
+def confirm_page(title: str, action: str, question: str, button: str, *, course, details=(),
+                 stale=None, danger: bool = True, cancel: str | None = None):
+    """The page that asks before a delete or a publish; its one POST button does it (no script
+    needed; a GET never changes anything)."""
+    cancel = cancel or url_for("authoring.course_detail", course_id=course.id)
+    return render_template("authoring/confirm.html", title=title, action_url=action,
+                           question=question, button=button, course=course, details=details,
+                           stale=stale, danger=danger, cancel_url=cancel, action=ActionForm())
 
 
 @bp.post("/authoring/courses/<int:course_id>/discard")
@@ -167,8 +192,7 @@ def media_upload(course_id: int):
         return jsonify(error=str(exc)), 400
     db.session.commit()
     url = url_for("authoring.media_file", name=name)
-    alt = (form.alt.data or "").replace("[", "").replace("]", "").strip() or _("Hình minh hoạ")
-    return jsonify(url=url, markdown=f"![{alt}]({url})"), 201
+    return jsonify(url=url, markdown=image_markdown(name, form.alt.data)), 201
 
 
 @bp.get("/media/<name>")
@@ -189,4 +213,4 @@ def course_stats(course_id: int):
                            min_attempts=MIN_ATTEMPTS)
 
 
-from academy.authoring import views_content, views_quiz, views_transfer  # noqa: E402,F401 - add routes to bp
+from academy.authoring import views_content, views_learners, views_quiz, views_transfer  # noqa: E402,F401 - add routes to bp

@@ -8,12 +8,14 @@ from sqlalchemy.exc import IntegrityError
 
 from academy.auth.access import require, roles_required
 from academy.authoring import drafts, services
-from academy.authoring.forms import ActionForm, LessonForm, ModuleForm, UploadForm
+from academy.authoring.forms import ActionForm, LessonForm, ModuleForm
+from academy.authoring.media import MediaError, image_markdown, store_image
 from academy.authoring.revisions import diff_rows, revision_of
-from academy.authoring.views import bp, editable_or_redirect, load_course
+from academy.authoring.views import bp, confirm_page, editable_or_redirect, load_course
 from academy.catalog.models import Lesson, Module
 from academy.core.once import submit_once
 from academy.extensions import db
+from academy.markdown import render_markdown
 
 
 def load_module(course_id: int, module_id: int) -> Module:
@@ -43,7 +45,7 @@ def module_new(course_id: int):
         return redirected
     form = ModuleForm()
     groups = _offer_prerequisites(form, course, None)
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _draw_fits(form, 0):
         module = services.create_module(course, current_user, **form.data)
         if _save_prerequisites(form, module):
             db.session.commit()
@@ -61,7 +63,7 @@ def module_edit(course_id: int, module_id: int):
         return redirected
     form = ModuleForm(obj=module)
     groups = _offer_prerequisites(form, module.course, module)
-    if form.validate_on_submit():
+    if form.validate_on_submit() and _draw_fits(form, len(module.active_questions)):
         services.update_module(module, current_user, **form.data)
         if _save_prerequisites(form, module):
             db.session.commit()
@@ -69,6 +71,14 @@ def module_edit(course_id: int, module_id: int):
             return to_course(course_id, f"#module-{module.id}")
     return render_template("authoring/module_form.html", form=form, course=module.course, module=module,
                            prerequisite_groups=groups), 400 if form.errors else 200
+
+
+def _draw_fits(form, pool: int) -> bool:
+    """The number of questions drawn cannot exceed the questions the module has."""
+    problem = drafts.quiz_draw_problem(form.title.data, form.quiz_draw.data, pool)
+    if problem:
+        form.quiz_draw.errors = [problem]
+    return problem is None
 
 
 def _offer_prerequisites(form, course, module):
@@ -100,12 +110,20 @@ def module_move(course_id: int, module_id: int):
     return _move(course_id, module.course.modules, module, f"#module-{module.id}")
 
 
-@bp.post("/authoring/courses/<int:course_id>/modules/<int:module_id>/delete")
+@bp.route("/authoring/courses/<int:course_id>/modules/<int:module_id>/delete",
+          methods=["GET", "POST"])
 @roles_required("instructor")
 def module_delete(course_id: int, module_id: int):
     module = load_module(course_id, module_id)
     if (redirected := editable_or_redirect(module.course)) is not None:
         return redirected
+    if request.method == "GET":
+        return confirm_page(
+            _("Xoá học phần"), request.path,
+            _("Bạn chắc chắn muốn xoá học phần “%(title)s” cùng %(lessons)s bài học và "
+              "%(questions)s câu hỏi của nó? Không thể hoàn tác.", title=module.title,
+              lessons=len(module.lessons), questions=len(module.active_questions)),
+            _("Xoá học phần"), course=module.course)
     require(ActionForm().validate_on_submit(), 400)
     services.delete_module(module, current_user)
     db.session.commit()
@@ -121,6 +139,8 @@ def lesson_new(course_id: int, module_id: int):
     if (redirected := editable_or_redirect(module.course)) is not None:
         return redirected
     form = LessonForm()
+    if _is_upload(form):
+        return _insert_image(form, module, None)
     if form.validate_on_submit():
         lesson = services.create_lesson(module, current_user, form.title.data, form.body_md.data or "")
         db.session.commit()
@@ -136,6 +156,8 @@ def lesson_edit(course_id: int, lesson_id: int):
     if (redirected := editable_or_redirect(lesson.module.course)) is not None:
         return redirected
     form = LessonForm(obj=lesson)
+    if _is_upload(form):
+        return _insert_image(form, lesson.module, lesson)
     if form.validate_on_submit():
         try:
             revision = services.save_lesson(lesson, current_user, form.title.data, form.body_md.data or "")
@@ -150,9 +172,42 @@ def lesson_edit(course_id: int, lesson_id: int):
     return _editor(form, lesson.module, lesson), 400 if form.errors else 200
 
 
+def _is_upload(form) -> bool:
+    """The "upload image" button of the lesson form (the page works without script)."""
+    return request.method == "POST" and request.form.get("action") == "upload"
+
+
+def _insert_image(form, module, lesson):
+    """Store the image sent with the lesson form and add its Markdown at the end of the body; the
+    page comes back with everything typed so far (nothing is saved as a lesson yet). The CSRF
+    token was checked for every POST by ``CSRFProtect``."""
+    upload = form.image.data
+    if not upload or not getattr(upload, "filename", None):
+        form.image.errors = [_("Chưa chọn tệp ảnh.")]
+        return _editor(form, module, lesson), 400
+    try:
+        name = store_image(upload.stream, current_user, module.course)
+    except MediaError as exc:
+        form.image.errors = [str(exc)]
+        return _editor(form, module, lesson), 400
+    db.session.commit()
+    markdown = image_markdown(name, form.image_alt.data)
+    body = (form.body_md.data or "").rstrip("\n")
+    form.body_md.data = f"{body}\n\n{markdown}\n" if body else f"{markdown}\n"
+    form.body_md.raw_data = [form.body_md.data]
+    form.image_alt.data = form.image_alt.raw_data = None
+    flash(_("Đã tải ảnh lên và chèn vào cuối nội dung. Nhớ lưu bài học."), "success")
+    return _editor(form, module, lesson), 200
+
+
 def _editor(form, module, lesson):
-    return render_template("authoring/lesson_form.html", form=form, module=module, course=module.course,
-                           lesson=lesson, upload_form=UploadForm(), action=ActionForm())
+    """The editor page; its preview shows what was sent (re-shown after an upload or an error)."""
+    if request.method == "POST":
+        preview = render_markdown(form.body_md.data or "")
+    else:
+        preview = lesson.body_html if lesson is not None else ""
+    return render_template("authoring/lesson_form.html", form=form, module=module,
+                           course=module.course, lesson=lesson, preview_html=preview)
 
 
 @bp.post("/authoring/courses/<int:course_id>/lessons/<int:lesson_id>/move")
@@ -173,14 +228,21 @@ def _move(course_id: int, siblings, item, anchor: str):
     return to_course(course_id, anchor)
 
 
-@bp.post("/authoring/courses/<int:course_id>/lessons/<int:lesson_id>/delete")
+@bp.route("/authoring/courses/<int:course_id>/lessons/<int:lesson_id>/delete",
+          methods=["GET", "POST"])
 @roles_required("instructor")
 def lesson_delete(course_id: int, lesson_id: int):
     lesson = load_lesson(course_id, lesson_id)
     if (redirected := editable_or_redirect(lesson.module.course)) is not None:
         return redirected
-    require(ActionForm().validate_on_submit(), 400)
     module_id = lesson.module_id
+    if request.method == "GET":
+        return confirm_page(
+            _("Xoá bài học"), request.path,
+            _("Bạn chắc chắn muốn xoá bài học “%(title)s”? Không thể hoàn tác.",
+              title=lesson.title), _("Xoá bài học"), course=lesson.module.course,
+            cancel=url_for("authoring.course_detail", course_id=course_id) + f"#module-{module_id}")
+    require(ActionForm().validate_on_submit(), 400)
     services.delete_lesson(lesson, current_user)
     db.session.commit()
     flash(_("Đã xoá bài học."), "info")

@@ -1,18 +1,18 @@
 """Authoring routes for a module's quiz: question form editor and quiz.md text editor."""
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from academy.auth.access import require, roles_required
 from academy.authoring import quizzes
-from academy.authoring.coursedata import ContentError
-from academy.authoring.forms import ActionForm, QuestionForm, QuizTextForm
-from academy.authoring.views import bp, editable_or_redirect
+from academy.authoring.forms import KIND_LABELS, ActionForm, QuestionForm, QuizTextForm
+from academy.authoring.views import bp, confirm_page, editable_or_redirect
 from academy.authoring.views_content import load_module
 from academy.catalog.models import Question
 from academy.core.once import submit_once
+from academy.coursefiles.errors import ContentError
 from academy.extensions import db
 
 
@@ -31,11 +31,13 @@ def to_quiz(course_id: int, module_id: int):
 @roles_required("instructor")
 def quiz(course_id: int, module_id: int):
     module = load_module(course_id, module_id)
-    return render_template("authoring/quiz.html", module=module, course=module.course, action=ActionForm())
+    return render_template("authoring/quiz.html", module=module, course=module.course,
+                           kind_labels=KIND_LABELS)
 
 
-def _form_choices(form: QuestionForm) -> list[tuple[str, bool]]:
-    return [(entry.form.text.data or "", entry.form.is_correct.data) for entry in form.choices]
+def _form_choices(form: QuestionForm) -> list[tuple[str, bool, bool]]:
+    return [(entry.form.text.data or "", entry.form.is_correct.data, entry.form.is_pinned.data)
+            for entry in form.choices]
 
 
 def _question_form_page(form, module, question, errors):
@@ -46,7 +48,9 @@ def _question_form_page(form, module, question, errors):
 def _save_question(form, module, question):
     """Validate and save; returns a list of error messages (empty on success)."""
     try:
-        data = quizzes.build_question(form.prompt_md.data, form.explanation_md.data, _form_choices(form))
+        kind = form.kind.data if form.kind.raw_data else None  # not sent: as quiz.md infers it
+        data = quizzes.build_question(kind, form.prompt_md.data,
+                                      form.explanation_md.data, _form_choices(form))
     except ContentError as exc:
         return [error.message for error in exc.errors]
     if question is None:
@@ -83,9 +87,7 @@ def question_edit(course_id: int, module_id: int, question_id: int):
         return redirected
     form, errors = QuestionForm(), []
     if not form.is_submitted():
-        form.prompt_md.data, form.explanation_md.data = question.prompt_md, question.explanation_md
-        for entry, choice in zip(form.choices, question.choices):
-            entry.form.text.data, entry.form.is_correct.data = choice.text, choice.is_correct
+        _fill_form(form, question)
     elif form.validate_on_submit():
         errors = _save_question(form, module, question)
         if not errors:
@@ -94,12 +96,28 @@ def question_edit(course_id: int, module_id: int, question_id: int):
     return _question_form_page(form, module, question, errors)
 
 
-@bp.post("/authoring/courses/<int:course_id>/modules/<int:module_id>/quiz/<int:question_id>/delete")
+def _fill_form(form: QuestionForm, question: Question) -> None:
+    form.kind.data = question.kind
+    form.prompt_md.data, form.explanation_md.data = question.prompt_md, question.explanation_md
+    for entry, choice in zip(form.choices, question.choices, strict=False):
+        entry.form.text.data, entry.form.is_correct.data = choice.text, choice.is_correct
+        entry.form.is_pinned.data = choice.is_pinned
+
+
+@bp.route("/authoring/courses/<int:course_id>/modules/<int:module_id>/quiz/<int:question_id>"
+          "/delete", methods=["GET", "POST"])
 @roles_required("instructor")
 def question_delete(course_id: int, module_id: int, question_id: int):
     question = load_question(course_id, module_id, question_id)
     if (redirected := editable_or_redirect(question.module.course)) is not None:
         return redirected
+    if request.method == "GET":
+        return confirm_page(
+            _("Xoá câu hỏi"), request.path,
+            _("Bạn chắc chắn muốn xoá câu hỏi “%(prompt)s”?",
+              prompt=quizzes.short_prompt(question)),
+            _("Xoá câu hỏi"), course=question.module.course,
+            cancel=url_for("authoring.quiz", course_id=course_id, module_id=module_id))
     require(ActionForm().validate_on_submit(), 400)
     quizzes.remove_question(question, current_user)
     db.session.commit()
@@ -126,5 +144,7 @@ def quiz_text(course_id: int, module_id: int):
             db.session.commit()
             flash(_("Đã lưu bài kiểm tra (%(n)s câu hỏi).", n=count), "success")
             return to_quiz(course_id, module_id)
-    return render_template("authoring/quiz_text.html", form=form, module=module, course=module.course,
-                           errors=errors), 400 if errors or form.errors else 200
+    return render_template("authoring/quiz_text.html", form=form, module=module,
+                           course=module.course, errors=errors,
+                           listing=quizzes.error_listing(form.text.data or "", errors)
+                           ), 400 if errors or form.errors else 200

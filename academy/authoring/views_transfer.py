@@ -5,15 +5,15 @@ from flask import Response, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from academy.admin.services import record_audit
 from academy.auth.access import roles_required
 from academy.authoring import services
-from academy.authoring.coursedata import ContentError
-from academy.authoring.exporter import export_course_zip
 from academy.authoring.forms import UploadForm
 from academy.authoring.transfer import import_zip_upload
 from academy.authoring.views import bp, load_course
+from academy.core.audit import record_audit
 from academy.core.downloads import attachment_header, download_filename
+from academy.coursefiles.errors import ContentError
+from academy.coursefiles.exporter import export_course_zip
 from academy.extensions import db
 
 

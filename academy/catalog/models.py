@@ -15,6 +15,9 @@ TRACK_LABELS = {"theory": _l("Lý luận và quản trị công"), "data": _l("D
 LEVEL_LABELS = {"basic": _l("Cơ bản"), "intermediate": _l("Trung cấp"), "advanced": _l("Nâng cao")}
 COURSE_STATUSES = ("draft", "published", "archived")
 QUESTION_KINDS = ("single", "multiple", "true_false")
+# When a learner sees the correct answers and explanations after an attempt:
+# "settled" (default) once the module is passed or the attempts are used up; "always"; "never".
+REVIEW_POLICIES = ("settled", "always", "never")
 
 
 class Course(db.Model):
@@ -30,6 +33,9 @@ class Course(db.Model):
     level: Mapped[str] = mapped_column(String(20), default="basic")
     hours: Mapped[int] = mapped_column(Integer, default=1)
     pass_threshold: Mapped[float] = mapped_column(Float, default=0.7)
+    review_policy: Mapped[str] = mapped_column(String(20), default="settled", server_default="settled")
+    # Minutes a learner waits after a failed attempt before the next one (0: no wait).
+    attempt_wait_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -88,6 +94,10 @@ class Module(db.Model):
     intro_md: Mapped[str] = mapped_column(Text, default="")
     intro_html: Mapped[str] = mapped_column(Text, default="")
     minutes: Mapped[int] = mapped_column(Integer, default=30)
+    # Questions drawn from the module's pool for each attempt (None: all of them).
+    quiz_draw: Mapped[int | None] = mapped_column(Integer)
+    # Minutes allowed for one attempt, enforced on the server (None: no limit).
+    quiz_time_limit: Mapped[int | None] = mapped_column(Integer)
 
     course: Mapped[Course] = relationship(back_populates="modules")
     lessons: Mapped[list[Lesson]] = relationship(
@@ -194,5 +204,7 @@ class Choice(db.Model):
     position: Mapped[int] = mapped_column(Integer, default=1)
     text: Mapped[str] = mapped_column(Text)
     is_correct: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A pinned choice keeps its place when the others are shuffled ("all of the above").
+    is_pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     question: Mapped[Question] = relationship(back_populates="choices")

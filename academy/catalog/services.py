@@ -1,14 +1,13 @@
 """Read side of the catalogue: finding published courses and loading one course to show."""
 from __future__ import annotations
 
-import math
 import unicodedata
-from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from academy.catalog.models import Course, Lesson, Module
+from academy.core.pagination import Page, clamp_page
 from academy.database import db
 
 PER_PAGE = 12
@@ -18,27 +17,6 @@ def fold(text: str) -> str:
     """Lower-case and strip Vietnamese diacritics, so "Dữ liệu" matches "du lieu"."""
     decomposed = unicodedata.normalize("NFD", (text or "").casefold().replace("đ", "d"))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-@dataclass
-class Page:
-    """One page of a list, shaped like Flask-SQLAlchemy's pagination for the ``pagination`` macro."""
-
-    items: list
-    page: int
-    per_page: int
-    total: int
-    pages: int = field(init=False)
-
-    def __post_init__(self):
-        self.pages = max(1, math.ceil(self.total / self.per_page))
-
-    def iter_pages(self, edge: int = 2, around: int = 2):
-        for number in range(1, self.pages + 1):
-            if number <= edge or number > self.pages - edge or abs(number - self.page) <= around:
-                yield number
-            elif number in (edge + 1, self.pages - edge):
-                yield None
 
 
 def find_courses(*, query: str = "", track: str = "", level: str = "", page: int = 1,
@@ -58,11 +36,20 @@ def find_courses(*, query: str = "", track: str = "", level: str = "", page: int
     if needle:
         words = needle.split()
         rows = [r for r in rows if all(w in fold(f"{r.title} {r.summary}") for w in words)]
-    pages = max(1, math.ceil(len(rows) / per_page))
-    page = min(max(1, page), pages)
+    page = clamp_page(page, len(rows), per_page)
     ids = [r.id for r in rows[(page - 1) * per_page: page * per_page]]
     by_id = {c.id: c for c in db.session.scalars(select(Course).where(Course.id.in_(ids)))}
     return Page(items=[by_id[i] for i in ids], page=page, per_page=per_page, total=len(rows))
+
+
+def course_choices(blank=None, *, blank_value=None, published_only: bool = False) -> list[tuple]:
+    """(id, title) of the courses a form may pick, by title: published and archived ones, or only
+    published ones; never drafts. Led by ``(blank_value, blank)`` when ``blank`` is given."""
+    statuses = ("published",) if published_only else ("published", "archived")
+    courses = db.session.execute(select(Course.id, Course.title).where(Course.status.in_(statuses))
+                                 .order_by(Course.title, Course.id)).all()
+    choices = [(blank_value, blank)] if blank is not None else []
+    return choices + [(c.id, c.title) for c in courses]
 
 
 def get_course(slug: str) -> Course | None:

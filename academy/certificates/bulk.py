@@ -9,7 +9,7 @@ from sqlalchemy import select
 from academy.auth.models import Unit, User
 from academy.certificates.models import Certificate
 from academy.certificates.services import pdf_bytes
-from academy.database import db, utcnow
+from academy.database import db
 from academy.jobs import Job, enqueue, export_file, offer_download, report_progress
 
 JOB_KIND = "certificates.zip"
@@ -52,8 +52,3 @@ def build_zip(job_id: str) -> None:
     os.replace(partial, final)  # PDFs are already compressed: stored, and never seen half-written
     offer_download(db.session.get(Job, job_id), final)
     db.session.commit()
-
-
-def zip_available(job: Job) -> bool:
-    return (job.status == "finished" and bool(job.result_path) and job.expires_at is not None
-            and job.expires_at > utcnow() and os.path.isfile(job.result_path))

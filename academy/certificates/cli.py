@@ -5,11 +5,11 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from academy.admin.cli import find_or_fail
 from academy.auth.models import Unit, User
 from academy.catalog.models import Course
 from academy.certificates.models import Certificate
 from academy.certificates.services import issue_certificate
+from academy.core.cli import find_or_fail
 from academy.extensions import db
 
 certificates_cli = AppGroup("certificates", help="Giấy chứng nhận.")

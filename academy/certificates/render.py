@@ -14,10 +14,10 @@ import logging
 import threading
 from pathlib import Path
 
-import segno
 from jinja2 import FileSystemLoader, StrictUndefined
 from jinja2.sandbox import SandboxedEnvironment
 
+from academy.core.qr import qr_png
 from academy.pdf import STATIC_SCHEME, make_fetcher
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,6 @@ PDF_VARIANT = "pdf/a-3b"
 OUTPUT_INTENT = "academy-srgb"
 PLAIN_TYPES = (str, int, float, bool, type(None))
 QR_SRC = "academy-render:qr.png"
-QR_PIXELS_PER_MODULE = 4  # CSS scales it up unsmoothed; 4 keeps it sharp where viewers smooth
 
 # WeasyPrint/Pango/fontconfig state is shared; one render at a time per process.
 _lock = threading.Lock()
@@ -41,15 +40,6 @@ def _environment() -> SandboxedEnvironment:
                                    undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
         _state["env"] = env
     return env
-
-
-def qr_png(url: str) -> bytes:
-    """The QR code for ``url`` as a small black-and-white PNG without quiet zone (sized by CSS).
-    A raster is several times cheaper for WeasyPrint than the same code as an SVG path."""
-    output = io.BytesIO()
-    segno.make(url, error="m").save(output, kind="png", scale=QR_PIXELS_PER_MODULE, border=0,
-                                    dark="#1b1b1b")
-    return output.getvalue()
 
 
 def render_html(data: dict, template: str = "certificate.html") -> str:
@@ -86,6 +76,7 @@ def html_to_pdf(html: str, images: dict[str, bytes] | None = None) -> bytes:
 
 def render_certificate_pdf(data: dict) -> bytes:
     """The certificate PDF for ``data`` (see ``services.certificate_data`` for the keys)."""
+    # A raster QR is several times cheaper for WeasyPrint than the same code as an SVG path.
     images = {QR_SRC: qr_png(data["verify_url"])} if data.get("verify_url") else {}
     return html_to_pdf(render_html(data), images)
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
-from academy.admin.services import record_audit
 from academy.auth.models import User
 from academy.certificates.models import Certificate
+from academy.core.audit import record_audit
 from academy.database import contains_text, db, utcnow
+from academy.events import certificate_issued, send
+from academy.i18n import academy_zone
 
 SERIAL_PREFIX = "HVS"
 
@@ -24,7 +25,7 @@ def issue_certificate(user, course) -> Certificate:
 
     Safe under concurrent calls: a second issuance for the same (user, course) hits the partial
     unique index, its savepoint (with its serial number) is rolled back, and the live certificate
-    is returned. Flushes only; the caller's transaction commits.
+    is returned. Sends ``certificate_issued`` for a new one. Flushes only; the caller commits.
     """
     existing = live_certificate(user.id, course.id)
     if existing is not None:
@@ -42,6 +43,7 @@ def issue_certificate(user, course) -> Certificate:
         if existing is None:
             raise
         return existing
+    send(certificate_issued, certificate=certificate)
     return certificate
 
 
@@ -76,7 +78,7 @@ def new_verify_code() -> str:
 
 
 def local_date(moment: datetime):
-    return moment.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])).date()
+    return moment.astimezone(academy_zone()).date()
 
 
 def vietnamese_date(moment: datetime) -> str:
@@ -105,7 +107,7 @@ def certificate_data(certificate: Certificate) -> dict:
         "place_date": f"{place}, {vietnamese_date(issued)}",
         "issuer_name": config["CERTIFICATE_ISSUER_NAME"], "issuer_title": config["CERTIFICATE_ISSUER_TITLE"],
         "organisation": config["CERTIFICATE_ORGANISATION"],
-        "organisation_parent": config.get("CERTIFICATE_ORGANISATION_PARENT", ""),
+        "organisation_parent": config["CERTIFICATE_ORGANISATION_PARENT"],
         "verify_url": verify_url(certificate.verify_code),
     }
 

@@ -1,22 +1,33 @@
 """Certificates: my list, download, public verification, bulk ZIP. Admin pages in admin_views."""
 from __future__ import annotations
 
-from flask import (Blueprint, Response, current_app, flash, redirect, render_template, request,
-                   send_file, url_for)
+from operator import attrgetter
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from academy.admin.services import record_audit
 from academy.auth.access import can_see_person, hr_scope, require, roles_required
 from academy.auth.models import Unit
-from academy.catalog.models import Course
+from academy.auth.units import unit_choices
+from academy.catalog.services import course_choices
 from academy.certificates import bulk, services
 from academy.certificates.forms import BulkZipForm, VerifyUploadForm
+from academy.core.audit import record_audit
 from academy.core.downloads import attachment_header, download_filename
 from academy.core.once import submit_once
 from academy.extensions import db, limiter
-from academy.jobs import Job
-from academy.reports.services import units_in_scope
+from academy.jobs import download_ready, own_job
 
 bp = Blueprint("certificates", __name__, template_folder="templates")
 
@@ -93,8 +104,12 @@ def _check_upload(form: VerifyUploadForm, certificate) -> tuple[bool | None, int
 def bulk_new():
     scope = hr_scope(current_user)
     form = BulkZipForm()
-    form.unit_id.choices = _unit_choices(scope)
-    form.course_id.choices = _course_choices()
+    # Published courses only: never a draft (an instructor's work in progress, not HR's to see).
+    # An id posted outside these lists fails the form's choice check (400).
+    every_unit = _("Tất cả đơn vị") if scope is None else None  # HR picks within its own unit
+    form.unit_id.choices = unit_choices(scope, every_unit, blank_value=0, label=attrgetter("name"))
+    form.course_id.choices = course_choices(_("Tất cả khoá học"), blank_value=0,
+                                            published_only=True)
     if form.validate_on_submit():
         unit = db.session.get(Unit, form.unit_id.data) if form.unit_id.data else scope
         require(unit is None or scope is None or scope.contains(unit))
@@ -104,38 +119,18 @@ def bulk_new():
     return render_template("certificates/bulk_new.html", form=form), 400 if form.errors else 200
 
 
-def _course_choices() -> list[tuple[int, str]]:
-    """Published courses only: never a draft (an instructor's work in progress, not HR's to see).
-    An id posted outside this list fails the form's choice check (400)."""
-    courses = db.session.execute(db.select(Course.id, Course.title).where(Course.status == "published")
-                                 .order_by(Course.title, Course.id))
-    return [(0, _("Tất cả khoá học"))] + [(c.id, c.title) for c in courses]
-
-
-def _unit_choices(scope: Unit | None) -> list[tuple[int, str]]:
-    units = [(u.id, u.name) for u in units_in_scope(scope)]
-    return units if scope is not None else [(0, _("Tất cả đơn vị"))] + units
-
-
-def _own_job(job_id: str) -> Job:
-    """A bulk job of the signed-in user's own; anyone else's is a 404."""
-    job = db.session.get(Job, job_id)
-    require(job is not None and job.kind == bulk.JOB_KIND and job.created_by_id == current_user.id)
-    return job
-
-
 @bp.get("/certificates/bulk/<job_id>")
 @roles_required("hr")
 def bulk_status(job_id: str):
-    job = _own_job(job_id)
-    return render_template("certificates/bulk_status.html", job=job, available=bulk.zip_available(job))
+    job = own_job(job_id, current_user, bulk.JOB_KIND)
+    return render_template("certificates/bulk_status.html", job=job, available=download_ready(job))
 
 
 @bp.get("/certificates/bulk/<job_id>.json")
 @roles_required("hr")
 def bulk_progress(job_id: str):
-    job = _own_job(job_id)
-    available = bulk.zip_available(job)
+    job = own_job(job_id, current_user, bulk.JOB_KIND)
+    available = download_ready(job)
     return {"status": job.status, "progress": job.progress, "total": job.total, "error": bool(job.error),
             "download_url": url_for("certificates.bulk_download", job_id=job.id) if available else None}
 
@@ -143,8 +138,8 @@ def bulk_progress(job_id: str):
 @bp.get("/certificates/bulk/<job_id>.zip")
 @roles_required("hr")
 def bulk_download(job_id: str):
-    job = _own_job(job_id)
-    if not bulk.zip_available(job):
+    job = own_job(job_id, current_user, bulk.JOB_KIND)
+    if not download_ready(job):
         flash(_("Liên kết tải đã hết hạn hoặc tệp chưa sẵn sàng."), "warning")
         return render_template("certificates/bulk_status.html", job=job, available=False), 410
     record_audit("certificate.bulk_download", job.id, dict(job.params))

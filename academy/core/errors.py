@@ -1,4 +1,8 @@
-"""Friendly error pages in the reader's language; a user's mistake is never a 500."""
+"""Friendly error pages in the reader's language; a user's mistake is never a 500.
+
+Services and helpers raise the domain errors of ``academy.errors`` (``NotFound``, ``Forbidden``, ``BadRequest``)
+instead of speaking HTTP; ``init_errors`` answers them with the same page as the status they name.
+"""
 from __future__ import annotations
 
 import logging
@@ -10,6 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError, PendingRollbackError
 from werkzeug.exceptions import HTTPException
 
+from academy.errors import DomainError
 from academy.extensions import db, login_manager
 
 log = logging.getLogger(__name__)
@@ -52,6 +57,10 @@ def init_errors(app) -> None:
         if exc.code is None or exc.code < 400:
             return exc
         return render_error(exc.code)
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc):
+        return render_error(exc.status)
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(InterfaceError)

@@ -11,7 +11,7 @@ import secrets
 from datetime import datetime
 from functools import wraps
 
-from flask import abort, flash, make_response, redirect, request, url_for
+from flask import flash, make_response, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -19,6 +19,7 @@ from sqlalchemy import ForeignKey, String, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from academy.errors import BadRequest
 from academy.database import UTCDateTime, db, utcnow
 from academy.security import local_target
 
@@ -48,7 +49,7 @@ def submit_once(view):
         if not token:
             return view(*args, **kwargs)
         if len(token) > 64:
-            abort(400)
+            raise BadRequest
         user_id = current_user.id if current_user.is_authenticated else None
         db.session.add(FormSubmission(token=token, user_id=user_id))
         try:
@@ -70,5 +71,5 @@ def _already_sent(token: str):
     previous = db.session.get(FormSubmission, token)
     flash(_("Biểu mẫu này đã được gửi; không tạo thêm bản ghi nào."), "info")
     location = previous.location if previous is not None else None
-    home = url_for("core.home")
+    home = url_for("paths.home")
     return redirect(local_target(location, "") or local_target(request.referrer, home), 303)

@@ -1,8 +1,8 @@
-"""Home, health and language choice."""
+"""Health and language choice (the home page belongs to the paths feature: ``paths.home``)."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, current_app, redirect, request, session, url_for
+from flask_login import current_user
 from sqlalchemy import text
 
 from academy.core.forms import LocaleForm
@@ -10,17 +10,6 @@ from academy.extensions import db, limiter
 from academy.security import local_target
 
 bp = Blueprint("core", __name__, template_folder="templates")
-
-
-@bp.get("/")
-@login_required
-def home():
-    from academy.learning.services import learner_overview
-    from academy.paths.services import home_path
-
-    return render_template(
-        "core/home.html", overview=learner_overview(current_user), path=home_path(current_user)
-    )
 
 
 @bp.get("/healthz")
@@ -42,4 +31,4 @@ def set_locale():
         if current_user.is_authenticated:
             current_user.locale = form.locale.data
             db.session.commit()
-    return redirect(local_target(request.form.get("next"), url_for("core.home")))
+    return redirect(local_target(request.form.get("next"), url_for("paths.home")))

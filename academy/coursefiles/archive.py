@@ -22,8 +22,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from academy.authoring.coursedata import _, ContentError, ErrorList
-from academy.authoring.frontmatter import SLUG_RE, is_hidden
+from academy.coursefiles.errors import ContentError, ErrorList, _
+from academy.coursefiles.frontmatter import SLUG_RE, is_hidden
 
 MAX_ZIP_MEMBERS = 5000
 MAX_ZIP_BYTES = 100 * 1024 * 1024  # uncompressed, all members together

@@ -4,8 +4,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from academy.authoring.coursedata import _
-
+from academy.coursefiles.errors import _
 
 
 @dataclass

@@ -5,10 +5,10 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from academy.authoring.coursedata import _, ContentError
-from academy.authoring.exporter import export_course
-from academy.authoring.importer import import_courses
 from academy.catalog.models import Course
+from academy.coursefiles.errors import ContentError, _
+from academy.coursefiles.exporter import export_course
+from academy.coursefiles.importer import import_courses
 from academy.extensions import db
 
 courses_cli = AppGroup("courses", help="Nhập và xuất nội dung khoá học (thư mục courses/).")
@@ -26,14 +26,15 @@ def import_command(path):
         for error in exc.errors:
             click.echo(str(error), err=True)
         click.echo(_("Có %(n)s lỗi; không có gì được thay đổi.", n=len(exc.errors)), err=True)
-        raise SystemExit(1)
+        raise SystemExit(1) from None
     db.session.commit()
     for report in reports:
         click.echo(str(report))
         course = db.session.scalar(select(Course).where(Course.slug == report.slug))
         if report.has_changes and course is not None and course.draft is not None:
-            click.echo(_("Lưu ý: %(slug)s đang có bản nháp soạn trên trình duyệt; người soạn sẽ được cảnh báo "
-                         "trước khi xuất bản đè lên phiên bản vừa nhập.", slug=report.slug), err=True)
+            click.echo(_("Lưu ý: %(slug)s đang có bản nháp soạn trên trình duyệt; người soạn sẽ "
+                         "được cảnh báo trước khi xuất bản đè lên phiên bản vừa nhập.",
+                         slug=report.slug), err=True)
 
 
 def _progress(courses):

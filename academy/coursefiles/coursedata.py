@@ -2,29 +2,24 @@
 
 The parser turns a ``courses/<slug>/`` folder into these; the writer turns them back into files;
 ``sync.apply_course`` merges them into the database and ``sync.course_to_data`` reads them out.
-The browser authoring UI builds and reads the same objects.
+The browser editor (``academy.authoring``) builds and reads the same objects.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask import has_request_context
-from flask_babel import gettext
-
-
-def _(text: str, **values) -> str:
-    """gettext in a request (the reader's language); outside one (CLI, jobs) the Vietnamese
-    source text, because the app's locale selector needs a request."""
-    if has_request_context():
-        return gettext(text, **values)
-    return text % values if values else text
+# A published course's draft copy (made by the browser editor) is the course row "<slug>--draft".
+# A folder can never claim that slug (a course slug has no "--"), and an imported course slug leaves
+# room for the suffix (see ``importer.MAX_COURSE_SLUG``).
+DRAFT_SUFFIX = "--draft"
 
 
 @dataclass
 class ChoiceData:
     text: str
     is_correct: bool = False
+    is_pinned: bool = False  # keeps its place when the choices are shuffled
 
 
 @dataclass
@@ -37,9 +32,9 @@ class QuestionData:
 
     def same_content(self, other: QuestionData) -> bool:
         return (self.kind, self.prompt_md, self.explanation_md,
-                [(c.text, c.is_correct) for c in self.choices]) == (
+                [(c.text, c.is_correct, c.is_pinned) for c in self.choices]) == (
             other.kind, other.prompt_md, other.explanation_md,
-            [(c.text, c.is_correct) for c in other.choices])
+            [(c.text, c.is_correct, c.is_pinned) for c in other.choices])
 
 
 @dataclass
@@ -59,10 +54,13 @@ class ModuleData:
     minutes: int = 30
     prerequisites: list[str] = field(default_factory=list)  # "course-slug/module-slug"
     intro_md: str = ""
+    quiz_draw: int | None = None  # questions drawn per attempt (None = all)
+    quiz_time_limit: int | None = None  # minutes (None = no limit)
     lessons: list[LessonData] = field(default_factory=list)
     questions: list[QuestionData] = field(default_factory=list)
     source: str = ""  # module.md path shown in error messages ("" = not from a file)
     prerequisites_line: int = 0
+    quiz_draw_line: int = 0
 
     @property
     def folder(self) -> str:
@@ -78,11 +76,14 @@ class CourseData:
     level: str = "basic"
     hours: int = 1
     pass_threshold: float = 0.7
+    review_policy: str = "settled"  # see catalog.models.REVIEW_POLICIES
+    attempt_wait_minutes: int = 0
     status: str | None = None  # None: the file does not say (new course → published, else kept)
     description_md: str = ""
     modules: list[ModuleData] = field(default_factory=list)
     source: str = ""  # course folder path shown in error messages
-    media: dict[str, Path] = field(default_factory=dict)  # images in the folder's media/: name → file
+    # images in the folder's media/: name → file
+    media: dict[str, Path] = field(default_factory=dict)
 
     def readdress(self, slug: str) -> None:
         """Address the content to course ``slug``; references to its own modules follow (a draft
@@ -101,56 +102,3 @@ class CourseData:
             texts.extend(lesson.body_md for lesson in module.lessons)
             texts.extend(t for q in module.questions for t in (q.prompt_md, q.explanation_md))
         return texts
-
-
-class ContentError(Exception):
-    """One problem in course content, located by file and line ("path:line: message").
-
-    ``errors`` lists every problem (just this one here; several in ``ContentErrors``), so callers
-    can always write ``except ContentError as exc: for err in exc.errors: ...``.
-    """
-
-    def __init__(self, path: str, line: int, message: str):
-        super().__init__(path, line, message)
-        self.path, self.line, self.message = str(path), int(line or 0), str(message)
-
-    @property
-    def errors(self) -> list[ContentError]:
-        return [self]
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}"
-
-
-class ContentErrors(ContentError):
-    """Every problem found in one go, so an author can fix them all at once."""
-
-    def __init__(self, errors: list[ContentError]):
-        flat = [e for err in errors for e in err.errors]
-        first = flat[0] if flat else ContentError("", 0, "")
-        super().__init__(first.path, first.line, first.message)
-        self._errors = flat
-
-    @property
-    def errors(self) -> list[ContentError]:
-        return list(self._errors)
-
-    def __str__(self) -> str:
-        return "\n".join(ContentError.__str__(e) for e in self._errors)
-
-
-class ErrorList:
-    """Collects problems while parsing; ``raise_if_any`` raises them together."""
-
-    def __init__(self):
-        self.items: list[ContentError] = []
-
-    def add(self, path, line, message) -> None:
-        self.items.append(ContentError(path, line, message))
-
-    def extend(self, exc: ContentError) -> None:
-        self.items.extend(exc.errors)
-
-    def raise_if_any(self) -> None:
-        if self.items:
-            raise ContentErrors(self.items)

@@ -6,9 +6,9 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from academy.authoring.media import export_images
-from academy.authoring.sync import course_to_data
-from academy.authoring.writer import write_course_dir
+from academy.coursefiles.media import export_images
+from academy.coursefiles.sync import course_to_data
+from academy.coursefiles.writer import write_course_dir
 
 # A fixed timestamp keeps the ZIP identical for identical content.
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from academy.authoring.coursedata import _, ErrorList
+from academy.coursefiles.errors import ErrorList, _
 from academy.markdown import MAX_MARKDOWN_CHARS
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -138,7 +138,8 @@ class FieldReader:
             return None
         if value not in allowed:
             self._error(key, _("Giá trị “%(value)s” của “%(key)s” không hợp lệ; chọn một trong: "
-                               "%(allowed)s.", value=brief(value), key=key, allowed=", ".join(allowed)))
+                               "%(allowed)s.", value=brief(value), key=key,
+                               allowed=", ".join(allowed)))
             return None
         return value
 
@@ -156,7 +157,8 @@ class FieldReader:
 
     def number(self, key: str, low: float, high: float, default: float) -> float | None:
         value = self.data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low < value <= high:
+        is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not is_number or not low < value <= high:
             self._error(key, _("“%(key)s” phải là một số lớn hơn %(low)s và không quá %(high)s "
                                "(ví dụ 0.7).", key=key, low=low, high=high))
             return None

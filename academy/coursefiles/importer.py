@@ -11,15 +11,15 @@ import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from academy.authoring.changes import ChangeReport
-from academy.authoring.coursedata import _, ContentError, CourseData, ErrorList
-from academy.authoring.frontmatter import is_hidden
-from academy.authoring.media import install_images
-from academy.authoring.parser import parse_course_dir
-from academy.authoring.services import DRAFT_SUFFIX
-from academy.authoring.sync import apply_course, finish_courses
-from academy.authoring.ziparchive import unpacked_zip
 from academy.catalog.models import Course
+from academy.coursefiles.archive import unpacked_zip
+from academy.coursefiles.changes import ChangeReport
+from academy.coursefiles.coursedata import DRAFT_SUFFIX, CourseData
+from academy.coursefiles.errors import ContentError, ErrorList, _
+from academy.coursefiles.frontmatter import is_hidden
+from academy.coursefiles.media import install_images
+from academy.coursefiles.parser import parse_course_dir
+from academy.coursefiles.sync import apply_course, finish_courses
 
 MAX_SLUG = Course.__table__.c.slug.type.length  # modules and lessons keep slugs as long
 MAX_COURSE_SLUG = MAX_SLUG - len(DRAFT_SUFFIX)  # so that the course's draft copy fits too

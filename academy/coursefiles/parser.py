@@ -18,20 +18,29 @@ from pathlib import Path
 
 from flask import current_app
 
-from academy.authoring.coursedata import (  # noqa: F401 - ContentError(s) re-exported
-    _, ContentError, ContentErrors, CourseData, ErrorList, LessonData, ModuleData,
+from academy.catalog.models import COURSE_STATUSES, LEVELS, REVIEW_POLICIES, TRACKS
+from academy.coursefiles.coursedata import CourseData, LessonData, ModuleData
+from academy.coursefiles.errors import ContentError, ErrorList, _
+from academy.coursefiles.frontmatter import (
+    SLUG_RE,
+    FieldReader,
+    is_hidden,
+    read_text,
+    split_front_matter,
 )
-from academy.authoring.media import FOLDER as MEDIA_FOLDER, NAME_RE as IMAGE_NAME_RE, sniff_image
-from academy.authoring.frontmatter import (
-    SLUG_RE, is_hidden, read_text, split_front_matter, FieldReader,
-)
-from academy.authoring.quizformat import parse_quiz  # noqa: F401 - part of this module's API
-from academy.catalog.models import COURSE_STATUSES, LEVELS, TRACKS
+from academy.coursefiles.media import FOLDER as MEDIA_FOLDER
+from academy.coursefiles.media import NAME_RE as IMAGE_NAME_RE
+from academy.coursefiles.media import sniff_image
+from academy.coursefiles.quizformat import parse_quiz
 
 NUMBERED_RE = re.compile(r"^(\d{2})-(.+)$")
 PREREQUISITE_RE = re.compile(r"^([a-z0-9]+(?:-[a-z0-9]+)*)/([a-z0-9]+(?:-[a-z0-9]+)*)$")
-COURSE_KEYS = ("title", "summary", "track", "level", "hours", "pass_threshold", "status")
-MODULE_KEYS = ("title", "summary", "minutes", "prerequisites")
+PERCENT_RE = re.compile(r"^\s*([0-9]{1,3}(?:[.,][0-9]{1,2})?)\s*%\s*$")
+COURSE_KEYS = ("title", "summary", "track", "level", "hours", "pass_threshold", "review_policy",
+               "attempt_wait_minutes", "status")
+MODULE_KEYS = ("title", "summary", "minutes", "prerequisites", "quiz_draw", "quiz_time_limit")
+MAX_WAIT_MINUTES = 7 * 24 * 60
+MAX_TIME_LIMIT = 600
 LESSON_KEYS = ("title",)
 
 
@@ -110,14 +119,26 @@ def _parse_course_md(root: Path, shown, errors: ErrorList) -> CourseData:
     course.track = fields.choice("track", TRACKS, required=True) or course.track
     course.level = fields.choice("level", LEVELS, required=True) or course.level
     course.hours = fields.integer("hours", 1, 1000, required=True) or course.hours
-    threshold = fields.number("pass_threshold", 0.0, 1.0, default=0.7)
-    course.pass_threshold = threshold if threshold is not None else 0.7
+    course.pass_threshold = _pass_threshold(fields)
+    course.review_policy = fields.choice("review_policy", REVIEW_POLICIES) or "settled"
+    course.attempt_wait_minutes = fields.integer("attempt_wait_minutes", 0, MAX_WAIT_MINUTES) or 0
     course.status = fields.choice("status", COURSE_STATUSES)
     course.description_md = body
     return course
 
 
-def _parse_module_dir(folder: Path, course_slug: str, shown, errors: ErrorList) -> ModuleData | None:
+def _pass_threshold(fields: FieldReader) -> float:
+    """``pass_threshold: 0.7`` (a share, as files always had it) or ``pass_threshold: 70%``."""
+    value = fields.data.get("pass_threshold")
+    match = PERCENT_RE.match(value) if isinstance(value, str) else None
+    if match and 0 < (percent := float(match.group(1).replace(",", "."))) <= 100:
+        return round(percent / 100, 4)
+    threshold = fields.number("pass_threshold", 0.0, 1.0, default=0.7)
+    return threshold if threshold is not None else 0.7
+
+
+def _parse_module_dir(folder: Path, course_slug: str, shown,
+                      errors: ErrorList) -> ModuleData | None:
     position, slug = _numbered(folder.name, shown(folder), errors)
     module = ModuleData(slug=slug or folder.name, position=position or 0, title="",
                         source=shown(folder / "module.md"))
@@ -141,6 +162,11 @@ def _parse_module_dir(folder: Path, course_slug: str, shown, errors: ErrorList) 
             module.questions = parse_quiz(text, shown(quiz))
         except ContentError as exc:
             errors.extend(exc)
+            return module if position else None
+    if module.quiz_draw and module.quiz_draw > len(module.questions):
+        errors.add(module.source, module.quiz_draw_line, _(
+            "“quiz_draw” là %(draw)s nhưng quiz.md chỉ có %(n)s câu hỏi.",
+            draw=module.quiz_draw, n=len(module.questions)))
     return module if position else None
 
 
@@ -157,6 +183,9 @@ def _parse_module_md(path: Path, module: ModuleData, course_slug: str, shown, er
     module.minutes = fields.integer("minutes", 1, 6000, required=True) or module.minutes
     module.prerequisites = fields.string_list("prerequisites")
     module.prerequisites_line = fields.line_of("prerequisites")
+    module.quiz_draw = fields.integer("quiz_draw", 1, 1000)
+    module.quiz_draw_line = fields.line_of("quiz_draw")
+    module.quiz_time_limit = fields.integer("quiz_time_limit", 1, MAX_TIME_LIMIT)
     module.intro_md = body
     own = f"{course_slug}/{module.slug}"
     for item in module.prerequisites:

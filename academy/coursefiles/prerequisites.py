@@ -9,9 +9,10 @@ from functools import cache
 
 from sqlalchemy import select
 
-from academy.authoring.changes import ChangeReport
-from academy.authoring.coursedata import _, CourseData, ErrorList, ModuleData
 from academy.catalog.models import Course, Module, ModulePrerequisite
+from academy.coursefiles.changes import ChangeReport
+from academy.coursefiles.coursedata import CourseData, ModuleData
+from academy.coursefiles.errors import ErrorList, _
 from academy.extensions import db
 
 

@@ -7,18 +7,26 @@
     > explanation (one or more "> " lines)
 
 Kinds are inferred: exactly two choices "Đúng"/"Sai" (or "True"/"False") → true_false; more than
-one correct → multiple; otherwise single.
+one correct → multiple; otherwise single. A heading ending in ``{chọn nhiều}`` (or
+``{multiple}``) makes a multiple-answer question even with one correct choice (the learner then
+ticks boxes without knowing how many are right). A choice ending in ``{ghim}`` (or ``{pin}``)
+keeps its place when the choices are shuffled ("Tất cả các phương án trên").
 """
 from __future__ import annotations
 
 import re
 
-from academy.authoring.coursedata import _, ChoiceData, ErrorList, QuestionData
-from academy.authoring.frontmatter import normalise
+from academy.coursefiles.coursedata import ChoiceData, QuestionData
+from academy.coursefiles.errors import ErrorList, _
+from academy.coursefiles.frontmatter import normalise
 
 CHOICE_RE = re.compile(r"^- \[([ xX])\]\s+(.*\S)\s*$")
 LOOSE_CHOICE_RE = re.compile(r"^\s*[-*+]\s*\[")
 BULLET_RE = re.compile(r"^\s*[-*+]\s")
+PIN_RE = re.compile(r"\s+\{(?:ghim|pin)\}$")
+MULTIPLE_RE = re.compile(r"\s+\{(?:chọn nhiều|multiple)\}$")
+PIN_MARK = "{ghim}"
+MULTIPLE_MARK = "{chọn nhiều}"
 TRUE_FALSE = ({"đúng", "sai"}, {"true", "false"})
 MAX_CHOICES = 10
 
@@ -52,6 +60,8 @@ class _Draft:
 
     def __init__(self, heading: str, line: int, path: str, errors: ErrorList):
         self.line, self.path, self.errors = line, path, errors
+        self.is_multiple = bool(MULTIPLE_RE.search(heading))
+        heading = MULTIPLE_RE.sub("", heading)
         self.prompt = [heading]
         self.choices: list[ChoiceData] = []
         self.explanation: list[str] = []
@@ -84,8 +94,9 @@ class _Draft:
             self._error(number, _("Lựa chọn phải đứng trước phần giải thích “> ”."))
             return
         self.state = "choices"
-        self.choices.append(ChoiceData(text=match.group(2).strip(),
-                                       is_correct=match.group(1) != " "))
+        text = match.group(2).strip()
+        self.choices.append(ChoiceData(text=PIN_RE.sub("", text), is_correct=match.group(1) != " ",
+                                       is_pinned=bool(PIN_RE.search(text))))
 
     def _explanation(self, line: str, number: int) -> None:
         if self.state == "done":
@@ -111,7 +122,7 @@ class _Draft:
         if not explanation.strip():
             self._error(self.line, _("Câu hỏi thiếu phần giải thích (một dòng bắt đầu bằng “> ” "
                                      "sau các lựa chọn)."))
-        kind = infer_kind(self.choices)
+        kind = "multiple" if self.is_multiple else infer_kind(self.choices)
         if kind == "true_false" and correct != 1:
             self._error(self.line, _("Câu Đúng/Sai phải có đúng một đáp án được đánh dấu [x]."))
         return QuestionData(kind=kind, prompt_md=prompt, explanation_md=explanation,
@@ -119,6 +130,7 @@ class _Draft:
 
 
 def infer_kind(choices: list[ChoiceData]) -> str:
+    """The kind quiz.md gives these choices when the heading has no ``{chọn nhiều}``."""
     texts = {c.text.strip().casefold() for c in choices}
     if len(choices) == 2 and texts in TRUE_FALSE:
         return "true_false"

@@ -7,25 +7,33 @@ success and rolls back on ``ContentError``.
 """
 from __future__ import annotations
 
+import hashlib
+
 from sqlalchemy import exists, select
 
-from academy.authoring.changes import ChangeReport
-from academy.authoring.coursedata import (
-    _, ContentError, CourseData, ErrorList, LessonData, ModuleData,
-)
-from academy.authoring.prerequisites import link_prerequisites
-from academy.authoring.services import content_hash
-from academy.authoring.sync_questions import question_to_data, sync_questions
-from academy.catalog.models import Course, Lesson, LessonRevision, Module
+from academy.catalog.models import Course, Lesson, LessonRevision, Module, ModulePrerequisite
+from academy.coursefiles.changes import ChangeReport
+from academy.coursefiles.coursedata import CourseData, LessonData, ModuleData
+from academy.coursefiles.errors import ContentError, ErrorList, _
+from academy.coursefiles.prerequisites import link_prerequisites
+from academy.coursefiles.sync_questions import question_to_data, sync_questions
 from academy.database import utcnow
 from academy.extensions import db
 from academy.learning.models import LessonProgress, ModuleResult, QuizAttempt
 from academy.markdown import render_markdown
 
-__all__ = ["ChangeReport", "ContentError", "apply_course", "course_to_data", "finish_courses"]
+__all__ = ["ChangeReport", "ContentError", "apply_course", "content_hash", "course_to_data",
+           "finish_courses"]
 
-COURSE_FIELDS = ("title", "summary", "track", "level", "hours", "pass_threshold", "description_md")
-MODULE_FIELDS = ("position", "title", "summary", "minutes", "intro_md")
+COURSE_FIELDS = ("title", "summary", "track", "level", "hours", "pass_threshold", "review_policy",
+                 "attempt_wait_minutes", "description_md")
+MODULE_FIELDS = ("position", "title", "summary", "minutes", "quiz_draw", "quiz_time_limit",
+                 "intro_md")
+
+
+def content_hash(body_md: str) -> str:
+    """The SHA-256 of a lesson body, kept beside it (``Lesson.content_hash``)."""
+    return hashlib.sha256((body_md or "").encode("utf-8")).hexdigest()
 
 
 def apply_course(data: CourseData, *, actor=None, with_prerequisites: bool = True) -> ChangeReport:
@@ -58,7 +66,8 @@ def apply_course(data: CourseData, *, actor=None, with_prerequisites: bool = Tru
 def finish_courses(items: list[tuple[CourseData, ChangeReport]]) -> None:
     """After ``apply_course(..., with_prerequisites=False)`` of every course of an import: link
     prerequisites (raises ``ContentErrors``) and bump the version of each changed course (not of a
-    draft copy: its version says which live version it was made from, see ``drafts.stale_draft``)."""
+    draft copy: its version says which live version it was made from, see
+    ``academy.authoring.drafts.stale_draft``)."""
     link_prerequisites(items)
     for data, report in items:
         if report.has_changes and not report.created:
@@ -120,7 +129,10 @@ def _sync_lessons(module: Module, wanted: list[LessonData], report: ChangeReport
 
 def _apply_lesson_body(lesson: Lesson, data: LessonData, actor) -> bool:
     """Render once and keep a revision when the title or body changed. True if it did."""
-    if lesson.id is not None and (lesson.title, lesson.body_md) == (data.title, data.body_md):
+    # The file format drops blank lines around a body: "text\n" saved in the browser and "text"
+    # read back from its export are the same lesson, not a new revision.
+    same_body = (lesson.body_md or "").strip("\n") == (data.body_md or "").strip("\n")
+    if lesson.id is not None and lesson.title == data.title and same_body:
         return False
     if lesson.body_md != data.body_md or not lesson.body_html:
         lesson.body_md = data.body_md
@@ -174,8 +186,6 @@ def _has_learner_activity(module: Module) -> bool:
 
 
 def _dependants_outside(module: Module, course: Course) -> list[str]:
-    from academy.catalog.models import ModulePrerequisite
-
     query = (select(Course.slug, Module.slug)
              .join(Module, Module.course_id == Course.id)
              .join(ModulePrerequisite, ModulePrerequisite.module_id == Module.id)
@@ -190,7 +200,9 @@ def course_to_data(course: Course) -> CourseData:
     return CourseData(
         slug=course.slug, title=course.title, summary=course.summary or "", track=course.track,
         level=course.level, hours=course.hours, pass_threshold=course.pass_threshold,
-        status=course.status, description_md=course.description_md or "",
+        review_policy=course.review_policy or "settled",
+        attempt_wait_minutes=course.attempt_wait_minutes or 0, status=course.status,
+        description_md=course.description_md or "",
         modules=[_module_to_data(m) for m in course.modules])
 
 
@@ -198,7 +210,8 @@ def _module_to_data(module: Module) -> ModuleData:
     required = sorted(module.prerequisites, key=lambda m: (m.position, m.course.slug, m.slug))
     return ModuleData(
         slug=module.slug, position=module.position, title=module.title,
-        summary=module.summary or "", minutes=module.minutes,
+        summary=module.summary or "", minutes=module.minutes, quiz_draw=module.quiz_draw,
+        quiz_time_limit=module.quiz_time_limit,
         prerequisites=[f"{m.course.slug}/{m.slug}" for m in required],
         intro_md=module.intro_md or "",
         lessons=[LessonData(slug=lesson.slug, position=lesson.position, title=lesson.title,

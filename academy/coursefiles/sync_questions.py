@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from academy.authoring.changes import ChangeReport
-from academy.authoring.coursedata import _, ChoiceData, QuestionData
 from academy.catalog.models import Choice, Module, Question
+from academy.coursefiles.changes import ChangeReport
+from academy.coursefiles.coursedata import ChoiceData, QuestionData
+from academy.coursefiles.errors import _
 from academy.extensions import db
 from academy.learning.models import AttemptAnswer
 from academy.markdown import render_inline, render_markdown
@@ -27,7 +28,8 @@ def render_prompt(prompt_md: str) -> str:
 def question_to_data(question: Question) -> QuestionData:
     return QuestionData(kind=question.kind, prompt_md=question.prompt_md,
                         explanation_md=question.explanation_md,
-                        choices=[ChoiceData(c.text, c.is_correct) for c in question.choices])
+                        choices=[ChoiceData(c.text, c.is_correct, bool(c.is_pinned))
+                                 for c in question.choices])
 
 
 def answered_question_ids(questions: list[Question]) -> set[int]:
@@ -107,7 +109,8 @@ def _fill(question: Question, data: QuestionData) -> None:
     question.prompt_html = render_prompt(data.prompt_md)
     question.explanation_md = data.explanation_md
     question.explanation_html = render_markdown(data.explanation_md)
-    question.choices = [Choice(position=i, text=c.text, is_correct=c.is_correct)
+    question.choices = [Choice(position=i, text=c.text, is_correct=c.is_correct,
+                               is_pinned=c.is_pinned)
                         for i, c in enumerate(data.choices, start=1)]
 
 

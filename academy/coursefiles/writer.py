@@ -13,7 +13,8 @@ from pathlib import Path
 
 import yaml
 
-from academy.authoring.coursedata import CourseData, LessonData, ModuleData, QuestionData
+from academy.coursefiles.coursedata import CourseData, LessonData, ModuleData, QuestionData
+from academy.coursefiles.quizformat import MULTIPLE_MARK, PIN_MARK, infer_kind
 
 NUMBERED_RE = re.compile(r"^\d{2}-[a-z0-9-]+(\.md)?$")
 
@@ -24,19 +25,26 @@ def write_course_dir(data: CourseData, path) -> list[Path]:
     Returns the files written."""
     root = Path(path)
     root.mkdir(parents=True, exist_ok=True)
-    files = {root / "course.md": format_course(data)}
-    for module in data.modules:
-        folder = root / module.folder
-        files[folder / "module.md"] = format_module(module)
-        for lesson in module.lessons:
-            files[folder / f"{lesson.position:02d}-{lesson.slug}.md"] = format_lesson(lesson)
-        if module.questions:
-            files[folder / "quiz.md"] = format_quiz(module.questions)
+    files = {root / name: text for name, text in course_files(data).items()}
     _remove_stale(root, set(files))
     for file, text in files.items():
         file.parent.mkdir(parents=True, exist_ok=True)
         file.write_bytes(text.encode("utf-8"))
     return list(files)
+
+
+def course_files(data: CourseData) -> dict[str, str]:
+    """Every file of the course folder, by path inside it ("01-module/quiz.md") → text. Two
+    courses with the same files say the same thing (see ``academy.authoring.transfer``)."""
+    files = {"course.md": format_course(data)}
+    for module in data.modules:
+        folder = module.folder
+        files[f"{folder}/module.md"] = format_module(module)
+        for lesson in module.lessons:
+            files[f"{folder}/{lesson.position:02d}-{lesson.slug}.md"] = format_lesson(lesson)
+        if module.questions:
+            files[f"{folder}/quiz.md"] = format_quiz(module.questions)
+    return files
 
 
 def _remove_stale(root: Path, keep: set[Path]) -> None:
@@ -56,6 +64,11 @@ def format_course(data: CourseData) -> str:
     fields = [("title", data.title), ("summary", data.summary), ("track", data.track),
               ("level", data.level), ("hours", data.hours),
               ("pass_threshold", float(data.pass_threshold))]
+    # Settings left at their defaults are not written, so older files read back unchanged.
+    if data.review_policy != "settled":
+        fields.append(("review_policy", data.review_policy))
+    if data.attempt_wait_minutes:
+        fields.append(("attempt_wait_minutes", data.attempt_wait_minutes))
     if data.status and data.status != "published":
         fields.append(("status", data.status))
     return _document(fields, data.description_md)
@@ -64,6 +77,10 @@ def format_course(data: CourseData) -> str:
 def format_module(module: ModuleData) -> str:
     fields = [("title", module.title), ("summary", module.summary), ("minutes", module.minutes),
               ("prerequisites", list(module.prerequisites))]
+    if module.quiz_draw:
+        fields.append(("quiz_draw", module.quiz_draw))
+    if module.quiz_time_limit:
+        fields.append(("quiz_time_limit", module.quiz_time_limit))
     return _document(fields, module.intro_md)
 
 
@@ -78,8 +95,12 @@ def format_quiz(questions: list[QuestionData]) -> str:
 
 def _format_question(question: QuestionData) -> str:
     first, *rest = question.prompt_md.split("\n") or [""]
+    if question.kind == "multiple" and infer_kind(question.choices) != "multiple":
+        first = f"{first} {MULTIPLE_MARK}"
     lines = [f"## {first}".rstrip(), *rest]
-    lines += [f"- [{'x' if c.is_correct else ' '}] {c.text}" for c in question.choices]
+    for choice in question.choices:
+        pin = f" {PIN_MARK}" if choice.is_pinned else ""
+        lines.append(f"- [{'x' if choice.is_correct else ' '}] {choice.text}{pin}")
     lines += [f"> {line}" if line else ">" for line in question.explanation_md.split("\n")]
     return "\n".join(lines)
 

@@ -16,7 +16,7 @@ from academy.demo.seed import (
     assignments_by_unit, ensure_assignments, ensure_demo_accounts, ensure_extra_courses,
     ensure_unit_tree, give_courses_to, load_catalog, shared_password_hash,
 )
-from academy.admin.services import record_audit
+from academy.core.audit import record_audit
 from academy.database import utcnow
 from academy.extensions import db
 from academy.learning.models import Enrollment
@@ -39,8 +39,8 @@ def seed_command(learners: int, extra_courses: int, seed: int, chunk: int) -> No
     khoá học đã xuất bản (chạy `flask courses import courses/` trước).
 
     Chạy lại không tạo bản trùng: chỉ thêm những gì còn thiếu. Mọi tài khoản mẫu và học viên mẫu
-    dùng chung mật khẩu HocVienSo@2026. Các lượt làm bài mẫu có điểm và kết quả mô-đun nhưng không
-    có từng câu trả lời (AttemptAnswer).
+    dùng chung mật khẩu HocVienSo@2026. Các lượt làm bài mẫu có điểm, kết quả mô-đun và từng câu
+    trả lời (AttemptAnswer), nên trang thống kê câu hỏi có số liệu ngay.
     """
     started = time.perf_counter()
     password_hash = shared_password_hash()

@@ -3,10 +3,15 @@
 Rows are plain dicts written with Core ``insert()`` executemany, one transaction per chunk: no ORM
 object per row. Scores have structure a recommender can learn:
 ``score ≈ sigmoid(bias + ability + affinity[track] − difficulty + noise)``, rounded to a fraction
-of the module's questions. Seeded attempts carry no AttemptAnswer rows.
+of the module's questions. Each attempt also stores its per-question answers (AttemptAnswer): the
+questions it got right are the easier ones (a stable ease per question, plus noise), and a wrong
+answer picks a distractor by stable per-question weights, so the authors' statistics (share
+correct, discrimination, distractors) have something to show. Answers are inserted after their
+attempts, in bulk, attempt ids looked up once per chunk.
 """
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,10 +21,11 @@ from sqlalchemy import JSON, Text, bindparam, cast, func, insert, select
 from academy.demo import data
 from academy.demo.seed import AssignmentInfo, CourseInfo, UnitInfo, sigmoid
 from academy.auth.models import User, UserRole
-from academy.catalog.models import TRACKS
+from academy.catalog.models import TRACKS, Choice, Question
 from academy.database import utcnow
 from academy.extensions import db
-from academy.learning.models import Enrollment, LessonProgress, ModuleResult, QuizAttempt
+from academy.learning.models import (
+    AttemptAnswer, Enrollment, LessonProgress, ModuleResult, QuizAttempt)
 
 BIAS = 1.1
 RETRY_GAIN = 0.6  # a retake after re-reading goes better
@@ -33,25 +39,72 @@ class Rows:
     lesson_progress: list[dict] = field(default_factory=list)
     quiz_attempts: list[dict] = field(default_factory=list)
     module_results: list[dict] = field(default_factory=list)
+    attempt_answers: list[dict] = field(default_factory=list)  # keyed by "token" until written
 
     def count(self) -> int:
-        return sum(len(getattr(self, name)) for name, _ in TABLES)
+        return sum(len(getattr(self, name)) for name, _ in TABLES) + len(self.attempt_answers)
 
     def write(self) -> None:
         for name, model in TABLES:
             rows = getattr(self, name)
             if rows:
                 db.session.execute(_bulk_insert(model), rows)
+        if self.attempt_answers:
+            ids = _attempt_ids({row["user_id"] for row in self.quiz_attempts})
+            for row in self.attempt_answers:
+                row["attempt_id"] = ids[row.pop("token")]
+            db.session.execute(_bulk_insert(AttemptAnswer), self.attempt_answers)
+
+
+def _attempt_ids(user_ids: set[int]) -> dict[str, int]:
+    """Seeded attempts' ids by token, for these learners (one query per batch of learners)."""
+    ids, users, batch = {}, sorted(user_ids), 5000
+    for start in range(0, len(users), batch):
+        ids.update((token, attempt_id) for attempt_id, token in db.session.execute(
+            select(QuizAttempt.id, QuizAttempt.token).where(
+                QuizAttempt.user_id.in_(users[start:start + batch]),
+                QuizAttempt.token.like("demo-%"))))
+    return ids
 
 
 def _bulk_insert(model):
-    """Core insert; an attempt's question list arrives as JSON text made once per module."""
+    """Core insert; JSON lists (an attempt's questions, an answer's choices) arrive as JSON text
+    made once (per module, per answer), not encoded per row by the JSON type."""
     stmt = insert(model.__table__)
-    if model is QuizAttempt:
-        text = bindparam("question_ids_json", type_=Text())
+    json_column = {QuizAttempt: "question_ids", AttemptAnswer: "choice_ids"}.get(model)
+    if json_column:
+        text = bindparam(f"{json_column}_json", type_=Text())
         on_sqlite = db.session.get_bind().dialect.name == "sqlite"
-        stmt = stmt.values(question_ids=text if on_sqlite else cast(text, JSON))
+        stmt = stmt.values({json_column: text if on_sqlite else cast(text, JSON)})
     return stmt
+
+
+@dataclass(frozen=True)
+class AnswerKey:
+    """A question's right and wrong choices, how easy it is, and how tempting each wrong one is."""
+
+    right: tuple[int, ...]
+    wrong: tuple[int, ...]
+    wrong_weights: tuple[float, ...]
+    ease: float
+
+
+def load_answer_keys() -> dict[int, AnswerKey]:
+    """Every active question's key, with a stable ease and distractor weights per question."""
+    choices: dict[int, list[tuple[int, bool]]] = {}
+    for question_id, choice_id, is_correct in db.session.execute(
+            select(Choice.question_id, Choice.id, Choice.is_correct).join(Question)
+            .where(Question.is_active.is_(True)).order_by(Choice.question_id, Choice.position)):
+        choices.setdefault(question_id, []).append((choice_id, is_correct))
+    keys = {}
+    for question_id, rows in choices.items():
+        rng = random.Random(question_id * 104729)
+        wrong = tuple(cid for cid, ok in rows if not ok)
+        # Squared uniforms: most questions have one distractor that draws most wrong answers.
+        weights = tuple(0.05 + rng.random() ** 2 for _ in wrong)
+        keys[question_id] = AnswerKey(tuple(cid for cid, ok in rows if ok), wrong, weights,
+                                      rng.gauss(0, 0.8))
+    return keys
 
 
 @dataclass
@@ -72,8 +125,10 @@ class Learner:
 class HistoryMaker:
     """Enrolments, lessons read, quiz attempts and best results for one learner at a time."""
 
-    def __init__(self, catalog: list[CourseInfo], rng: random.Random, now: datetime | None = None):
+    def __init__(self, catalog: list[CourseInfo], rng: random.Random, now: datetime | None = None,
+                 keys: dict[int, AnswerKey] | None = None):
         self.catalog, self.rng, self.now = catalog, rng, now or utcnow()
+        self.keys = load_answer_keys() if keys is None else keys
         self.rows = Rows()
 
     def learner(self, learner: Learner, assignments: list[AssignmentInfo], enrol_all=False) -> None:
@@ -137,11 +192,12 @@ class HistoryMaker:
             score = round(sigmoid(logit + RETRY_GAIN * count + rng.gauss(0, 0.45)) * n) / n
             count += 1
             ok = score >= course.threshold - 1e-9
+            token = f"demo-{learner.user_id}-{module.id}-{count}"
             self.rows.quiz_attempts.append({
-                "user_id": learner.user_id, "module_id": module.id,
-                "token": f"demo-{learner.user_id}-{module.id}-{count}", "kind": "module",
-                "question_ids_json": module.question_ids_json, "started_at": started, "submitted_at": at,
-                "score": score, "passed": ok})
+                "user_id": learner.user_id, "module_id": module.id, "token": token,
+                "kind": "module", "question_ids_json": module.question_ids_json,
+                "started_at": started, "submitted_at": at, "score": score, "passed": ok})
+            self._answers(token, module.question_ids, round(score * n))
             best = max(best, score)
             if ok:
                 passed_at = passed_at or at
@@ -153,6 +209,33 @@ class HistoryMaker:
                                              "best_score": best, "attempts_count": count,
                                              "passed_at": passed_at, "updated_at": at})
         return at, passed_at is not None
+
+
+    def _answers(self, token: str, question_ids, right: int) -> None:
+        """``right`` questions answered rightly (the easier ones, with noise), the rest wrongly."""
+        rng, keys = self.rng, self.keys
+        ease = {q: (keys[q].ease if q in keys else 0.0) + rng.gauss(0, 1) for q in question_ids}
+        correct = set(sorted(question_ids, key=ease.__getitem__, reverse=True)[:right])
+        for qid in question_ids:
+            key = keys.get(qid)
+            picks = () if key is None else key.right if qid in correct else self._wrong_picks(key)
+            self.rows.attempt_answers.append({
+                "token": token, "question_id": qid, "is_correct": qid in correct,
+                "choice_ids_json": json.dumps(sorted(picks))})
+
+    def _wrong_picks(self, key: AnswerKey) -> tuple[int, ...]:
+        """A wrong answer: one distractor by its weight; for several right choices, a right one
+        left out and/or a distractor added (never the exact key)."""
+        rng = self.rng
+        distractor = rng.choices(key.wrong, key.wrong_weights)[0] if key.wrong else None
+        if len(key.right) < 2:
+            return () if distractor is None else (distractor,)
+        kept = list(key.right)
+        if distractor is None or rng.random() < 0.5:
+            kept.remove(rng.choice(kept))
+        if distractor is not None and (len(kept) == len(key.right) or rng.random() < 0.5):
+            kept.append(distractor)
+        return tuple(kept)
 
 
 def next_learner_number() -> int:

@@ -1,4 +1,8 @@
-"""The catalogue of published courses and the course page."""
+"""The catalogue of published courses and the course page, with the reader's own progress.
+
+They live in learning (not catalog) because they show personal progress and the enrol form; the
+blueprint keeps the name "catalog", so endpoints (``catalog.course_detail``) and URLs are unchanged.
+"""
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
@@ -9,7 +13,12 @@ from academy.catalog.forms import CourseFilterForm
 from academy.catalog.models import LEVEL_LABELS, TRACK_LABELS
 from academy.catalog.services import find_courses, get_course
 from academy.learning.forms import EnrolForm
-from academy.learning.progress import course_progress_from_modules, module_progress, progress_by_course
+from academy.learning.progress import (
+    course_progress_from_modules,
+    module_progress,
+    next_lesson,
+    progress_by_course,
+)
 from academy.learning.services import active_question_counts
 
 bp = Blueprint("catalog", __name__, template_folder="templates")
@@ -58,5 +67,4 @@ def course_detail(slug: str):
 def _first_unread(course, states):
     lessons = [lesson for m in course.modules for lesson in m.lessons]
     done = {lid for m in course.modules for lid in states[m.id]["done_lesson_ids"]}
-    unread = [lesson for lesson in lessons if lesson.id not in done]
-    return (unread or lessons or [None])[0]
+    return next_lesson(lessons, done)

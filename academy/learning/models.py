@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint, Index
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from academy.database import UTCDateTime, db, utcnow
@@ -59,6 +60,8 @@ class QuizAttempt(db.Model):
     token: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(20), default="module")  # module | placement
     question_ids: Mapped[list] = mapped_column(JSON, default=list)  # what the learner was shown
+    # The order the choices were shown in: {"<question id>": [choice id, …]}.
+    choice_order: Mapped[dict] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     score: Mapped[float] = mapped_column(Float, default=0.0)
@@ -121,3 +124,20 @@ class Assignment(db.Model):
     course = relationship("Course")
     unit = relationship("Unit")
     assigned_by = relationship("User")
+
+
+class AttemptGrant(db.Model):
+    """Extra attempts at one module's quiz for one learner, granted by an instructor or HR."""
+
+    __tablename__ = "attempt_grants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    module_id: Mapped[int] = mapped_column(ForeignKey("modules.id", ondelete="CASCADE"), index=True)
+    extra: Mapped[int] = mapped_column(Integer, default=1)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_attempt_grants_user_module", "user_id", "module_id"),)
+

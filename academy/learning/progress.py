@@ -136,11 +136,15 @@ def _continue_point(user, enrollments) -> dict | None:
     done = set(db.session.scalars(select(LessonProgress.lesson_id).where(
         LessonProgress.user_id == user.id,
         LessonProgress.lesson_id.in_([lesson.id for lesson in lessons]))))
-    return {"course": latest.course, "lesson": _next_lesson(lessons, done, latest.last_lesson_id),
+    return {"course": latest.course, "lesson": next_lesson(lessons, done, latest.last_lesson_id),
             "resumed": latest.last_lesson_id is not None}
 
 
-def _next_lesson(lessons, done: set[int], last_id: int | None):
+def next_lesson(lessons: list, done: set[int], last_id: int | None = None):
+    """The lesson to open next: the last one visited (``last_id``) if unread, else the first unread
+    one after it (wrapping round), else that one again; None when there are no lessons."""
+    if not lessons:
+        return None
     start = next((i for i, lesson in enumerate(lessons) if lesson.id == last_id), 0)
     if lessons[start].id not in done:
         return lessons[start]

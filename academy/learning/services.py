@@ -13,7 +13,14 @@ from sqlalchemy.orm import selectinload
 
 from academy.catalog.models import Module, Question
 from academy.database import db, utcnow
-from academy.learning.models import AttemptAnswer, Enrollment, LessonProgress, ModuleResult, QuizAttempt
+from academy.events import attempt_recorded, course_completed, lesson_viewed, module_passed, send
+from academy.learning.models import (
+    AttemptAnswer,
+    Enrollment,
+    LessonProgress,
+    ModuleResult,
+    QuizAttempt,
+)
 from academy.learning.progress import course_progress, learner_overview  # noqa: F401 - public contract
 
 
@@ -77,11 +84,12 @@ VISIT_REFRESH = timedelta(minutes=10)
 
 
 def note_lesson_visit(enrollment: Enrollment, lesson) -> bool:
-    """Remember the lesson to offer under "continue where you left off".
+    """Remember the lesson to offer under "continue where you left off"; sends ``lesson_viewed``.
 
     Rereading the same lesson within a few minutes writes nothing (a page view should not queue
     behind writers); returns whether anything changed.
     """
+    send(lesson_viewed, user=enrollment.user, lesson=lesson, enrollment=enrollment)
     now = utcnow()
     if (enrollment.last_lesson_id == lesson.id and enrollment.last_visited_at is not None
             and now - enrollment.last_visited_at < VISIT_REFRESH):
@@ -93,7 +101,8 @@ def note_lesson_visit(enrollment: Enrollment, lesson) -> bool:
 
 
 def complete_course_if_done(user, course, enrollment: Enrollment | None = None) -> bool:
-    """Once every module of the course is passed: mark the enrolment complete, issue the certificate."""
+    """Once every module of the course is passed: mark the enrolment complete and send
+    ``course_completed`` (the certificates feature issues the certificate)."""
     enrollment = enrollment or find_enrollment(user, course)
     if enrollment is None or enrollment.completed_at is not None:
         return False
@@ -106,9 +115,7 @@ def complete_course_if_done(user, course, enrollment: Enrollment | None = None) 
         return False
     enrollment.completed_at = utcnow()
     db.session.flush()
-    from academy.certificates.services import issue_certificate
-
-    issue_certificate(user, course)
+    send(course_completed, user=user, course=course, enrollment=enrollment)
     return True
 
 
@@ -187,10 +194,10 @@ def submit_attempt(user, module, token: str, answers: dict[int, list[int]], *,
     # commit, so a concurrent submission counts after this one is settled: never one past the limit.
     if kind == "module" and _attempt_limit() and attempts_used(user, module) > _attempt_limit():
         raise AttemptLimitReached()
+    if passed:
+        send(module_passed, user=user, module=module, attempt=attempt)
     complete_course_if_done(user, module.course)
-    from academy.paths.services import note_attempt
-
-    note_attempt(attempt)
+    send(attempt_recorded, attempt=attempt)
     return attempt, True
 
 

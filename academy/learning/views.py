@@ -16,7 +16,8 @@ from academy.learning.forms import EnrolForm, MarkDoneForm, QuizForm
 from academy.learning.models import QuizAttempt
 from academy.learning.lesson_nav import lesson_context
 from academy.security import local_target
-from academy.learning.quiz_tokens import InvalidQuizToken, issue_quiz_token, read_quiz_token
+from academy.learning.quiz_tokens import (InvalidQuizToken, answers_from_form, issue_quiz_token,
+                                          read_quiz_token)
 
 bp = Blueprint("learning", __name__, template_folder="templates")
 
@@ -102,7 +103,7 @@ def _show_quiz(course, module, status: int = 200, problem: str | None = None):
     left = svc.attempts_left(current_user, module)
     if questions and left == 0:
         return _quiz_closed(course, module)
-    token = issue_quiz_token(current_user, module, [q.id for q in questions])
+    token = issue_quiz_token(current_user, module.id, [q.id for q in questions])
     form = QuizForm(formdata=None, token=token)
     return render_template("learning/quiz.html", course=course, module=module, questions=questions,
                            form=form, attempts_left=left, problem=problem), status
@@ -115,12 +116,11 @@ def _quiz_closed(course, module):
 
 def _submit_quiz(course, module):
     try:
-        ticket = read_quiz_token(request.form.get("token", ""), current_user, module)
+        ticket = read_quiz_token(request.form.get("token", ""), current_user, module.id)
     except InvalidQuizToken:
         return _show_quiz(course, module, 400, _("Phiếu làm bài không hợp lệ hoặc đã hết hạn. "
                                                  "Mời bạn làm lại bài kiểm tra dưới đây."))
-    answers = {qid: [int(v) for v in request.form.getlist(f"q-{qid}") if v.isdigit()]
-               for qid in ticket.question_ids}
+    answers = answers_from_form(request.form, ticket.question_ids)
     try:
         attempt, created = svc.submit_attempt(
             current_user, module, ticket.attempt_token, answers,

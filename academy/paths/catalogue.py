@@ -54,7 +54,7 @@ class Catalogue:
 
 def get_catalogue() -> Catalogue:
     cache = current_app.extensions.setdefault("path_catalogue", {"at": float("-inf"), "value": None})
-    if time.monotonic() - cache["at"] >= current_app.config.get("PATH_CATALOGUE_SECONDS", 60):
+    if time.monotonic() - cache["at"] >= current_app.config["PATH_CATALOGUE_SECONDS"]:
         cache["value"], cache["at"] = _load(), time.monotonic()
     return cache["value"]
 

@@ -4,6 +4,6 @@ from wtforms import HiddenField
 
 
 class PlacementForm(Form):
-    """The placement quiz: the signed ticket; the answers are read from ``q<id>`` fields."""
+    """The placement quiz: the signed ticket; the answers are read from ``q-<id>`` fields."""
 
     ticket = HiddenField()

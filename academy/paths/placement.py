@@ -1,35 +1,20 @@
 """The placement quiz of a track: about two questions from each module of its published courses.
 
-The form carries a signed ticket (learner, track, the questions shown, a random nonce); answers
-are stored as one ``placement`` attempt per module covered, so they count for those modules.
+The form carries the signed quiz ticket of ``academy.learning.quiz_tokens`` (learner, track, the
+questions shown, a random nonce); answers are stored as one ``placement`` attempt per module
+covered, so they count for those modules.
 """
 from __future__ import annotations
 
-import hashlib
 import random
-import secrets
-from dataclasses import dataclass
 
-from flask import current_app
-from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from academy.database import db
+from academy.learning.quiz_tokens import QuizTicket
 
 QUESTIONS_PER_MODULE = 2
-MAX_AGE = 6 * 3600
-SALT = "placement"
-
-
-class InvalidPlacement(Exception):
-    """A ticket that is tampered with, expired, or another learner's or track's."""
-
-
-@dataclass(frozen=True)
-class PlacementTicket:
-    question_ids: list[int]
-    nonce: str
 
 
 def track_modules(track: str) -> list:
@@ -53,29 +38,10 @@ def draw_questions(track: str, rng: random.Random | None = None) -> list:
     return drawn
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt=SALT)
-
-
-def issue_ticket(user, track: str, questions) -> str:
-    payload = {"u": user.id, "t": track, "q": [q.id for q in questions], "n": secrets.token_urlsafe(16)}
-    return _serializer().dumps(payload)
-
-
-def read_ticket(raw: str, user, track: str) -> PlacementTicket:
-    try:
-        payload = _serializer().loads(raw or "", max_age=MAX_AGE)
-    except BadData as exc:
-        raise InvalidPlacement(str(exc)) from exc
-    if not isinstance(payload, dict) or payload.get("u") != user.id or payload.get("t") != track:
-        raise InvalidPlacement("ticket for another learner or track")
-    return PlacementTicket([int(q) for q in payload.get("q", [])], str(payload.get("n", "")))
-
-
-def submit_placement(user, track: str, ticket: PlacementTicket, answers: dict[int, list[int]]) -> list:
+def submit_placement(user, track: str, ticket: QuizTicket, answers: dict[int, list[int]]) -> list:
     """Grade and store one placement attempt per module covered. Returns the attempts.
 
-    A resent form stores nothing new: each attempt's token is derived from the ticket's nonce.
+    A resent form stores nothing new: each attempt's token is derived from the ticket's.
     """
     from academy.catalog.models import Question
     from academy.learning.services import submit_attempt
@@ -84,7 +50,7 @@ def submit_placement(user, track: str, ticket: PlacementTicket, answers: dict[in
     by_module: dict[int, list[int]] = {}
     for question in sorted(questions, key=lambda q: ticket.question_ids.index(q.id)):
         by_module.setdefault(question.module_id, []).append(question.id)
-    digest = hashlib.sha256(ticket.nonce.encode()).hexdigest()[:40]
+    digest = ticket.attempt_token[:40]
     modules = {m.id: m for m in track_modules(track)}
     attempts = []
     for module_id, question_ids in by_module.items():
@@ -95,15 +61,3 @@ def submit_placement(user, track: str, ticket: PlacementTicket, answers: dict[in
                                            question_ids=question_ids, kind="placement")
         attempts.append(attempt)
     return attempts
-
-
-def answers_from_form(form_data, question_ids) -> dict[int, list[int]]:
-    """{question id: [choice ids]} from fields named ``q<id>`` (radio or checkboxes)."""
-    answers = {}
-    for qid in question_ids:
-        chosen = []
-        for raw in form_data.getlist(f"q{qid}"):
-            if raw.isdigit():
-                chosen.append(int(raw))
-        answers[qid] = chosen
-    return answers

@@ -51,6 +51,7 @@ class LearningPath:
     needs_placement: bool
     uses_model: bool
     colleague_courses: dict[int, int] = field(default_factory=dict)  # course id → colleagues
+    placement_tracks: list[str] = field(default_factory=list)  # tracks still without any result
 
 
 @dataclass
@@ -67,14 +68,27 @@ def build_path(user, limit: int | None = None) -> LearningPath:
     cat = get_catalogue()
     learner = _load_learner(user)
     colleagues = {} if learner.scores or learner.enrollments else colleague_courses(user)
-    candidates = _candidate_modules(cat, learner, colleagues)
-    predictions, personal, uses_model = _predict(cat, learner, candidates)
+    candidates, cold = _candidate_modules(cat, learner, colleagues)
+    predictions, personal, uses_model = _predict(cat, learner, candidates, cold)
     items = _make_items(cat, learner, candidates, predictions, personal)
     order = _order(cat, items)
     shown = order[:limit] if limit else order
-    explain(cat, learner.scores, items, colleagues, shown)
+    explain(cat, learner.scores, items, colleagues, shown, _related_modules(learner, items, shown))
     return LearningPath([items[m] for m in shown], learner_track(cat, learner, colleagues),
-                        not learner.scores, uses_model, colleagues)
+                        not learner.scores, uses_model, colleagues, _tracks_without_results(cat, learner))
+
+
+def _related_modules(learner: _Learner, items: dict, shown: list[int]) -> dict[int, int]:
+    """Shown module → the learner's result the model finds most related to it (none without a model)."""
+    scorer, _meta = current_model()
+    wanted = [m for m in shown if items[m].personal]
+    if scorer is None or not learner.scores or not wanted:
+        return {}
+    try:
+        return scorer.related(learner.scores, wanted)
+    except Exception:  # noqa: BLE001 - an explanation must not break the page
+        log.exception("recommender could not name related modules")
+        return {}
 
 
 def home_path(user) -> LearningPath:
@@ -125,12 +139,26 @@ def learner_track(cat: Catalogue, learner: _Learner, colleagues: dict[int, int])
     return max(counts, key=counts.get) if counts else "theory"
 
 
-def _candidate_modules(cat: Catalogue, learner: _Learner, colleagues: dict[int, int]) -> set[int]:
-    courses = set(learner.enrollments) | {cat.modules[m].course_id for m in learner.scores if m in cat.modules}
-    if not courses:
-        courses = set(colleagues) or _starter_courses(cat)
-    wanted = {m for c in courses if c in cat.courses for m in cat.course_modules(c)}
-    return ordering.prerequisite_closure(wanted - learner.passed, cat.prerequisites, learner.passed)
+def _candidate_modules(cat: Catalogue, learner: _Learner, colleagues: dict[int, int]) -> tuple[set[int], set[int]]:
+    """(every module on the path, those of tracks the learner has not started: kept in cold-start order).
+
+    A placement quiz or a course in one track must not hide the others: a track without any of the
+    learner's courses or results keeps what a new learner would get there (colleagues' courses, else
+    the basic course)."""
+    engaged = {c for c in set(learner.enrollments) | {cat.modules[m].course_id for m in learner.scores
+                                                      if m in cat.modules} if c in cat.courses}
+    started = {cat.courses[c].track for c in engaged}
+    cold_start = {c for c in (set(colleagues) or _starter_courses(cat))
+                  if c in cat.courses and cat.courses[c].track not in started}
+    wanted = {m for c in engaged | cold_start for m in cat.course_modules(c)}
+    path = ordering.prerequisite_closure(wanted - learner.passed, cat.prerequisites, learner.passed)
+    return path, {m for m in path if cat.courses[cat.modules[m].course_id].track not in started}
+
+
+def _tracks_without_results(cat: Catalogue, learner: _Learner) -> list[str]:
+    """Tracks whose placement quiz the learner can still take to tailor that part of the path."""
+    tried = {cat.courses[cat.modules[m].course_id].track for m in learner.scores if m in cat.modules}
+    return sorted({c.track for c in cat.courses.values()} - tried)
 
 
 def _starter_courses(cat: Catalogue) -> set[int]:
@@ -141,21 +169,23 @@ def _starter_courses(cat: Catalogue) -> set[int]:
     return set(chosen.values())
 
 
-def _predict(cat, learner, candidates) -> tuple[dict[int, float], bool, bool]:
+def _predict(cat, learner, candidates, cold) -> tuple[dict[int, float], set[int], bool]:
+    """Difficulty for every candidate; the model's (personal) prediction for those not ``cold``."""
     scorer, meta = current_model()
     predictions = {m: cat.expected_score(m) for m in candidates}
-    if scorer is None:
-        return predictions, False, False
+    if scorer is None or not candidates - cold:
+        return predictions, set(), scorer is not None
     stale = bool(learner.latest_result_at and meta and learner.latest_result_at > meta["trained_at"])
     try:
-        predictions.update(scorer.predict(learner.user.id, learner.scores, candidates, fold_in=stale))
+        personal = scorer.predict(learner.user.id, learner.scores, candidates - cold, fold_in=stale)
     except Exception:  # noqa: BLE001 - a bad model must not break the page
         log.exception("recommender prediction failed; using module difficulty")
-        return predictions, False, False
-    return predictions, bool(learner.scores), True
+        return predictions, set(), False
+    predictions.update(personal)
+    return predictions, set(personal) if learner.scores else set(), True
 
 
-def _make_items(cat, learner, candidates, predictions, personal) -> dict[int, PathItem]:
+def _make_items(cat, learner, candidates, predictions, personal: set[int]) -> dict[int, PathItem]:
     now, items = utcnow(), {}
     for module_id in candidates:
         module = cat.modules[module_id]
@@ -166,9 +196,9 @@ def _make_items(cat, learner, candidates, predictions, personal) -> dict[int, Pa
         predicted = predictions[module_id]
         items[module_id] = PathItem(
             module_id, module.slug, module.title, course.slug, course.title, course.pass_threshold,
-            predicted, personal, learner.scores.get(module_id), assigned, due_at,
+            predicted, module_id in personal, learner.scores.get(module_id), assigned, due_at,
             bool(due_at and due_at < now), enrollment is not None,
-            personal and predicted >= course.pass_threshold + TEST_OUT_MARGIN,
+            module_id in personal and predicted >= course.pass_threshold + TEST_OUT_MARGIN,
         )
     return items
 

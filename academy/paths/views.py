@@ -1,4 +1,4 @@
-"""My learning path and the placement quiz."""
+"""The home page, my learning path and the placement quiz."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -7,11 +7,26 @@ from flask_login import current_user, login_required
 
 from academy.catalog.models import TRACKS
 from academy.database import db
+from academy.learning.quiz_tokens import (
+    InvalidQuizToken,
+    answers_from_form,
+    issue_quiz_token,
+    read_quiz_token,
+)
+from academy.learning.services import learner_overview
 from academy.paths import placement
 from academy.paths.forms import PlacementForm
-from academy.paths.services import build_path
+from academy.paths.services import build_path, home_path
 
 bp = Blueprint("paths", __name__, template_folder="templates")
+
+
+@bp.get("/")
+@login_required
+def home():
+    """My learning path first, then the courses to continue."""
+    return render_template("paths/home.html", overview=learner_overview(current_user),
+                           path=home_path(current_user))
 
 
 @bp.get("/me/path")
@@ -29,19 +44,20 @@ def placement_quiz(track: str):
     if request.method == "POST":
         return _submit_placement(track, form)
     questions = placement.draw_questions(track)
-    form.ticket.data = placement.issue_ticket(current_user, track, questions)
+    question_ids = [q.id for q in questions]
+    form.ticket.data = issue_quiz_token(current_user, track, question_ids, kind="placement")
     return render_template("paths/placement.html", track=track, form=form, questions=questions)
 
 
 def _submit_placement(track: str, form: PlacementForm):
     try:
         if not form.validate_on_submit():
-            raise placement.InvalidPlacement("form")
-        ticket = placement.read_ticket(form.ticket.data, current_user, track)
-    except placement.InvalidPlacement:
+            raise InvalidQuizToken("form")
+        ticket = read_quiz_token(form.ticket.data, current_user, track, kind="placement")
+    except InvalidQuizToken:
         flash(_("Bài kiểm tra đầu vào đã hết hạn hoặc không hợp lệ. Mời bạn làm lại."), "warning")
         return redirect(url_for("paths.placement_quiz", track=track)), 303
-    answers = placement.answers_from_form(request.form, ticket.question_ids)
+    answers = answers_from_form(request.form, ticket.question_ids)
     attempts = placement.submit_placement(current_user, track, ticket, answers)
     db.session.commit()
     passed = sum(1 for a in attempts if a.passed)

@@ -6,9 +6,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from academy.admin.services import record_audit
+from academy.core.audit import record_audit
 from academy.auth.access import hr_scope, roles_required
+from academy.auth.units import unit_choices
 from academy.catalog.models import Course
+from academy.catalog.services import course_choices
 from academy.extensions import db
 from academy.learning.models import Assignment
 from academy.reports import services
@@ -19,8 +21,8 @@ from academy.reports.views import bp
 
 def _form(scope):
     form = AssignmentForm()
-    form.unit.choices = services.unit_choices(scope)
-    form.course.choices = services.course_choices()
+    form.unit.choices = unit_choices(scope)
+    form.course.choices = course_choices()
     return form
 
 

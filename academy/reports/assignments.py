@@ -12,6 +12,7 @@ from sqlalchemy import and_, exists, func, insert, literal, select, update
 
 from academy.auth.models import Unit, User
 from academy.database import UTCDateTime, utcnow
+from academy.events import assignment_created, send
 from academy.extensions import db
 from academy.learning.models import Assignment, Enrollment
 
@@ -19,19 +20,23 @@ from academy.learning.models import Assignment, Enrollment
 def assign_course(unit: Unit, course, due_at: datetime | None, assigned_by=None) -> tuple[Assignment, int]:
     """Create (or re-date) the assignment of ``course`` to ``unit``'s subtree and enrol its members.
 
-    Returns the assignment and how many people were newly enrolled. The caller commits.
+    Returns the assignment and how many people were newly enrolled; a new assignment sends
+    ``assignment_created``. The caller commits.
     """
     assignment = db.session.scalar(
         select(Assignment).where(Assignment.course_id == course.id, Assignment.unit_id == unit.id))
-    if assignment is None:
-        assignment = Assignment(course_id=course.id, unit_id=unit.id, due_at=due_at,
-                                assigned_by_id=getattr(assigned_by, "id", None))
-        db.session.add(assignment)
-        db.session.flush()
-    elif assignment.due_at != due_at:
-        assignment.due_at = due_at
-        _redate_enrolments(assignment)
-    return assignment, enrol_subtree(assignment, unit)
+    if assignment is not None:
+        if assignment.due_at != due_at:
+            assignment.due_at = due_at
+            _redate_enrolments(assignment)
+        return assignment, enrol_subtree(assignment, unit)
+    assignment = Assignment(course_id=course.id, unit_id=unit.id, due_at=due_at,
+                            assigned_by_id=getattr(assigned_by, "id", None))
+    db.session.add(assignment)
+    db.session.flush()
+    enrolled = enrol_subtree(assignment, unit)
+    send(assignment_created, assignment=assignment, enrolled=enrolled)
+    return assignment, enrolled
 
 
 def _redate_enrolments(assignment: Assignment) -> None:

@@ -7,9 +7,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from academy.admin.cli import find_or_fail
 from academy.auth.models import Unit
 from academy.catalog.models import Course
+from academy.core.cli import find_or_fail
 from academy.extensions import db
 from academy.reports.queries import STATUSES, ReportFilters
 

@@ -154,7 +154,7 @@ def cached_dashboard_data(scope: Unit | None) -> dict:
     aggregation per scope runs in the background and serves every poller after it. 0 turns the
     snapshots off: every call aggregates.
     """
-    seconds = current_app.config.get("DASHBOARD_CACHE_SECONDS", 15)
+    seconds = current_app.config["DASHBOARD_CACHE_SECONDS"]
     if not seconds:
         return dashboard_data(scope)
     snapshots = current_app.extensions.setdefault("reports.dashboard", Snapshots(_scope_snapshot))

@@ -6,10 +6,9 @@ import io
 import re
 from datetime import date, datetime, timedelta, timezone
 from itertools import islice
-from zoneinfo import ZoneInfo
-
-from flask import current_app
 from flask_babel import gettext as _, lazy_gettext as _l
+
+from academy.i18n import academy_zone
 
 FORMULA_TRIGGERS = "=+-@＝＋－＠"  # what makes a spreadsheet read a cell as a formula
 # what a spreadsheet may skip before a trigger: whitespace (NBSP, tabs, line breaks included), control
@@ -86,11 +85,6 @@ def xlsx_text(texts) -> list:
 
 def headers() -> list[str]:
     return [str(label) for _key, label in COLUMNS]
-
-
-def academy_zone() -> ZoneInfo:
-    """The academy's time zone: the reports show local dates and times."""
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
 class LocalDates:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from academy.forms import Form
+from academy.forms import Form, int_or_none
 from wtforms import DateField, HiddenField, SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional, ValidationError
@@ -11,21 +11,14 @@ from academy.reports.exporters import STATUS_LABELS
 from academy.reports.queries import SORTS
 
 
-def _int_or_none(value):
-    try:
-        return int(value) if value not in (None, "", "None") else None
-    except (TypeError, ValueError):
-        return -1  # an unknown choice: pre_validate reports it
-
-
 class ReportFilterForm(Form):
     """Read from the query string; no CSRF (nothing is written)."""
 
     class Meta:
         csrf = False
 
-    unit = SelectField(_l("Đơn vị (gồm đơn vị cấp dưới)"), coerce=_int_or_none, validators=[Optional()])
-    course = SelectField(_l("Khoá học"), coerce=_int_or_none, validators=[Optional()])
+    unit = SelectField(_l("Đơn vị (gồm đơn vị cấp dưới)"), coerce=int_or_none, validators=[Optional()])
+    course = SelectField(_l("Khoá học"), coerce=int_or_none, validators=[Optional()])
     date_from = DateField(_l("Từ ngày"), validators=[Optional()])
     date_to = DateField(_l("Đến ngày"), validators=[Optional()])
     status = SelectField(_l("Trạng thái"), validators=[Optional()], choices=[
@@ -47,8 +40,8 @@ class ReportFilterForm(Form):
 
 
 class AssignmentForm(Form):
-    unit = SelectField(_l("Đơn vị (gồm đơn vị cấp dưới)"), coerce=_int_or_none, validators=[DataRequired()])
-    course = SelectField(_l("Khoá học"), coerce=_int_or_none, validators=[DataRequired()])
+    unit = SelectField(_l("Đơn vị (gồm đơn vị cấp dưới)"), coerce=int_or_none, validators=[DataRequired()])
+    course = SelectField(_l("Khoá học"), coerce=int_or_none, validators=[DataRequired()])
     due_date = DateField(_l("Hạn hoàn thành"), validators=[DataRequired()])
     submit = SubmitField(_l("Giao khoá học"))
 

@@ -9,6 +9,7 @@ from academy.jobs import Job, enqueue
 from academy.reports.queries import ReportFilters
 
 EXPORT_FUNC = "academy.reports.jobs:export_completion"
+JOB_KIND = "report.completion"
 
 
 def filters_to_params(filters: ReportFilters, fmt: str) -> dict:
@@ -30,7 +31,7 @@ def params_to_filters(params: dict) -> ReportFilters:
 
 def start_export(filters: ReportFilters, fmt: str, user) -> Job:
     """Queue the export; the caller commits (the job starts after the commit)."""
-    return enqueue(EXPORT_FUNC, kind="report.completion", params=filters_to_params(filters, fmt), user_id=user.id)
+    return enqueue(EXPORT_FUNC, kind=JOB_KIND, params=filters_to_params(filters, fmt), user_id=user.id)
 
 
 def export_completion(job_id: str) -> None:

@@ -12,8 +12,6 @@ from academy.pdf import STATIC_SCHEME, make_fetcher
 
 from academy.reports.exporters import COLUMNS, RowFormatter
 
-DEFAULT_MAX_ROWS = 2000
-
 
 def _summary_dicts(summary_rows) -> list[dict]:
     return [{"unit": r.unit_name, "code": r.unit_code, "rows": int(r.rows), "completed": int(r.completed or 0),

@@ -4,54 +4,35 @@ from __future__ import annotations
 from datetime import datetime, time, timezone
 from itertools import groupby
 
-from flask import abort, current_app
-from sqlalchemy import bindparam, select
+from flask import current_app
+from sqlalchemy import bindparam
 
-from academy.admin.services import record_audit
 from academy.auth.models import Unit
 from academy.catalog.models import Course
+from academy.core.audit import record_audit
 from academy.core.downloads import download_filename
+from academy.errors import NotFound
+from academy.core.pagination import Page, clamp_page
 from academy.extensions import db
-from academy.reports.exporters import academy_zone
+from academy.i18n import academy_zone
 from academy.reports.queries import (
-    ReportFilters, completion_select, export_unit_groups, totals_select, unit_summary_select,
+    ReportFilters,
+    completion_select,
+    export_unit_groups,
+    totals_select,
+    unit_summary_select,
 )
 
 STREAM_BATCH = 2000
 
 
-def units_in_scope(scope: Unit | None) -> list[Unit]:
-    """Units the reader may pick, in tree order."""
-    query = select(Unit).order_by(Unit.path)
-    if scope is not None:
-        query = query.where(scope.subtree_filter())
-    return list(db.session.scalars(query))
-
-
-def unit_label(unit: Unit) -> str:
-    """Name and code, indented by depth, so a select box shows the tree."""
-    return "\u2003" * (unit.path.count("/") - 2) + f"{unit.name} ({unit.code})"
-
-
-def unit_choices(scope: Unit | None, blank=None) -> list[tuple]:
-    units = units_in_scope(scope)
-    choices = [(None, blank)] if blank is not None else []
-    return choices + [(u.id, unit_label(u)) for u in units]
-
-
-def course_choices(blank=None) -> list[tuple]:
-    courses = db.session.execute(select(Course.id, Course.title).where(Course.status != "draft")
-                                 .order_by(Course.title)).all()
-    return ([(None, blank)] if blank is not None else []) + [(c.id, c.title) for c in courses]
-
-
 def narrow_unit(scope: Unit | None, unit_id: int | None) -> Unit | None:
-    """The unit a filter asks for, which must lie inside the reader's scope (else 404)."""
+    """The unit a filter asks for, which must lie inside the reader's scope (else ``NotFound``)."""
     if not unit_id:
         return None
     unit = db.session.get(Unit, unit_id)
     if unit is None or (scope is not None and not scope.contains(unit)):
-        abort(404)
+        raise NotFound
     return unit
 
 
@@ -65,47 +46,14 @@ def filters_from_form(form, scope: Unit | None) -> ReportFilters:
 def report_page(filters: ReportFilters, sort: str, descending: bool, page: int, per_page: int = 50):
     """One page of rows plus the totals of the whole filtered report."""
     totals = db.session.execute(totals_select(filters)).one()
-    pages = max(1, -(-int(totals.rows) // per_page))
-    page = min(max(page, 1), pages)
+    page = clamp_page(page, int(totals.rows), per_page)
     rows = db.session.execute(completion_select(filters, sort, descending)
                               .limit(per_page).offset((page - 1) * per_page)).all()
-    return rows, totals, Pagination(page, pages)
-
-
-class Pagination:
-    """Enough of Flask-SQLAlchemy's pagination for the ``pagination`` macro."""
-
-    def __init__(self, page: int, pages: int):
-        self.page, self.pages = page, pages
-
-    def iter_pages(self, edge=2, around=2):
-        last = 0
-        for number in range(1, self.pages + 1):
-            if number <= edge or abs(number - self.page) <= around or number > self.pages - edge:
-                if last + 1 != number:
-                    yield None
-                yield number
-                last = number
+    return rows, totals, Page(items=rows, page=page, per_page=per_page, total=int(totals.rows))
 
 
 def count_rows(filters: ReportFilters) -> int:
     return int(db.session.execute(totals_select(filters)).one().rows)
-
-
-def own_job(job_id: str, user):
-    """A report job started by ``user`` (anyone else's is a 404)."""
-    from academy.jobs import Job
-
-    job = db.session.get(Job, job_id)
-    if job is None or job.kind != "report.completion" or job.created_by_id != user.id:
-        abort(404)
-    return job
-
-
-def job_expired(job) -> bool:
-    from academy.database import utcnow
-
-    return job.expires_at is not None and job.expires_at < utcnow()
 
 
 def stream_rows(filters: ReportFilters, progress=None):
@@ -139,9 +87,9 @@ def record_download(fmt: str, filters: ReportFilters, actor=None, via: str = "we
 
 
 def pdf_bytes(filters: ReportFilters) -> bytes:
-    from academy.reports.pdf import DEFAULT_MAX_ROWS, render_pdf
+    from academy.reports.pdf import render_pdf
 
-    limit = int(current_app.config.get("REPORT_PDF_MAX_ROWS", DEFAULT_MAX_ROWS))
+    limit = int(current_app.config["REPORT_PDF_MAX_ROWS"])
     summary = db.session.execute(unit_summary_select(filters)).all()
     total_rows = sum(int(unit.rows) for unit in summary)  # every row belongs to one unit
     generated = filters.now.astimezone(academy_zone()).strftime("%d/%m/%Y %H:%M")

@@ -8,12 +8,17 @@ from flask import Blueprint, Response, abort, current_app, flash, jsonify, redir
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from academy.admin.services import record_audit
+from academy.core.audit import record_audit
 from academy.auth.access import hr_scope, roles_required
+from academy.auth.units import unit_choices
+from academy.catalog.services import course_choices
+from academy.core.downloads import attachment_header, download_filename
 from academy.extensions import db
+from academy.jobs import download_ready, own_job
 from academy.reports import services
+from academy.reports.jobs import JOB_KIND, start_export
 from academy.reports.dashboard import cached_dashboard_data
-from academy.reports.exporters import COLUMNS, STATUS_LABELS, SOURCE_LABELS, csv_chunks, write_xlsx
+from academy.reports.exporters import COLUMNS, SEPARATORS, STATUS_LABELS, SOURCE_LABELS, csv_chunks, write_xlsx
 from academy.reports.forms import ReportFilterForm
 
 bp = Blueprint("reports", __name__, template_folder="templates")
@@ -23,8 +28,8 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _filter_form(scope):
     form = ReportFilterForm(request.args, meta={"csrf": False})
-    form.unit.choices = services.unit_choices(scope, blank=_("Tất cả đơn vị trong phạm vi"))
-    form.course.choices = services.course_choices(blank=_("Tất cả khoá học"))
+    form.unit.choices = unit_choices(scope, blank=_("Tất cả đơn vị trong phạm vi"))
+    form.course.choices = course_choices(blank=_("Tất cả khoá học"))
     return form
 
 
@@ -43,7 +48,7 @@ def _audit_download(fmt: str, filters, via: str = "web") -> None:
 
 
 def _attachment(fmt: str, filters) -> dict:
-    return {"Content-Disposition": f'attachment; filename="{services.download_name(fmt, filters)}"'}
+    return {"Content-Disposition": attachment_header(services.download_name(fmt, filters))}
 
 
 @bp.get("/dashboard")
@@ -78,9 +83,10 @@ def completion():
 @bp.get("/reports/completion.csv")
 @roles_required("hr")
 def completion_csv():
+    separator = SEPARATORS.get(request.args.get("sep", "comma")) or abort(400)
     filters = _download_filters()
     _audit_download("csv", filters)
-    body = stream_with_context(csv_chunks(services.stream_rows(filters)))
+    body = stream_with_context(csv_chunks(services.stream_rows(filters), separator))
     return Response(body, mimetype="text/csv", headers=_attachment("csv", filters))
 
 
@@ -88,7 +94,7 @@ def completion_csv():
 @roles_required("hr")
 def completion_xlsx():
     filters = _download_filters()
-    if services.count_rows(filters) > current_app.config.get("REPORT_XLSX_SYNC_MAX_ROWS", 50_000):
+    if services.count_rows(filters) > current_app.config["REPORT_XLSX_SYNC_MAX_ROWS"]:
         return _export_in_background(filters)
     _audit_download("xlsx", filters)
     spool = tempfile.TemporaryFile()  # on disk, not in memory; closed (and removed) after sending
@@ -108,8 +114,6 @@ def completion_pdf():
 
 
 def _export_in_background(filters):
-    from academy.reports.jobs import start_export
-
     job = start_export(filters, "xlsx", current_user)
     _audit_download("xlsx", filters, via="job")
     flash(_("Báo cáo lớn đang được tạo; trang này sẽ có liên kết tải khi xong."), "info")
@@ -119,20 +123,21 @@ def _export_in_background(filters):
 @bp.get("/reports/jobs/<job_id>")
 @roles_required("hr")
 def export_job(job_id: str):
-    job = services.own_job(job_id, current_user)
+    job = own_job(job_id, current_user, JOB_KIND)
     return render_template("reports/job.html", job=job)
 
 
 @bp.get("/reports/jobs/<job_id>/download")
 @roles_required("hr")
 def export_job_download(job_id: str):
-    job = services.own_job(job_id, current_user)
-    if job.status != "finished" or not job.result_path or services.job_expired(job):
+    job = own_job(job_id, current_user, JOB_KIND)
+    if not download_ready(job):
         abort(404)
     record_audit("report.download", target="completion.xlsx", detail={"job": job.id, "via": "job file"})
     db.session.commit()
     return send_file(job.result_path, mimetype=XLSX_MIME, as_attachment=True,
-                     download_name=f"bao-cao-hoan-thanh-{job.created_at:%Y%m%d-%H%M}.xlsx")
+                     download_name=download_filename("bao-cao-hoan-thanh", f"{job.created_at:%Y%m%d-%H%M}",
+                                                     ext="xlsx"))
 
 
-from academy.reports import assignment_views  # noqa: E402,F401 - routes on the same blueprint
+from academy.reports import assignment_views, attempt_views  # noqa: E402,F401 - routes on the same blueprint

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from academy.admin.models import AuditEvent
+from academy.core.audit import AuditEvent
 from academy.database import db
 
 

@@ -6,7 +6,7 @@ import io
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from academy.admin.models import AuditEvent
+from academy.core.audit import AuditEvent
 from academy.auth.models import User
 from academy.database import db
 from academy.learning.models import Enrollment, LessonProgress

@@ -7,7 +7,6 @@ import io
 import shutil
 import time
 import zipfile
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -16,8 +15,9 @@ from academy.catalog.models import Course, Lesson
 from academy.database import db
 from academy.markdown import MAX_MARKDOWN_CHARS
 from tests.authoring.helpers import add_lesson, add_module, create_course, login_client, save_lesson
+from tests.coursefiles.helpers import MINI_COURSE
 
-FIXTURE = Path(__file__).parent / "fixtures" / "mini-course"
+FIXTURE = MINI_COURSE
 LAUGHS = ("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
           + "".join(f"{b}: &{b} [*{a},*{a},*{a},*{a},*{a},*{a},*{a},*{a},*{a}]\n"
                     for a, b in zip("abcdefgh", "bcdefghi")))

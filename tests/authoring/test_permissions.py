@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from academy.admin.models import AuditEvent
+from academy.core.audit import AuditEvent
 from academy.catalog.models import Course
 from academy.database import db
 from tests.authoring.helpers import login_client

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from academy.authoring.exporter import export_course
 from academy.catalog.models import Course, Lesson
+from academy.coursefiles.exporter import export_course
 from academy.database import db
 from tests.authoring.helpers import save_lesson
 

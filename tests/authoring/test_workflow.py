@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from academy.admin.models import AuditEvent
+from academy.core.audit import AuditEvent
 from academy.catalog.models import Course, Lesson, Module
 from academy.database import db
 from academy.learning.models import QuizAttempt

@@ -22,10 +22,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from academy.authoring import ziparchive
-from academy.authoring.coursedata import ContentError
-from academy.authoring.importer import import_courses
 from academy.catalog.models import Course, Lesson
+from academy.coursefiles import archive as course_archive
+from academy.coursefiles.errors import ContentError
+from academy.coursefiles.importer import import_courses
 from academy.database import db
 from tests.authoring.helpers import login_client
 
@@ -276,7 +276,7 @@ def _refused_naming(browser, course, blob, tmp_path, entry: str, words: str | No
     counts = _counts()
     response = upload_safely(browser, blob, "khoa-hoc.zip", tmp_path, allowed=(400,))
     page = response.get_data(as_text=True)
-    assert escape(ziparchive.shown_name(entry), quote=False) in page
+    assert escape(course_archive.shown_name(entry), quote=False) in page
     if words:
         assert words in page
     db.session.expire_all()
@@ -320,7 +320,7 @@ def test_encrypted_members_and_unknown_compression_are_refused(owner_course_blob
 def test_a_member_bigger_than_allowed_is_refused_naming_it(owner_course_blob, tmp_path,
                                                            monkeypatch):
     browser, course, blob = owner_course_blob
-    monkeypatch.setattr(ziparchive, "MAX_MEMBER_BYTES", 100)
+    monkeypatch.setattr(course_archive, "MAX_MEMBER_BYTES", 100)
     _refused_naming(browser, course, blob, tmp_path, QUIZ, "quá lớn")
 
 

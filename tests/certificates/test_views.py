@@ -5,7 +5,7 @@ import io
 
 from sqlalchemy import select
 
-from academy.admin.models import AuditEvent
+from academy.core.audit import AuditEvent
 from academy.certificates.models import Certificate
 from academy.database import db
 

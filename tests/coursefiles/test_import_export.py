@@ -11,17 +11,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from academy.authoring.coursedata import ContentError
-from academy.authoring.exporter import export_course, export_course_zip
-from academy.authoring.importer import import_courses
-from academy.authoring.parser import parse_course_dir, parse_quiz
 from academy.catalog.models import Course, Lesson, LessonRevision, Module, Question
+from academy.coursefiles.errors import ContentError
+from academy.coursefiles.exporter import export_course, export_course_zip
+from academy.coursefiles.importer import import_courses
+from academy.coursefiles.parser import parse_course_dir
+from academy.coursefiles.quizformat import parse_quiz
 from academy.extensions import db
 from academy.learning.models import AttemptAnswer, ModuleResult, QuizAttempt
+from tests.coursefiles.helpers import MINI_COURSE
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "courses"
-FIXTURE = Path(__file__).parent / "fixtures" / "mini-course"
+FIXTURE = MINI_COURSE
 
 
 @pytest.fixture

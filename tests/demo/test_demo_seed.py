@@ -11,8 +11,10 @@ from sqlalchemy import func, select
 from academy.demo.data import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD
 from academy.auth.models import Unit, User
 from academy.database import db, utcnow
-from academy.learning.models import Enrollment, LessonProgress, ModuleResult, QuizAttempt
-from academy.catalog.models import Module
+from academy.learning.models import (
+    AttemptAnswer, Enrollment, LessonProgress, ModuleResult, QuizAttempt)
+from academy.catalog.models import Choice, Course, Module
+from academy.authoring.stats import question_stats
 
 DEMO_EMAILS = ("hocvien", "giangvien", "nhansu", "nhansu.phuong", "quantri")
 COUNTED = (Unit, User, Enrollment, LessonProgress, QuizAttempt, ModuleResult)
@@ -82,8 +84,6 @@ def test_demo_roles_and_scopes(seed):
     assert users["nhansu"].roles == {"hr"} and users["nhansu"].unit.kind == "city"
     assert users["nhansu.phuong"].roles == {"hr"} and users["nhansu.phuong"].unit.kind == "ward"
     assert users["quantri"].roles == {"admin"} and users["giangvien"].roles == {"instructor"}
-    from academy.catalog.models import Course
-
     assert {c.owner_id for c in db.session.scalars(select(Course))} == {users["giangvien"].id}
 
 
@@ -144,8 +144,6 @@ def test_a_second_run_adds_nothing_and_a_larger_one_adds_only_the_difference(see
 
 
 def test_extra_courses_are_added_once(seed):
-    from academy.catalog.models import Course
-
     seed("--learners", "20", "--extra-courses", "2")
     seed("--learners", "20", "--extra-courses", "2")
     extra = db.session.scalars(select(Course).where(Course.slug.like("chuyen-de-bo-tro-%"))).all()
@@ -172,6 +170,39 @@ def test_histories_have_assignments_overdue_work_and_learnable_scores(seed):
     assert statistics.correlation([p[0] for p in pairs], [p[1] for p in pairs]) > 0.2
 
 
-def test_help_says_seeded_attempts_have_no_answers(runner):
+def test_help_says_seeded_attempts_have_answers(runner):
     result = runner.invoke(args=["demo", "seed", "--help"])
-    assert result.exit_code == 0 and "AttemptAnswer" in result.output
+    assert result.exit_code == 0
+    assert "từng câu" in result.output and "AttemptAnswer" in result.output
+
+
+def test_seeded_answers_agree_with_their_attempts_and_feed_the_question_statistics(seed, app):
+    """Every seeded attempt has one answer per question it showed; the right ones are exactly the
+    key and their number gives the score; wrong ones pick choices of that question."""
+    seed("--learners", "60")
+    keys = defaultdict(dict)
+    for question_id, choice_id, is_correct in db.session.execute(
+            select(Choice.question_id, Choice.id, Choice.is_correct)):
+        keys[question_id][choice_id] = is_correct
+    answers = defaultdict(list)
+    for answer in db.session.scalars(select(AttemptAnswer)):
+        answers[answer.attempt_id].append(answer)
+    attempts = db.session.scalars(select(QuizAttempt)).all()
+    assert attempts and set(answers) == {a.id for a in attempts}
+    wrong_picks = 0
+    for attempt in attempts:
+        rows = answers[attempt.id]
+        assert [r.question_id for r in rows] == list(attempt.question_ids)
+        assert abs(sum(r.is_correct for r in rows) / len(rows) - attempt.score) < 1e-9
+        for r in rows:
+            key = keys[r.question_id]
+            assert r.choice_ids and set(r.choice_ids) <= set(key)
+            assert r.is_correct == (set(r.choice_ids) == {c for c, ok in key.items() if ok})
+            wrong_picks += not r.is_correct
+    assert wrong_picks > 0
+
+    course = db.session.scalar(select(Course).where(Course.slug == "du-lieu"))
+    rows = question_stats(course)
+    assert any(r.discrimination is not None for r in rows)
+    # single choice questions: one pick per answer
+    assert all(sum(c.picks for c in r.choices) == r.attempts for r in rows)

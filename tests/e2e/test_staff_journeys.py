@@ -60,7 +60,10 @@ def test_instructor_writes_previews_and_publishes_a_lesson(site, new_page, axe):
     page.wait_for_load_state("load")
     assert "/quiz/new" not in page.url, page.locator("main").inner_text()[:800]
     page.goto(course_page)
-    page.get_by_role("button", name="Xuất bản").click()
+    page.get_by_role("link", name="Xuất bản", exact=True).click()  # asks first, without script
+    page.wait_for_load_state("load")
+    axe.check(page, "publish confirmation")
+    page.get_by_role("button", name="Xuất bản", exact=True).click()
     page.wait_for_load_state("load")
     assert "Đã xuất bản phiên bản 1" in page.locator("main").inner_text(), page.locator("main").inner_text()[:800]
     axe.check(page, "course published")

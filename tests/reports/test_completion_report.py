@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from academy.admin.models import AuditEvent
+from academy.core.audit import AuditEvent
 from academy.database import db
 
 

@@ -64,6 +64,8 @@ ALLOWED = {  # route → who may use it (GET and POST alike); everyone else gets
     "/reports/jobs/<job_id>": JOB_CREATOR,
     "/reports/jobs/<job_id>/download": JOB_CREATOR,
     "/reports/assignments/<int:assignment_id>/delete": HR_OF_THE_WARD,
+    "/reports/people/<int:user_id>/attempts": HR_OF_THE_WARD,
+    "/reports/people/<int:user_id>/modules/<int:module_id>/grant": HR_OF_THE_WARD,
     "/authoring/courses/<int:course_id>": EDITORS,
     "/authoring/courses/<int:course_id>/settings": EDITORS,
     "/authoring/courses/<int:course_id>/draft": EDITORS,
@@ -73,6 +75,9 @@ ALLOWED = {  # route → who may use it (GET and POST alike); everyone else gets
     "/authoring/courses/<int:course_id>/authors/<int:user_id>/remove": COURSE_OWNER,
     "/authoring/courses/<int:course_id>/media": EDITORS,
     "/authoring/courses/<int:course_id>/stats": EDITORS,
+    "/authoring/courses/<int:course_id>/learners": EDITORS,
+    "/authoring/courses/<int:course_id>/learners/<int:user_id>": EDITORS,
+    "/authoring/courses/<int:course_id>/learners/<int:user_id>/modules/<int:module_id>/grant": EDITORS,
     "/authoring/courses/<int:course_id>/export.zip": EDITORS,
     "/authoring/courses/<int:course_id>/modules/new": EDITORS,
     "/authoring/courses/<int:course_id>/modules/<int:module_id>": EDITORS,
@@ -133,6 +138,8 @@ class Matrix:
             values["job_id"] = values["report_job_id"]
         if rule == ASSIGNMENT_DELETE:
             values["assignment_id"] = self.assignment_id()
+        if rule.startswith("/reports/people/"):
+            self.assignment_id()  # HR grants attempts on the ward's mandatory courses only
         return build_path(self.rules[rule], values)
 
     def assignment_id(self) -> int:

@@ -45,28 +45,53 @@
     textarea.focus();
   }
 
-  function setupUpload(form) {
-    var textarea = document.getElementById(form.dataset.editor);
+  // Without script the upload button sends the whole lesson form (the server stores the image
+  // and re-shows the page); with script only the image goes, and its Markdown lands at the cursor.
+  function setupUpload(box) {
+    var textarea = document.getElementById(box.dataset.editor);
     var status = document.getElementById("upload-status");
-    form.addEventListener("submit", function (event) {
+    var file = box.querySelector("input[type=file]");
+    var alt = box.querySelector("input[name=image_alt]");
+    var button = box.querySelector("button[value=upload]");
+    if (!textarea || !file || !button || !box.dataset.uploadUrl) { return; }
+    button.addEventListener("click", function (event) {
       event.preventDefault();
+      if (!file.files.length) { file.focus(); return; }
+      var body = new FormData();
+      body.append("file", file.files[0]);
+      body.append("alt", alt ? alt.value : "");
+      body.append("csrf_token", csrfToken(textarea.form));
       status.textContent = "…";
-      fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin",
-                           headers: { "Accept": "application/json" } })
+      fetch(box.dataset.uploadUrl, { method: "POST", body: body, credentials: "same-origin",
+                                     headers: { "Accept": "application/json" } })
         .then(function (r) { return r.json(); })
         .then(function (data) {
           if (data.markdown) {
             insertAtCursor(textarea, data.markdown);
             status.textContent = data.markdown;
-            form.reset();
+            file.value = "";
+            if (alt) { alt.value = ""; }
           } else {
             status.textContent = data.error || data.message || "";
           }
         })
-        .catch(function () { status.textContent = form.dataset.failed || "×"; });
+        .catch(function () { status.textContent = box.dataset.failed || "×"; });
+    });
+  }
+
+  function setupKindSelector(select) {
+    // Choosing "Đúng/Sai" fills the first two choices when they are still empty.
+    var texts = document.querySelectorAll("input[name$='-text']");
+    select.addEventListener("change", function () {
+      if (select.value !== "true_false" || texts.length < 2) { return; }
+      if (!texts[0].value && !texts[1].value) {
+        texts[0].value = select.dataset.trueLabel || "Đúng";
+        texts[1].value = select.dataset.falseLabel || "Sai";
+      }
     });
   }
 
   document.querySelectorAll("textarea[data-preview-url]").forEach(setupPreview);
-  document.querySelectorAll("form#image-upload").forEach(setupUpload);
+  document.querySelectorAll("#image-upload[data-upload-url]").forEach(setupUpload);
+  document.querySelectorAll("select[data-kind-selector]").forEach(setupKindSelector);
 })();

@@ -1,0 +1,56 @@
+"""The named signals one feature sends and others react to, declared in this one place.
+
+A feature lower in the import order (core ← catalog/auth ← learning ← paths, certificates, reports,
+authoring ← admin) never calls one above it: it sends a signal here, and the feature above
+subscribes in its ``listeners.py``, connected by ``register_events`` in ``create_app``.
+
+Every signal is sent with the application as sender (as Flask's own signals are) and keyword
+data. Receivers run synchronously, inside the sender's transaction: they flush, never commit, and
+an exception in one fails the request that sent it. Each line below says who sends and who listens.
+"""
+from __future__ import annotations
+
+from blinker import Namespace
+from flask import current_app
+from werkzeug.local import LocalProxy
+
+_signals = Namespace()
+
+# Sent by learning.services.complete_course_if_done once every module of a course is passed
+# (user, course, enrollment). Listened to by certificates.listeners: issues the certificate.
+course_completed = _signals.signal("course-completed")
+
+# Sent by learning.services.submit_attempt when a newly stored attempt (module quiz or placement)
+# passes its module (user, module, attempt). No listener yet (reminders, notifications).
+module_passed = _signals.signal("module-passed")
+
+# Sent by learning.services.submit_attempt for every newly stored, graded attempt (attempt).
+# Listened to by paths.listeners: counts attempts towards a recommender retrain.
+attempt_recorded = _signals.signal("attempt-recorded")
+
+# Sent by learning.services.note_lesson_visit whenever an enrolled learner opens a lesson
+# (user, lesson, enrollment). No listener yet (activity, attendance).
+lesson_viewed = _signals.signal("lesson-viewed")
+
+# Sent by reports.assignments.assign_course when a course is newly assigned to a unit subtree
+# (assignment, enrolled: how many people it enrolled). No listener yet (mail to the people assigned).
+assignment_created = _signals.signal("assignment-created")
+
+# Sent by admin.services.update_user when an admin deactivates an account (user), after its
+# sessions are ended. No listener yet (accounts, mail).
+user_deactivated = _signals.signal("user-deactivated")
+
+# Sent by certificates.services.issue_certificate when a new certificate is stored (certificate).
+# No listener yet (mail the learner their certificate).
+certificate_issued = _signals.signal("certificate-issued")
+
+
+def send(signal, **data) -> None:
+    """Send ``signal`` from the current application with ``data`` as keyword arguments.
+
+    Receivers get the objects themselves, never a request-bound proxy such as ``current_user``
+    (which a receiver keeping it for later would find empty).
+    """
+    plain = {key: value._get_current_object() if isinstance(value, LocalProxy) else value
+             for key, value in data.items()}
+    signal.send(current_app._get_current_object(), **plain)

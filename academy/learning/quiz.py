@@ -1,0 +1,206 @@
+"""A module's quiz as one learner meets it: the draw, the rules of submitting, and the review.
+
+Each opening draws ``Module.quiz_draw`` of the module's active questions (all when None) in a
+random order, each with its choices shuffled around the pinned ones; the signed form carries what
+was shown, and the stored attempt records it, so grading and review use exactly that. A submission
+is refused (and counts nothing) while a question is unanswered, before the waiting period after a
+failed attempt is over, or once the attempts allowed (``QUIZ_MAX_ATTEMPTS`` plus granted ones) are
+used up. A timed quiz follows Moodle's default: when the time is up the open attempt is submitted
+as it stands (the page's script sends it; unanswered questions count as wrong); answers arriving
+later than the limit plus ``QUIZ_TIME_GRACE`` are not graded, and the attempt counts with none.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from academy.catalog.models import Choice, Question
+from academy.database import db, utcnow
+from academy.learning import services as svc
+from academy.learning.models import ModuleResult, QuizAttempt
+
+_random = random.SystemRandom()
+REVIEW_POLICIES = ("settled", "always", "never")
+
+
+class QuizNotYetOpen(Exception):
+    """The waiting period after a failed attempt is not over; ``opens_at`` says until when."""
+
+    def __init__(self, opens_at: datetime):
+        super().__init__(opens_at.isoformat())
+        self.opens_at = opens_at
+
+
+class UnansweredQuestions(Exception):
+    """Questions left unanswered, by their number on the page (1-based)."""
+
+    def __init__(self, numbers: list[int]):
+        super().__init__(", ".join(map(str, numbers)))
+        self.numbers = numbers
+
+
+@dataclass(frozen=True)
+class ShownQuestion:
+    number: int  # 1-based, as on the page
+    question: Question
+    choices: list[Choice]  # in the order shown
+
+
+@dataclass(frozen=True)
+class QuizAccess:
+    """Where a learner stands before opening a module's quiz."""
+
+    used: int
+    allowed: int | None  # None: unlimited
+    opens_at: datetime | None  # set while the wait after a failed attempt lasts
+
+    @property
+    def left(self) -> int | None:
+        return None if self.allowed is None else max(0, self.allowed - self.used)
+
+
+@dataclass(frozen=True)
+class SubmitOutcome:
+    attempt: QuizAttempt
+    created: bool
+    late: bool  # sent after the time limit and its grace: its answers were not graded
+
+
+# ---- the draw ------------------------------------------------------------------------------
+
+def draw_quiz(module, rng: random.Random | None = None) -> tuple[list[int], dict[int, list[int]]]:
+    """Draw one attempt's questions: (question ids in the order shown, {id: choice ids in order})."""
+    rng = rng or _random
+    pool = svc.shown_questions(module)
+    count = len(pool) if not module.quiz_draw or module.quiz_draw <= 0 else module.quiz_draw
+    drawn = rng.sample(pool, min(count, len(pool)))
+    return [q.id for q in drawn], {q.id: shuffled_choice_ids(q.choices, rng) for q in drawn}
+
+
+def shuffled_choice_ids(choices, rng: random.Random) -> list[int]:
+    """Choice ids shuffled, each pinned choice kept at its authored place."""
+    free = [c.id for c in choices if not c.is_pinned]
+    rng.shuffle(free)
+    rest = iter(free)
+    return [c.id if c.is_pinned else next(rest) for c in choices]
+
+
+def questions_as_shown(question_ids, choice_order: dict) -> list[ShownQuestion]:
+    """The questions of ``question_ids`` (retired ones too) in that order, each with its choices in
+    the order ``choice_order`` ({id or "id": [choice ids]}) gives, else the authored order."""
+    ids = list(question_ids)
+    found = {q.id: q for q in db.session.scalars(
+        select(Question).where(Question.id.in_(ids)).options(selectinload(Question.choices)))}
+    shown = []
+    for qid in ids:
+        if qid in found:
+            order = choice_order.get(qid) or choice_order.get(str(qid)) or []
+            shown.append(ShownQuestion(len(shown) + 1, found[qid], _ordered(found[qid], order)))
+    return shown
+
+
+def _ordered(question: Question, order: list[int]) -> list[Choice]:
+    rank = {cid: i for i, cid in enumerate(order)}
+    return sorted(question.choices, key=lambda c: (rank.get(c.id, len(rank)), c.position, c.id))
+
+
+# ---- before and at submitting ---------------------------------------------------------------
+
+def quiz_access(user, module, now: datetime | None = None) -> QuizAccess:
+    """Attempts used and allowed on ``module``'s quiz, and when the next opens if waiting."""
+    return QuizAccess(svc.attempts_used(user, module), svc.attempts_allowed(user, module),
+                      _wait_until(user, module, now or utcnow()))
+
+
+def _wait_until(user, module, now: datetime) -> datetime | None:
+    wait = module.course.attempt_wait_minutes or 0
+    if wait <= 0:
+        return None
+    last = db.session.scalars(
+        select(QuizAttempt).where(QuizAttempt.user_id == user.id, QuizAttempt.module_id == module.id,
+                                  QuizAttempt.kind == "module")
+        .order_by(QuizAttempt.submitted_at.desc(), QuizAttempt.id.desc()).limit(1)).first()
+    if last is None or last.passed:
+        return None
+    opens_at = last.submitted_at + timedelta(minutes=wait)
+    return opens_at if opens_at > now else None
+
+
+def deadline(module, issued_at: datetime) -> datetime | None:
+    """When a quiz form issued at ``issued_at`` runs out of time (None: no time limit)."""
+    if not module.quiz_time_limit or module.quiz_time_limit <= 0:
+        return None
+    return issued_at + timedelta(minutes=module.quiz_time_limit)
+
+
+def _grace() -> timedelta:
+    return timedelta(seconds=max(0, int(current_app.config.get("QUIZ_TIME_GRACE") or 0)))
+
+
+def unanswered_numbers(shown: list[ShownQuestion], answers: dict[int, list[int]]) -> list[int]:
+    """Numbers of the shown questions without an answer naming one of their own choices."""
+    return [s.number for s in shown
+            if not {c.id for c in s.choices} & set(answers.get(s.question.id) or ())]
+
+
+def submit_module_quiz(user, module, ticket, answers: dict[int, list[int]],
+                       now: datetime | None = None) -> SubmitOutcome:
+    """Grade and store the attempt ``ticket`` names, under the rules of the module's quiz.
+
+    A ticket already used returns its stored attempt. Raises svc.AttemptLimitReached,
+    QuizNotYetOpen or UnansweredQuestions (nothing written, nothing counted), and ValueError when
+    none of the questions shown exists any more.
+    """
+    existing = svc.attempt_by_token(ticket.attempt_token)
+    if existing is not None:
+        return SubmitOutcome(svc.owned_attempt(existing, user), False, False)
+    now = now or utcnow()
+    access = quiz_access(user, module, now)
+    if access.left == 0:
+        raise svc.AttemptLimitReached()
+    if access.opens_at is not None:
+        raise QuizNotYetOpen(access.opens_at)
+    due = deadline(module, ticket.issued_at)
+    late = due is not None and now > due + _grace()
+    if due is None or now <= due:  # time is up: the attempt is graded as it stands
+        missing = unanswered_numbers(questions_as_shown(ticket.question_ids, ticket.choice_order),
+                                     answers)
+        if missing:
+            raise UnansweredQuestions(missing)
+    attempt, created = svc.submit_attempt(
+        user, module, ticket.attempt_token, {} if late else answers,
+        question_ids=ticket.question_ids, choice_order=ticket.choice_order,
+        started_at=ticket.issued_at)
+    return SubmitOutcome(attempt, created, late and created)
+
+
+# ---- after: the review ---------------------------------------------------------------------
+
+def answer_key_visible(attempt: QuizAttempt) -> bool:
+    """Whether the attempt's review shows the correct choices and explanations, under the course's
+    review policy: "always", "never", or "settled" (default) once the learner has passed the
+    module or used up its attempts."""
+    policy = attempt.module.course.review_policy or "settled"
+    if policy in ("always", "never"):
+        return policy == "always"
+    passed_at = db.session.scalar(select(ModuleResult.passed_at).where(
+        ModuleResult.user_id == attempt.user_id, ModuleResult.module_id == attempt.module_id))
+    return passed_at is not None or svc.attempts_left(attempt.user, attempt.module) == 0
+
+
+def attempt_review(attempt: QuizAttempt) -> list[dict]:
+    """Each question of an attempt as it was shown, with the learner's and the correct choices."""
+    answers = {a.question_id: a for a in attempt.answers}
+    rows = []
+    for shown in questions_as_shown(attempt.question_ids or [], attempt.choice_order or {}):
+        answer = answers.get(shown.question.id)
+        rows.append({"number": shown.number, "question": shown.question, "choices": shown.choices,
+                     "chosen": set(answer.choice_ids if answer else ()),
+                     "correct": shown.question.correct_choice_ids,
+                     "is_correct": bool(answer and answer.is_correct)})
+    return rows
