@@ -1,4 +1,5 @@
 """Digital Academy (Học viện Số): create_app() builds the Flask application."""
+
 from __future__ import annotations
 
 import os
@@ -39,8 +40,11 @@ CLI_GROUPS = (
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the app. No I/O here: no database, no migrations, no model loading."""
-    app = Flask(__name__, instance_path=os.environ.get("ACADEMY_INSTANCE_PATH") or None,
-                instance_relative_config=True)
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("ACADEMY_INSTANCE_PATH") or None,
+        instance_relative_config=True,
+    )
     load_config(app, test_config)
     register_extensions(app)
     register_i18n(app)

@@ -1,4 +1,5 @@
 """Configuration: defaults, then ``instance/config.py``, then ``ACADEMY_*`` variables."""
+
 import json
 import logging
 import os
@@ -23,7 +24,9 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
     SESSION_COOKIE_HTTPONLY = True  # page scripts cannot read the session cookie
     SESSION_COOKIE_SAMESITE = "Lax"  # other sites cannot post with it
-    SESSION_COOKIE_SECURE = False  # load_config turns it on when PUBLIC_BASE_URL is https://, unless set
+    SESSION_COOKIE_SECURE = (
+        False  # load_config turns it on when PUBLIC_BASE_URL is https://, unless set
+    )
     PERMANENT_SESSION_LIFETIME = 8 * 3600  # seconds a sign-in lasts
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024  # bytes of one request (else 413)
     RATELIMIT_ENABLED = True  # rate limits on sign-in and verification
@@ -36,14 +39,18 @@ class Defaults:
     LOGIN_ACCOUNT_FREE_ATTEMPTS = 5  # sign-in attempts on one account before it must wait
     LOGIN_ACCOUNT_DELAY = 15  # seconds of the first wait; each further attempt doubles it
     LOGIN_ACCOUNT_MAX_DELAY = 900  # the wait never grows beyond this (no lasting lockout)
-    LOGIN_ACCOUNT_WINDOW = 3600  # seconds without an attempt after which an account's count is forgotten
+    LOGIN_ACCOUNT_WINDOW = (
+        3600  # seconds without an attempt after which an account's count is forgotten
+    )
     TOTP_REQUIRED_ROLES: list = []  # roles that must sign in with a second factor, e.g. ["admin", "hr"]
     TOTP_ISSUER = "Học viện Số"  # the name authenticator apps show beside the account
     VERIFY_RATE_LIMIT = "30 per minute"  # verifications per client address
     QUIZ_MAX_ATTEMPTS = 5  # per learner and module; 0 means unlimited
     QUIZ_TOKEN_MAX_AGE = 6 * 3600  # seconds a (placement) quiz form is valid
     QUIZ_TIME_GRACE = 30  # seconds a timed quiz is still accepted after its limit (network, clocks)
-    RECOMMENDER_ALGORITHM = "auto"  # chosen by cross-validation on the results; or force one (SVD, Blend, …)
+    RECOMMENDER_ALGORITHM = (
+        "auto"  # chosen by cross-validation on the results; or force one (SVD, Blend, …)
+    )
     RECOMMENDER_RETRAIN_EVERY = 500  # new attempts between background retrains; 0 = never
     RECOMMENDER_PARAMS: dict = {}  # overrides of the algorithm's parameters
     RECOMMENDER_CV_FOLDS = 3  # folds for the error recorded with each trained model
@@ -125,8 +132,12 @@ def _secure_cookie(app, explicit: dict) -> None:
     """A site served over https sends its session cookie over https only, unless told otherwise;
     production without that says so at start-up."""
     if "SESSION_COOKIE_SECURE" not in explicit:
-        app.config["SESSION_COOKIE_SECURE"] = str(app.config.get("PUBLIC_BASE_URL") or "").startswith("https://")
+        app.config["SESSION_COOKIE_SECURE"] = str(
+            app.config.get("PUBLIC_BASE_URL") or ""
+        ).startswith("https://")
     if app.config.get("ENV_NAME") == "production" and not app.config["SESSION_COOKIE_SECURE"]:
-        log.warning("SESSION_COOKIE_SECURE is off in production: the session cookie also travels over "
-                    "plain http. Serve over https and set ACADEMY_PUBLIC_BASE_URL=https://…, or set "
-                    "ACADEMY_SESSION_COOKIE_SECURE=true.")
+        log.warning(
+            "SESSION_COOKIE_SECURE is off in production: the session cookie also travels over "
+            "plain http. Serve over https and set ACADEMY_PUBLIC_BASE_URL=https://…, or set "
+            "ACADEMY_SESSION_COOKIE_SECURE=true."
+        )

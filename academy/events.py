@@ -8,6 +8,7 @@ Every signal is sent with the application as sender (as Flask's own signals are)
 data. Receivers run synchronously, inside the sender's transaction: they flush, never commit, and
 an exception in one fails the request that sent it. Each line below says who sends and who listens.
 """
+
 from __future__ import annotations
 
 from blinker import Namespace
@@ -51,6 +52,8 @@ def send(signal, **data) -> None:
     Receivers get the objects themselves, never a request-bound proxy such as ``current_user``
     (which a receiver keeping it for later would find empty).
     """
-    plain = {key: value._get_current_object() if isinstance(value, LocalProxy) else value
-             for key, value in data.items()}
+    plain = {
+        key: value._get_current_object() if isinstance(value, LocalProxy) else value
+        for key, value in data.items()
+    }
     signal.send(current_app._get_current_object(), **plain)

@@ -1,4 +1,5 @@
 """Extensions, created unbound; create_app() binds them."""
+
 import logging
 
 from flask_babel import Babel
@@ -33,10 +34,14 @@ class AcademyLimiter(Limiter):
         redis = uri.startswith(("redis://", "rediss://"))
         if redis and not app.config.get("RATELIMIT_STORAGE_OPTIONS"):
             # A Redis that does not answer must fail fast, not hang every request.
-            app.config["RATELIMIT_STORAGE_OPTIONS"] = {"socket_connect_timeout": 1,
-                                                       "socket_timeout": 1}
+            app.config["RATELIMIT_STORAGE_OPTIONS"] = {
+                "socket_connect_timeout": 1,
+                "socket_timeout": 1,
+            }
         super().init_app(app)
-        self.logger.addFilter(_storage_loss_is_an_error)  # added once: the same filter is not added twice
+        self.logger.addFilter(
+            _storage_loss_is_an_error
+        )  # added once: the same filter is not added twice
 
 
 migrate = Migrate(render_as_batch=True, compare_type=True)

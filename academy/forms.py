@@ -3,6 +3,7 @@
 WTForms' own messages ("This field is required.", "Not a valid choice."…) come in English only
 for Vietnamese; ``translations/vi/LC_MESSAGES/wtforms.po`` carries them, compiled by ``make``.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

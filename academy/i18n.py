@@ -1,4 +1,5 @@
 """Vietnamese first, English second: locale choice and formatting filters."""
+
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo

@@ -4,6 +4,7 @@ With ``REDIS_URL`` configured, jobs go to an RQ queue served by ``rq worker acad
 otherwise they run in this process on a worker thread (inline when ``JOBS_EAGER``).
 A job function takes a ``Job`` id first and reports progress through ``report_progress``.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -18,8 +19,8 @@ from flask import current_app
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, event, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from academy.errors import NotFound
 from academy.database import UTCDateTime, db, utcnow
+from academy.errors import NotFound
 
 log = logging.getLogger(__name__)
 JOB_STATUSES = ("queued", "running", "finished", "failed")
@@ -42,7 +43,9 @@ class Job(db.Model):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-def enqueue(func_path: str, *, kind: str, params: dict | None = None, user_id: int | None = None) -> Job:
+def enqueue(
+    func_path: str, *, kind: str, params: dict | None = None, user_id: int | None = None
+) -> Job:
     """Record a Job and run ``func_path`` ("package.module:function") with its id.
 
     The caller commits; the job starts after the commit so a worker sees the row.
@@ -72,7 +75,9 @@ def purge_expired_files() -> None:
 
     Only files inside the instance folder are touched; the job keeps its row, without a file."""
     instance = os.path.realpath(current_app.instance_path)
-    expired = db.session.scalars(select(Job).where(Job.result_path.is_not(None), Job.expires_at < utcnow()))
+    expired = db.session.scalars(
+        select(Job).where(Job.result_path.is_not(None), Job.expires_at < utcnow())
+    )
     for job in expired:
         path = os.path.realpath(job.result_path)
         if os.path.commonpath([instance, path]) == instance:
@@ -168,8 +173,13 @@ def own_job(job_id: str, user, kind: str) -> Job:
 
 def download_ready(job: Job) -> bool:
     """Whether ``job`` finished with a file whose link has not expired and that is still on disk."""
-    return (job.status == "finished" and bool(job.result_path) and job.expires_at is not None
-            and job.expires_at > utcnow() and os.path.isfile(job.result_path))
+    return (
+        job.status == "finished"
+        and bool(job.result_path)
+        and job.expires_at is not None
+        and job.expires_at > utcnow()
+        and os.path.isfile(job.result_path)
+    )
 
 
 def report_progress(job_id: str, done: int, total: int) -> None:

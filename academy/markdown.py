@@ -1,9 +1,17 @@
 """render_markdown(): the one path from author Markdown to HTML safe to show learners."""
+
 from __future__ import annotations
 
 from academy.markdown_guard import convert_bounded
 from academy.markdown_worker import (  # noqa: F401 - the rules, re-exported
-    ALLOWED_ATTRIBUTES, ALLOWED_CLASSES, ALLOWED_TAGS, EXTENSIONS, URL_SCHEMES, clean_html, is_local_source)
+    ALLOWED_ATTRIBUTES,
+    ALLOWED_CLASSES,
+    ALLOWED_TAGS,
+    EXTENSIONS,
+    URL_SCHEMES,
+    clean_html,
+    is_local_source,
+)
 
 MAX_MARKDOWN_CHARS = 200_000  # a lesson, quiz or description; forms and the importer refuse more
 

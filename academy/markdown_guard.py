@@ -6,6 +6,7 @@ takes ~0.15 s) is shown as plain paragraphs of escaped text instead, so a save, 
 import always finishes, in bounded time, and nothing half-written is stored. Idle children are
 kept for the next conversion; a child that gave up is replaced by a fresh one.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -38,7 +39,10 @@ class _Child:
     def __init__(self):
         self.proc = subprocess.Popen(
             [sys.executable, "-I", str(WORKER), str(CPU_SECONDS)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
 
     def convert(self, text: str) -> str:
         body = text.encode("utf-8", "surrogatepass")
@@ -121,8 +125,11 @@ def convert_bounded(text: str) -> str:
     except GaveUp as exc:
         child.close(kill=True)
         gave_up = child.proc.returncode == GAVE_UP
-        log.warning("markdown conversion of %d characters refused (%s)", len(text),
-                    "over its CPU budget" if gave_up else exc)
+        log.warning(
+            "markdown conversion of %d characters refused (%s)",
+            len(text),
+            "over its CPU budget" if gave_up else exc,
+        )
         return clean_html(plain_paragraphs(text))
     _pool.give_back(child)
     return result
@@ -131,5 +138,8 @@ def convert_bounded(text: str) -> str:
 def plain_paragraphs(text: str) -> str:
     """The text as it was typed: escaped, a paragraph per blank-line-separated block."""
     blocks = (block.strip("\n") for block in re.split(r"\n[ \t]*\n", text))
-    return "\n".join(f"<p>{html.escape(block, quote=False)}</p>".replace("\n", "<br>\n")
-                     for block in blocks if block.strip())
+    return "\n".join(
+        f"<p>{html.escape(block, quote=False)}</p>".replace("\n", "<br>\n")
+        for block in blocks
+        if block.strip()
+    )

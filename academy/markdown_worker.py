@@ -13,6 +13,7 @@ it imports only Python-Markdown and nh3, so it starts in a fraction of a second.
 stdin/stdout: a 4-byte big-endian length, then that many bytes of UTF-8; one answer per question,
 in order. End of input ends the child.
 """
+
 from __future__ import annotations
 
 import html as html_lib
@@ -32,10 +33,49 @@ GAVE_UP = 3  # the exit status of a conversion that used up its time
 EXTENSIONS = ["extra", "sane_lists"]
 
 ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "div", "dl", "dt",
-    "em", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark",
-    "ol", "p", "pre", "s", "small", "span", "strong", "sub", "sup", "table", "tbody", "td",
-    "tfoot", "th", "thead", "tr", "ul",
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "caption",
+    "code",
+    "dd",
+    "del",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "kbd",
+    "li",
+    "mark",
+    "ol",
+    "p",
+    "pre",
+    "s",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
 }
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
@@ -47,7 +87,9 @@ ALLOWED_ATTRIBUTES = {
     "code": {"class"},
     "div": {"class"},
     "span": {"class"},
-    "h2": {"id"}, "h3": {"id"}, "h4": {"id"},
+    "h2": {"id"},
+    "h3": {"id"},
+    "h4": {"id"},
 }
 URL_SCHEMES = {"http", "https", "mailto"}
 
@@ -75,8 +117,11 @@ def clean_html(html: str) -> str:
 
 def _filter_attribute(tag: str, name: str, value: str) -> str | None:
     if name == "class":
-        kept = [c for c in value.split() if c in ALLOWED_CLASSES.get(tag, ())
-                or (tag == "code" and CODE_CLASS_RE.fullmatch(c))]
+        kept = [
+            c
+            for c in value.split()
+            if c in ALLOWED_CLASSES.get(tag, ()) or (tag == "code" and CODE_CLASS_RE.fullmatch(c))
+        ]
         return " ".join(kept) or None
     if tag == "img" and name == "src":
         return value if is_local_source(value) else None

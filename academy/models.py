@@ -1,13 +1,27 @@
 """Every model, imported once so the metadata (and Alembic) sees them all."""
-from academy.core.audit import AuditEvent  # noqa: F401
+
 from academy.auth.models import Unit, User, UserRole  # noqa: F401
 from academy.catalog.models import (  # noqa: F401
-    Choice, Course, CourseAuthor, Lesson, LessonRevision, Module, ModulePrerequisite, Question,
+    Choice,
+    Course,
+    CourseAuthor,
+    Lesson,
+    LessonRevision,
+    Module,
+    ModulePrerequisite,
+    Question,
 )
-from academy.core.once import FormSubmission  # noqa: F401
 from academy.certificates.models import Certificate, CertificateCounter  # noqa: F401
+from academy.core.audit import AuditEvent  # noqa: F401
+from academy.core.once import FormSubmission  # noqa: F401
 from academy.jobs import Job  # noqa: F401
 from academy.learning.models import (  # noqa: F401
-    Assignment, AttemptAnswer, AttemptGrant, Enrollment, LessonProgress, ModuleResult, QuizAttempt,
+    Assignment,
+    AttemptAnswer,
+    AttemptGrant,
+    Enrollment,
+    LessonProgress,
+    ModuleResult,
+    QuizAttempt,
 )
 from academy.paths.models import RecommenderModel  # noqa: F401

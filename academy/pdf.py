@@ -1,5 +1,6 @@
 """What every PDF we make shares: WeasyPrint may fetch the package's own static files and
 nothing else (no ``file:``, no network), through ``make_fetcher()``."""
+
 from __future__ import annotations
 
 import mimetypes
@@ -27,9 +28,9 @@ def make_fetcher():
 def static_path_for(url: str) -> Path:
     """The file under academy/static that ``url`` names; ValueError for any other URL."""
     if url.startswith(STATIC_SCHEME):
-        relative = url[len(STATIC_SCHEME):]
+        relative = url[len(STATIC_SCHEME) :]
     elif url.startswith("/static/"):
-        relative = url[len("/static/"):]
+        relative = url[len("/static/") :]
     else:
         raise ValueError(f"the PDF renderer refuses to fetch {url[:80]!r}")
     relative = relative.split("?", 1)[0].split("#", 1)[0].lstrip("/")

@@ -1,6 +1,7 @@
 """The security headers every response carries, and the one check for redirect targets.
 
 The user loader (sessions that really end) lives in ``academy.auth.sessions``."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -58,8 +59,11 @@ def _odd(text: str) -> bool:
 
 
 def _this_site(scheme: str, netloc: str) -> bool:
-    return (has_request_context() and scheme.lower() == request.scheme
-            and netloc.lower() == request.host.lower())
+    return (
+        has_request_context()
+        and scheme.lower() == request.scheme
+        and netloc.lower() == request.host.lower()
+    )
 
 
 def set_security_headers(response):

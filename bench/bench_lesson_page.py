@@ -1,5 +1,6 @@
 """A lesson page served in-process by the Flask test client to a signed-in learner on the seeded
 database: p50/p95 latency and requests per second; a minimal Flask route and /healthz for scale."""
+
 from __future__ import annotations
 
 import os
@@ -21,9 +22,13 @@ def run(args) -> list[dict]:
         url, email = _lesson_url_and_learner()
     client = app.test_client()
     _sign_in(client, email)
-    rows = _measure("lesson page", client, url, requests, f"{url} as {email}; {db.learners:,} learners")
+    rows = _measure(
+        "lesson page", client, url, requests, f"{url} as {email}; {db.learners:,} learners"
+    )
     rows += _measure("/healthz", app.test_client(), "/healthz", requests, "same app: one SELECT 1")
-    rows += _measure("minimal route", _minimal_app().test_client(), "/", requests, "bare Flask, returns text")
+    rows += _measure(
+        "minimal route", _minimal_app().test_client(), "/", requests, "bare Flask, returns text"
+    )
     return rows
 
 
@@ -31,23 +36,35 @@ def _academy_app(db):
     os.environ["ACADEMY_INSTANCE_PATH"] = str(db.instance)
     from academy import create_app
 
-    return create_app({"ENV_NAME": "production", "SECRET_KEY": "bench-only", "SQLALCHEMY_DATABASE_URI": db.uri,
-                       "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "REDIS_URL": None,
-                       "RATELIMIT_STORAGE_URI": "memory://"})
+    return create_app(
+        {
+            "ENV_NAME": "production",
+            "SECRET_KEY": "bench-only",
+            "SQLALCHEMY_DATABASE_URI": db.uri,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "REDIS_URL": None,
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
 
 
 def _lesson_url_and_learner() -> tuple[str, str]:
     """The first lesson of the first published course, and the demo learner."""
     from sqlalchemy import select
 
-    from academy.demo.data import DEMO_EMAIL_DOMAIN
     from academy.catalog.models import Course, Lesson, Module
+    from academy.demo.data import DEMO_EMAIL_DOMAIN
     from academy.extensions import db
 
     row = db.session.execute(
-        select(Course.slug, Module.slug, Lesson.slug).join(Module, Module.course_id == Course.id)
-        .join(Lesson, Lesson.module_id == Module.id).where(Course.status == "published")
-        .order_by(Course.id, Module.position, Lesson.position).limit(1)).one()
+        select(Course.slug, Module.slug, Lesson.slug)
+        .join(Module, Module.course_id == Course.id)
+        .join(Lesson, Lesson.module_id == Module.id)
+        .where(Course.status == "published")
+        .order_by(Course.id, Module.position, Lesson.position)
+        .limit(1)
+    ).one()
     return f"/courses/{row[0]}/{row[1]}/{row[2]}", f"hocvien@{DEMO_EMAIL_DOMAIN}"
 
 
@@ -81,8 +98,17 @@ def _measure(label: str, client, url: str, count: int, note: str) -> list[dict]:
         note += f"; HTTP statuses {statuses}"
     cuts = statistics.quantiles(latencies, n=100)
     row = lambda figure, value, unit: {  # noqa: E731
-        "benchmark": "lesson_page", "figure": f"{label} {figure}", "value": value, "unit": unit, "note": note}
-    return [row("p50", cuts[49], "ms"), row("p95", cuts[94], "ms"), row("throughput", count / total, "req/s")]
+        "benchmark": "lesson_page",
+        "figure": f"{label} {figure}",
+        "value": value,
+        "unit": unit,
+        "note": note,
+    }
+    return [
+        row("p50", cuts[49], "ms"),
+        row("p95", cuts[94], "ms"),
+        row("throughput", count / total, "req/s"),
+    ]
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 Trains with `flask recommender train` on the seeded data first (timed), then builds the path in
 process for a sample of learners, the catalogue and model already cached as in a warm web worker.
 """
+
 from __future__ import annotations
 
 import os
@@ -26,13 +27,20 @@ def run(args) -> list[dict]:
     p95 = timings[int(0.95 * (len(timings) - 1))]
     note = f"N={learners:,}; {len(timings)} learners sampled; model loaded and cached"
     row = lambda figure, value, unit, extra=note: {  # noqa: E731
-        "benchmark": "path", "figure": figure, "value": value, "unit": unit, "note": extra}
-    return [row("recommender train (CLI)", train_s, "s", result.stdout.strip().splitlines()[-1][:150]),
-            row("recommender train peak RSS", train_peak, "MiB", "flask recommender train"),
-            row("path p50", statistics.median(timings) * 1000, "ms"),
-            row("path p95", p95 * 1000, "ms", "target < 20 ms"),
-            row("path max", timings[-1] * 1000, "ms"),
-            row("items per path (mean)", statistics.mean(items), "items")]
+        "benchmark": "path",
+        "figure": figure,
+        "value": value,
+        "unit": unit,
+        "note": extra,
+    }
+    return [
+        row("recommender train (CLI)", train_s, "s", result.stdout.strip().splitlines()[-1][:150]),
+        row("recommender train peak RSS", train_peak, "MiB", "flask recommender train"),
+        row("path p50", statistics.median(timings) * 1000, "ms"),
+        row("path p95", p95 * 1000, "ms", "target < 20 ms"),
+        row("path max", timings[-1] * 1000, "ms"),
+        row("items per path (mean)", statistics.mean(items), "items"),
+    ]
 
 
 def _time_paths(instance) -> tuple[list[float], list[int]]:

@@ -5,6 +5,7 @@ cross-validation (`select_model`, as `flask recommender train` does), build the 
 fit the chosen model, export the served model file, then time predictions for single learners as
 a web worker makes them. `--quick` uses 100,000 ratings.
 """
+
 from __future__ import annotations
 
 import json
@@ -48,9 +49,18 @@ def child(learners: int, modules: int, ratings: int, out_dir: str) -> None:
             started = time.perf_counter()
             scorer.predict(user, results, range(modules), fold_in=fold_in)
             timings.append(time.perf_counter() - started)
-    print(json.dumps({"select": t1 - t0, "train": t2 - t1, "ratings": len(rows), "chosen": selection.label,
-                      "file_mib": os.path.getsize(path) / 2**20,
-                      "predict_p95_ms": float(np.percentile(timings, 95) * 1000)}))
+    print(
+        json.dumps(
+            {
+                "select": t1 - t0,
+                "train": t2 - t1,
+                "ratings": len(rows),
+                "chosen": selection.label,
+                "file_mib": os.path.getsize(path) / 2**20,
+                "predict_p95_ms": float(np.percentile(timings, 95) * 1000),
+            }
+        )
+    )
 
 
 def run(args) -> list[dict]:
@@ -63,13 +73,30 @@ def run(args) -> list[dict]:
     figures = json.loads(result.stdout.strip().splitlines()[-1])
     note = f"{figures['ratings']:,} ratings, {learners:,} learners × {modules} modules"
     row = lambda figure, value, unit, extra=note: {  # noqa: E731
-        "benchmark": "recommender", "figure": figure, "value": value, "unit": unit, "note": extra}
-    return [row("model selection (nested CV)", figures["select"], "s", f"chose {figures['chosen']}; target < 600 s"),
-            row("train chosen model (trainset + fit + export)", figures["train"], "s", "target < 60 s"),
-            row("peak RSS of the process", peak, "MiB", "incl. generating the data; target < 2048 MiB"),
-            row("model file", figures["file_mib"], "MiB", "served .npz"),
-            row("one learner's predictions p95", figures["predict_p95_ms"], "ms", "all modules, stored and folded in"),
-            row("child wall time", seconds, "s", "incl. generating the synthetic ratings")]
+        "benchmark": "recommender",
+        "figure": figure,
+        "value": value,
+        "unit": unit,
+        "note": extra,
+    }
+    return [
+        row(
+            "model selection (nested CV)",
+            figures["select"],
+            "s",
+            f"chose {figures['chosen']}; target < 600 s",
+        ),
+        row("train chosen model (trainset + fit + export)", figures["train"], "s", "target < 60 s"),
+        row("peak RSS of the process", peak, "MiB", "incl. generating the data; target < 2048 MiB"),
+        row("model file", figures["file_mib"], "MiB", "served .npz"),
+        row(
+            "one learner's predictions p95",
+            figures["predict_p95_ms"],
+            "ms",
+            "all modules, stored and folded in",
+        ),
+        row("child wall time", seconds, "s", "incl. generating the synthetic ratings"),
+    ]
 
 
 if __name__ == "__main__":

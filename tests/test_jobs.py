@@ -1,4 +1,5 @@
 """enqueue(): a job starts once its transaction commits, and never when it rolls back."""
+
 from academy.database import db
 from academy.jobs import Job, enqueue
 
@@ -14,7 +15,7 @@ def test_job_runs_after_commit(app):
     job = enqueue("tests.test_jobs:record_run", kind="test")
     assert RAN == []  # not before the commit: a worker could not see the row yet
     db.session.commit()
-    assert RAN == [job.id]
+    assert [job.id] == RAN
     assert db.session.get(Job, job.id).status == "finished"
 
 
@@ -40,18 +41,35 @@ def test_a_new_job_sweeps_away_files_whose_download_link_expired(app):
         paths[name] = os.path.join(folder, f"{name}.zip")
         with open(paths[name], "wb") as handle:
             handle.write(b"PK")
-        db.session.add(Job(id=name, kind="test", status="finished", result_path=paths[name],
-                           expires_at=utcnow() + timedelta(hours=hours)))
+        db.session.add(
+            Job(
+                id=name,
+                kind="test",
+                status="finished",
+                result_path=paths[name],
+                expires_at=utcnow() + timedelta(hours=hours),
+            )
+        )
     outside = app.instance_path + "-elsewhere.zip"  # never touched, whatever a row says
     with open(outside, "wb") as handle:
         handle.write(b"PK")
-    db.session.add(Job(id="outside", kind="test", status="finished", result_path=outside,
-                       expires_at=utcnow() - timedelta(hours=1)))
+    db.session.add(
+        Job(
+            id="outside",
+            kind="test",
+            status="finished",
+            result_path=outside,
+            expires_at=utcnow() - timedelta(hours=1),
+        )
+    )
     db.session.commit()
 
     enqueue("tests.test_jobs:record_run", kind="test")
     db.session.commit()
     assert not os.path.exists(paths["old"]) and db.session.get(Job, "old").result_path is None
-    assert os.path.exists(paths["fresh"]) and db.session.get(Job, "fresh").result_path == paths["fresh"]
+    assert (
+        os.path.exists(paths["fresh"])
+        and db.session.get(Job, "fresh").result_path == paths["fresh"]
+    )
     assert os.path.exists(outside)
     os.remove(outside)

@@ -1,6 +1,7 @@
 """render_markdown() costs a bounded amount of work whatever the text, keeps the output of ordinary
 lessons unchanged, keeps only the classes the Markdown extensions write, and shows only images
 served by this site."""
+
 from __future__ import annotations
 
 import re
@@ -10,10 +11,17 @@ from pathlib import Path
 import markdown
 import nh3
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from academy.authoring.revisions import diff_rows
-from academy.markdown import (ALLOWED_TAGS, EXTENSIONS, MAX_MARKDOWN_CHARS, URL_SCHEMES, render_markdown)
+from academy.markdown import (
+    ALLOWED_TAGS,
+    EXTENSIONS,
+    MAX_MARKDOWN_CHARS,
+    URL_SCHEMES,
+    render_markdown,
+)
 
 SHIPPED = Path(__file__).resolve().parents[1] / "courses"
 FEW = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -37,23 +45,44 @@ def test_hostile_shape_at_the_cap_renders_and_is_shown_as_plain_text(unit):
 def test_renderer_answers_after_giving_up():
     render_markdown("[a](" * 50_000)
     assert render_markdown("**đậm** và [liên kết](/courses)") == (
-        '<p><strong>đậm</strong> và <a href="/courses" rel="noopener noreferrer nofollow">liên kết</a></p>')
+        '<p><strong>đậm</strong> và <a href="/courses" rel="noopener noreferrer nofollow">liên kết</a></p>'
+    )
 
 
 def _reference(text: str) -> str:
     """What the renderer produced before the bounds: Python-Markdown in process, then nh3."""
-    attributes = {"a": {"href", "title"}, "abbr": {"title"}, "img": {"src", "alt", "title", "width", "height"},
-                  "th": {"align", "colspan", "rowspan", "scope"}, "td": {"align", "colspan", "rowspan"},
-                  "ol": {"start"}, "code": {"class"}, "div": {"class"}, "span": {"class"},
-                  "h2": {"id"}, "h3": {"id"}, "h4": {"id"}}
+    attributes = {
+        "a": {"href", "title"},
+        "abbr": {"title"},
+        "img": {"src", "alt", "title", "width", "height"},
+        "th": {"align", "colspan", "rowspan", "scope"},
+        "td": {"align", "colspan", "rowspan"},
+        "ol": {"start"},
+        "code": {"class"},
+        "div": {"class"},
+        "span": {"class"},
+        "h2": {"id"},
+        "h3": {"id"},
+        "h4": {"id"},
+    }
     html = markdown.markdown(text, extensions=EXTENSIONS, output_format="html")
-    return nh3.clean(html, tags=ALLOWED_TAGS, attributes=attributes, url_schemes=URL_SCHEMES,
-                     link_rel="noopener noreferrer nofollow", strip_comments=True)
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=attributes,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
 
 
 def test_shipped_lessons_render_exactly_as_before():
-    texts = [p.read_text(encoding="utf-8").split("---", 2)[-1] for p in sorted(SHIPPED.rglob("*.md"))]
-    texts.append("Chú thích[^1]\n\n[^1]: Nguồn.\n\n```python\nprint('x')\n```\n\n*[AI]: Trí tuệ nhân tạo\n\nAI")
+    texts = [
+        p.read_text(encoding="utf-8").split("---", 2)[-1] for p in sorted(SHIPPED.rglob("*.md"))
+    ]
+    texts.append(
+        "Chú thích[^1]\n\n[^1]: Nguồn.\n\n```python\nprint('x')\n```\n\n*[AI]: Trí tuệ nhân tạo\n\nAI"
+    )
     assert len(texts) > 20
     for text in texts:
         assert render_markdown(text) == _reference(text)
@@ -63,26 +92,38 @@ CLASS = st.from_regex(r"[A-Za-z_][A-Za-z0-9_-]{0,24}", fullmatch=True)
 
 
 @FEW
-@given(tag=st.sampled_from(["div", "span", "code"]), classes=st.lists(CLASS, min_size=1, max_size=6))
+@given(
+    tag=st.sampled_from(["div", "span", "code"]), classes=st.lists(CLASS, min_size=1, max_size=6)
+)
 def test_only_the_classes_the_extensions_write_survive(tag, classes):
     html = render_markdown(f'<{tag} class="{" ".join(classes)}">x</{tag}>\n\nđoạn')
     kept = [c for found in re.findall(r'class="([^"]*)"', html) for c in found.split()]
     allowed = {"div": {"footnote"}, "span": set()}.get(tag)
     for name in kept:
         assert name in classes
-        assert name in allowed if allowed is not None else re.fullmatch(r"language-[A-Za-z0-9_+#.-]+", name)
+        assert (
+            name in allowed
+            if allowed is not None
+            else re.fullmatch(r"language-[A-Za-z0-9_+#.-]+", name)
+        )
 
 
 def test_fenced_code_language_and_footnotes_keep_their_classes():
     html = render_markdown("x[^1]\n\n[^1]: y\n\n```python\nz\n```")
     assert '<code class="language-python">' in html and '<div class="footnote">' in html
-    overlay = render_markdown('<div class="position-fixed top-0 start-0 w-100 h-100 bg-white">Đăng nhập lại</div>')
+    overlay = render_markdown(
+        '<div class="position-fixed top-0 start-0 w-100 h-100 bg-white">Đăng nhập lại</div>'
+    )
     assert "class" not in overlay and "Đăng nhập lại" in overlay
 
 
 HOST = st.from_regex(r"[a-z][a-z0-9-]{0,15}\.(?:com|vn|example)", fullmatch=True)
 OFF_SITE = st.one_of(
-    st.builds(lambda s, h: f"{s}://{h}/a.png", st.sampled_from(["http", "https", "HTTPS", "ftp", "data"]), HOST),
+    st.builds(
+        lambda s, h: f"{s}://{h}/a.png",
+        st.sampled_from(["http", "https", "HTTPS", "ftp", "data"]),
+        HOST,
+    ),
     st.builds(lambda h: f"//{h}/a.png", HOST),
     st.builds(lambda h: f"/\\{h}/a.png", HOST),
     st.builds(lambda h: f"ht\ttps://{h}/a.png", HOST),
@@ -90,16 +131,27 @@ OFF_SITE = st.one_of(
 
 
 @FEW
-@given(src=OFF_SITE, alt=st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"],
-                                                exclude_characters="[]\\`*_<>!&"), max_size=20))
+@given(
+    src=OFF_SITE,
+    alt=st.text(
+        st.characters(
+            codec="utf-8", exclude_categories=["Cs", "Cc"], exclude_characters="[]\\`*_<>!&"
+        ),
+        max_size=20,
+    ),
+)
 def test_an_off_site_image_becomes_its_alt_text(src, alt):
-    html = render_markdown(f'Ảnh: <img src="{src}" alt="{alt}"> và ![{alt}]({src.replace(" ", "%20")})')
+    html = render_markdown(
+        f'Ảnh: <img src="{src}" alt="{alt}"> và ![{alt}]({src.replace(" ", "%20")})'
+    )
     # No image element survives; an author's malformed tag may come back as escaped text, inert.
     assert "<img" not in html
     assert not re.search(r"<[^>]*\bsrc=", html)
 
 
-@pytest.mark.parametrize("src", ["/media/0123456789abcdef0123456789abcdef.png", "hinh/so-do.png", "./a.png"])
+@pytest.mark.parametrize(
+    "src", ["/media/0123456789abcdef0123456789abcdef.png", "hinh/so-do.png", "./a.png"]
+)
 def test_site_images_keep_their_source(src):
     html = render_markdown(f"![Sơ đồ]({src})")
     assert f'src="{src}"' in html and 'alt="Sơ đồ"' in html
@@ -111,7 +163,9 @@ LINES = st.lists(st.sampled_from(["", "a", "b", "c", "## Tiêu đề", "- mục"
 @settings(max_examples=200, deadline=None)
 @given(old=LINES, new=LINES)
 def test_diff_with_full_context_shows_both_texts_in_order(old, new):
-    rows = diff_rows("".join(f"{line}\n" for line in old), "".join(f"{line}\n" for line in new), context=10**6)
+    rows = diff_rows(
+        "".join(f"{line}\n" for line in old), "".join(f"{line}\n" for line in new), context=10**6
+    )
     if old == new:
         assert rows == []  # the page says the two versions are the same
         return

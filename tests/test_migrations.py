@@ -1,4 +1,5 @@
 """The migrations build the schema the models describe, and go down and up again cleanly."""
+
 import os
 
 import pytest
@@ -38,7 +39,9 @@ def test_upgrade_downgrade_upgrade_matches_the_models(empty_database_url):
         assert _tables(db.engine) == set()
         upgrade(directory=MIGRATIONS)
         with db.engine.connect() as conn:
-            drift = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+            drift = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata
+            )
         assert drift == [], f"models and migrations differ: {drift}"
         db.session.remove()
         db.engine.dispose()

@@ -1,4 +1,5 @@
 """flask users import: the bulk import, added by the admin feature to the `users` group of auth."""
+
 from __future__ import annotations
 
 import click
@@ -26,13 +27,17 @@ def import_command(path, dry_run):
     if not result.ok:
         db.session.rollback()
         raise click.ClickException(f"{len(result.problems)} lỗi; không có thay đổi nào được ghi.")
-    summary = (f"{result.rows} dòng: {result.created} tạo mới, {result.updated} cập nhật "
-               f"({result.moved} chuyển đơn vị), {result.unchanged} không đổi")
+    summary = (
+        f"{result.rows} dòng: {result.created} tạo mới, {result.updated} cập nhật "
+        f"({result.moved} chuyển đơn vị), {result.unchanged} không đổi"
+    )
     if dry_run:
         db.session.rollback()
         click.echo("Chạy thử — " + summary)
         return
-    record_audit("users.import", target=path.rsplit("/", 1)[-1], detail={**result.as_dict(), "via": "cli"})
+    record_audit(
+        "users.import", target=path.rsplit("/", 1)[-1], detail={**result.as_dict(), "via": "cli"}
+    )
     db.session.commit()
     click.echo("Đã nhập — " + summary)
 

@@ -14,6 +14,7 @@ than they allow:
   ``IMPORT_MAX_COLUMNS`` and a row past twice ``IMPORT_MAX_ROWS`` (blank rows count here) are
   refused where they occur; ``read_rows`` refuses the data row past ``IMPORT_MAX_ROWS``.
 """
+
 from __future__ import annotations
 
 import csv
@@ -47,9 +48,13 @@ class ImportLimits:
     @classmethod
     def from_config(cls, config) -> ImportLimits:
         """The limits set in an app's config (defaults for any missing key)."""
-        keys = {"rows": "IMPORT_MAX_ROWS", "columns": "IMPORT_MAX_COLUMNS", "cell_chars": "IMPORT_MAX_CELL_CHARS",
-                "uncompressed_bytes": "IMPORT_MAX_UNCOMPRESSED_BYTES",
-                "compression_ratio": "IMPORT_MAX_COMPRESSION_RATIO"}
+        keys = {
+            "rows": "IMPORT_MAX_ROWS",
+            "columns": "IMPORT_MAX_COLUMNS",
+            "cell_chars": "IMPORT_MAX_CELL_CHARS",
+            "uncompressed_bytes": "IMPORT_MAX_UNCOMPRESSED_BYTES",
+            "compression_ratio": "IMPORT_MAX_COMPRESSION_RATIO",
+        }
         return cls(**{name: int(config[key]) for name, key in keys.items() if key in config})
 
 
@@ -67,8 +72,13 @@ def _check_length(number: int, limits: ImportLimits, where) -> None:
     """Rows are read, blank ones included, up to twice the data-row limit: a file (or a sheet that
     jumps from row 2 to row 1,000,000) cannot keep a worker counting empty rows."""
     if number > 2 * limits.rows + 1:
-        raise ImportFileError(_("%(where)s: tệp dài quá %(n)s dòng (kể cả dòng trống).", where=where(),
-                                n=2 * limits.rows + 1))
+        raise ImportFileError(
+            _(
+                "%(where)s: tệp dài quá %(n)s dòng (kể cả dòng trống).",
+                where=where(),
+                n=2 * limits.rows + 1,
+            )
+        )
 
 
 def _checked(values, limits: ImportLimits, where) -> list:
@@ -77,16 +87,26 @@ def _checked(values, limits: ImportLimits, where) -> list:
         if value is None or value == "":
             continue
         if column > limits.columns:
-            raise ImportFileError(_("%(where)s: dòng có dữ liệu quá cột thứ %(n)s.", where=where(column),
-                                    n=limits.columns))
+            raise ImportFileError(
+                _(
+                    "%(where)s: dòng có dữ liệu quá cột thứ %(n)s.",
+                    where=where(column),
+                    n=limits.columns,
+                )
+            )
         if isinstance(value, str) and len(value) > limits.cell_chars:
-            raise ImportFileError(_("%(where)s: ô dài quá %(n)s ký tự.", where=where(column), n=limits.cell_chars))
-        if isinstance(value, str) and "\x00" in value:  # no database stores it (PostgreSQL refuses it)
+            raise ImportFileError(
+                _("%(where)s: ô dài quá %(n)s ký tự.", where=where(column), n=limits.cell_chars)
+            )
+        if (
+            isinstance(value, str) and "\x00" in value
+        ):  # no database stores it (PostgreSQL refuses it)
             raise ImportFileError(_("%(where)s: ô chứa ký tự NUL.", where=where(column)))
     return list(values)
 
 
 # ---- CSV -----------------------------------------------------------------------------------
+
 
 def _csv_rows(data: bytes, limits: ImportLimits) -> Iterator[tuple[int, list]]:
     try:
@@ -103,8 +123,9 @@ def _csv_rows(data: bytes, limits: ImportLimits) -> Iterator[tuple[int, list]]:
         except StopIteration:
             return
         except csv.Error as exc:
-            raise ImportFileError(_("%(where)s: dòng CSV sai định dạng hoặc có ô quá dài.",
-                                    where=_line(number + 1))) from exc
+            raise ImportFileError(
+                _("%(where)s: dòng CSV sai định dạng hoặc có ô quá dài.", where=_line(number + 1))
+            ) from exc
         number += 1
         _check_length(number, limits, lambda n=number: _line(n))
         yield number, _checked(values, limits, lambda _column, n=number: _line(n))
@@ -122,6 +143,7 @@ def _line(number: int) -> str:
 
 
 # ---- XLSX ----------------------------------------------------------------------------------
+
 
 def _xlsx_rows(data: bytes, limits: ImportLimits) -> Iterator[tuple[int, list]]:
     check_archive(data, limits)
@@ -152,8 +174,13 @@ def check_archive(data: bytes, limits: ImportLimits) -> None:
             for member in members:
                 with archive.open(member) as stream:
                     if _widest_row(stream) > SHEET_MAX_COLUMNS:
-                        raise ImportFileError(_("Tệp XLSX có dòng chứa quá %(n)s ô (%(name)s).",
-                                                n=SHEET_MAX_COLUMNS, name=member.filename[:100]))
+                        raise ImportFileError(
+                            _(
+                                "Tệp XLSX có dòng chứa quá %(n)s ô (%(name)s).",
+                                n=SHEET_MAX_COLUMNS,
+                                name=member.filename[:100],
+                            )
+                        )
     except ImportFileError:
         raise
     except Exception as exc:  # BadZipFile, CRC, zlib, struct errors: a damaged archive
@@ -164,13 +191,23 @@ def _check_sizes(members, limits: ImportLimits) -> None:
     if len(members) > ZIP_MAX_MEMBERS:
         raise ImportFileError(_("Tệp XLSX có quá nhiều thành phần (%(n)s).", n=len(members)))
     if sum(member.file_size for member in members) > limits.uncompressed_bytes:
-        raise ImportFileError(_("Tệp XLSX giải nén ra quá %(mb)s MB.",
-                                mb=round(limits.uncompressed_bytes / 1024 / 1024, 1)))
+        raise ImportFileError(
+            _(
+                "Tệp XLSX giải nén ra quá %(mb)s MB.",
+                mb=round(limits.uncompressed_bytes / 1024 / 1024, 1),
+            )
+        )
     for member in members:
-        if member.file_size > RATIO_CHECK_FROM and \
-                member.file_size > limits.compression_ratio * max(member.compress_size, 1):
-            raise ImportFileError(_("Tệp XLSX bị nén bất thường (%(name)s); tệp này không được đọc.",
-                                    name=member.filename[:100]))
+        if (
+            member.file_size > RATIO_CHECK_FROM
+            and member.file_size > limits.compression_ratio * max(member.compress_size, 1)
+        ):
+            raise ImportFileError(
+                _(
+                    "Tệp XLSX bị nén bất thường (%(name)s); tệp này không được đọc.",
+                    name=member.filename[:100],
+                )
+            )
 
 
 _ROW_OR_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)[\s/>]")
@@ -183,7 +220,7 @@ def _widest_row(stream) -> int:
     while chunk := stream.read(1 << 20):
         text = tail + chunk
         cut = text.rfind(b"<")  # a tag cut by the chunk's end is counted with the next chunk
-        text, tail = (text[:cut], text[cut:cut + 256]) if cut >= 0 else (text, b"")
+        text, tail = (text[:cut], text[cut : cut + 256]) if cut >= 0 else (text, b"")
         for match in _ROW_OR_CELL.finditer(text):
             cells = 0 if match[1] == b"row" else cells + 1
             widest = max(widest, cells)
@@ -204,8 +241,12 @@ def _sheet_rows(book, limits: ImportLimits) -> Iterator[tuple[int, list]]:
         except StopIteration:
             return
         except Exception as exc:  # a malformed cell or row, whatever openpyxl raised
-            raise ImportFileError(_("%(where)s: ô không đọc được (sai kiểu dữ liệu hoặc tham chiếu hỏng).",
-                                    where=_failing_place(exc, title, number))) from exc
+            raise ImportFileError(
+                _(
+                    "%(where)s: ô không đọc được (sai kiểu dữ liệu hoặc tham chiếu hỏng).",
+                    where=_failing_place(exc, title, number),
+                )
+            ) from exc
         number += 1
         _check_length(number, limits, lambda n=number: _sheet_line(title, n))
         yield number, _checked(values, limits, lambda column, n=number: _cell(title, n, column))

@@ -5,6 +5,7 @@ People are matched by employee code, else by email. Importing the same file twic
 a person moved to another unit keeps their enrolments and results (only the unit changes) and is
 enrolled in the courses assigned to the new unit.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,7 +20,14 @@ from academy.admin.import_files import ImportFileError, ImportLimits, iter_table
 from academy.auth.models import ROLES, Unit, User
 from academy.extensions import db
 
-__all__ = ["ImportFileError", "ImportLimits", "ImportResult", "check_rows", "import_users", "read_rows"]
+__all__ = [
+    "ImportFileError",
+    "ImportLimits",
+    "ImportResult",
+    "check_rows",
+    "import_users",
+    "read_rows",
+]
 
 HEADERS = {
     "employee_code": ("employee_code", "mã cán bộ", "ma can bo", "mã nhân viên"),
@@ -47,11 +55,19 @@ class ImportResult:
         return not self.problems
 
     def as_dict(self) -> dict:
-        return {"rows": self.rows, "created": self.created, "updated": self.updated,
-                "unchanged": self.unchanged, "moved": self.moved, "problems": len(self.problems)}
+        return {
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "moved": self.moved,
+            "problems": len(self.problems),
+        }
 
 
-def read_rows(filename: str, data: bytes, limits: ImportLimits | None = None) -> list[tuple[int, dict]]:
+def read_rows(
+    filename: str, data: bytes, limits: ImportLimits | None = None
+) -> list[tuple[int, dict]]:
     """(line number, {column: text}) for every non-empty data row of a CSV or XLSX file.
 
     ``limits`` default to the app's ``IMPORT_*`` settings. Raises ``ImportFileError`` (naming the
@@ -67,7 +83,12 @@ def read_rows(filename: str, data: bytes, limits: ImportLimits | None = None) ->
             continue
         if len(rows) == limits.rows:
             raise ImportFileError(_("Tệp có quá %(n)s dòng.", n=limits.rows))
-        rows.append((number, {key: _text(values[i] if i < len(values) else "") for key, i in columns.items()}))
+        rows.append(
+            (
+                number,
+                {key: _text(values[i] if i < len(values) else "") for key, i in columns.items()},
+            )
+        )
     if columns is None:
         raise ImportFileError(_("Tệp trống."))
     return rows
@@ -90,7 +111,9 @@ def _map_headers(header_row) -> dict[str, int]:
                 found[key] = index
     missing = [key for key in REQUIRED if key not in found]
     if missing:
-        raise ImportFileError(_("Thiếu cột: %(cols)s.", cols=", ".join(HEADERS[k][1] for k in missing)))
+        raise ImportFileError(
+            _("Thiếu cột: %(cols)s.", cols=", ".join(HEADERS[k][1] for k in missing))
+        )
     return found
 
 
@@ -108,26 +131,52 @@ def check_rows(rows) -> tuple[list[tuple[int, str]], list[dict]]:
         email = row.get("email", "").lower()
         code = row.get("employee_code", "")
         row_problems = _row_problems(row, email, units)
-        for key, value, seen, label in (("code", code, seen_codes, _("Mã cán bộ")), ("email", email, seen_emails, "Email")):
+        for key, value, seen, label in (
+            ("code", code, seen_codes, _("Mã cán bộ")),
+            ("email", email, seen_emails, "Email"),
+        ):
             if value and value in seen:
-                row_problems.append(_("%(what)s %(value)s trùng với dòng %(line)s.", what=label, value=value,
-                                      line=seen[value]))
+                row_problems.append(
+                    _(
+                        "%(what)s %(value)s trùng với dòng %(line)s.",
+                        what=label,
+                        value=value,
+                        line=seen[value],
+                    )
+                )
             elif value:
                 seen[value] = number
         by_code, by_email = people["code"].get(code), people["email"].get(email)
         if by_code and by_email and by_code.id != by_email.id:
-            row_problems.append(_("Email %(email)s đã thuộc về người khác (mã %(code)s).", email=email,
-                                  code=by_email.employee_code or "—"))
+            row_problems.append(
+                _(
+                    "Email %(email)s đã thuộc về người khác (mã %(code)s).",
+                    email=email,
+                    code=by_email.employee_code or "—",
+                )
+            )
         problems.extend((number, p) for p in row_problems)
-        plan.append({**row, "email": email, "line": number, "unit": units.get(row.get("unit_code")),
-                     "user": by_code or by_email, "roles": _parse_roles(row.get("roles", ""))})
+        plan.append(
+            {
+                **row,
+                "email": email,
+                "line": number,
+                "unit": units.get(row.get("unit_code")),
+                "user": by_code or by_email,
+                "roles": _parse_roles(row.get("roles", "")),
+            }
+        )
     return problems, plan
 
 
 def _row_problems(row: dict, email: str, units: dict) -> list[str]:
     problems = []
-    labels = {"employee_code": _("mã cán bộ"), "full_name": _("họ và tên"), "email": "email",
-              "unit_code": _("mã đơn vị")}
+    labels = {
+        "employee_code": _("mã cán bộ"),
+        "full_name": _("họ và tên"),
+        "email": "email",
+        "unit_code": _("mã đơn vị"),
+    }
     for key in REQUIRED:
         if not row.get(key):
             problems.append(_("Thiếu %(what)s.", what=labels[key]))
@@ -139,10 +188,19 @@ def _row_problems(row: dict, email: str, units: dict) -> list[str]:
         problems.append(_("Không có đơn vị mã %(code)s.", code=row["unit_code"]))
     unknown = sorted(set(_parse_roles(row.get("roles", "")) or []) - set(ROLES))
     if unknown:
-        problems.append(_("Vai trò không hợp lệ: %(roles)s (dùng %(allowed)s).", roles=", ".join(unknown),
-                          allowed=", ".join(ROLES)))
-    if len(row.get("full_name", "")) > 200 or len(row.get("position", "")) > 200 \
-            or len(row.get("employee_code", "")) > 40 or len(email) > 254:
+        problems.append(
+            _(
+                "Vai trò không hợp lệ: %(roles)s (dùng %(allowed)s).",
+                roles=", ".join(unknown),
+                allowed=", ".join(ROLES),
+            )
+        )
+    if (
+        len(row.get("full_name", "")) > 200
+        or len(row.get("position", "")) > 200
+        or len(row.get("employee_code", "")) > 40
+        or len(email) > 254
+    ):
         problems.append(_("Giá trị quá dài."))
     return problems
 
@@ -159,9 +217,13 @@ def _existing_people(rows) -> dict:
     emails = [r["email"].lower() for _n, r in rows if r.get("email")]
     by_code, by_email = {}, {}
     for chunk in range(0, max(len(codes), len(emails)), 900):  # stay under SQLite's variable limit
-        for user in db.session.scalars(select(User).where(User.employee_code.in_(codes[chunk:chunk + 900]))):
+        for user in db.session.scalars(
+            select(User).where(User.employee_code.in_(codes[chunk : chunk + 900]))
+        ):
             by_code[user.employee_code] = user
-        for user in db.session.scalars(select(User).where(func.lower(User.email).in_(emails[chunk:chunk + 900]))):
+        for user in db.session.scalars(
+            select(User).where(func.lower(User.email).in_(emails[chunk : chunk + 900]))
+        ):
             by_email[user.email.lower()] = user
     return {"code": by_code, "email": by_email}
 
@@ -194,14 +256,28 @@ def _apply(entry: dict, dry_run: bool) -> str:
     user = entry["user"]
     if user is None:
         if not dry_run:
-            user = create_user(entry["email"], entry["full_name"], None, roles=entry["roles"] or ("learner",),
-                               unit=entry["unit"], employee_code=entry["employee_code"],
-                               position=entry.get("position", ""))
+            user = create_user(
+                entry["email"],
+                entry["full_name"],
+                None,
+                roles=entry["roles"] or ("learner",),
+                unit=entry["unit"],
+                employee_code=entry["employee_code"],
+                position=entry.get("position", ""),
+            )
             apply_assignments_to(user)
         return "created"
-    changes = {k: v for k, v in (("full_name", entry["full_name"]), ("email", entry["email"]),
-                                 ("employee_code", entry["employee_code"]), ("position", entry.get("position", "")),
-                                 ("unit_id", entry["unit"].id)) if getattr(user, k) != v}
+    changes = {
+        k: v
+        for k, v in (
+            ("full_name", entry["full_name"]),
+            ("email", entry["email"]),
+            ("employee_code", entry["employee_code"]),
+            ("position", entry.get("position", "")),
+            ("unit_id", entry["unit"].id),
+        )
+        if getattr(user, k) != v
+    }
     roles_change = entry["roles"] is not None and set(entry["roles"]) != user.roles
     if not changes and not roles_change:
         return "unchanged"

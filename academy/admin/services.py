@@ -1,4 +1,5 @@
 """Admin services: the unit tree and people's records."""
+
 from __future__ import annotations
 
 from academy.events import send, user_deactivated
@@ -9,7 +10,9 @@ def create_unit(code: str, name: str, kind: str, parent=None):
     """Add a unit under ``parent`` (None: a root) with its materialised path. The caller commits."""
     from academy.auth.models import Unit
 
-    unit = Unit(code=code.strip(), name=name.strip(), kind=kind, parent_id=getattr(parent, "id", None))
+    unit = Unit(
+        code=code.strip(), name=name.strip(), kind=kind, parent_id=getattr(parent, "id", None)
+    )
     db.session.add(unit)
     db.session.flush()
     unit.path = (parent.path if parent else "/") + f"{unit.id}/"
@@ -32,18 +35,28 @@ def move_unit(unit, new_parent) -> None:
     if new_path == old_path:
         return
     db.session.execute(
-        update(Unit).where(Unit.path.startswith(old_path, autoescape=True))
-        .values(path=literal(new_path, String) + func.substr(Unit.path, len(old_path) + 1, type_=String))
-        .execution_options(synchronize_session=False))
-    db.session.execute(update(Unit).where(Unit.id == unit.id).values(parent_id=getattr(new_parent, "id", None))
-                       .execution_options(synchronize_session=False))
+        update(Unit)
+        .where(Unit.path.startswith(old_path, autoescape=True))
+        .values(
+            path=literal(new_path, String) + func.substr(Unit.path, len(old_path) + 1, type_=String)
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Unit)
+        .where(Unit.id == unit.id)
+        .values(parent_id=getattr(new_parent, "id", None))
+        .execution_options(synchronize_session=False)
+    )
     db.session.expire_all()
     unit = db.session.get(Unit, unit.id)
     for assignment in assignments_covering(unit):
         enrol_subtree(assignment, unit)
 
 
-def update_user(user, *, full_name, email, employee_code, position, unit, roles, is_active) -> list[str]:
+def update_user(
+    user, *, full_name, email, employee_code, position, unit, roles, is_active
+) -> list[str]:
     """Apply an admin's edit; returns the names of the changed fields. The caller commits.
 
     A move to another unit keeps the person's history and enrols them in the new unit's courses;
@@ -52,9 +65,14 @@ def update_user(user, *, full_name, email, employee_code, position, unit, roles,
     from academy.auth.services import end_sessions
     from academy.reports.assignments import apply_assignments_to
 
-    wanted = {"full_name": full_name.strip(), "email": email.strip().lower(),
-              "employee_code": (employee_code or "").strip() or None, "position": (position or "").strip(),
-              "unit_id": getattr(unit, "id", None), "is_active": bool(is_active)}
+    wanted = {
+        "full_name": full_name.strip(),
+        "email": email.strip().lower(),
+        "employee_code": (employee_code or "").strip() or None,
+        "position": (position or "").strip(),
+        "unit_id": getattr(unit, "id", None),
+        "is_active": bool(is_active),
+    }
     changed = [key for key, value in wanted.items() if getattr(user, key) != value]
     for key in changed:
         setattr(user, key, wanted[key])

@@ -1,4 +1,5 @@
 """Administration of people: list and search, edit, bulk import (routes on the admin blueprint)."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -9,11 +10,11 @@ from sqlalchemy.exc import IntegrityError
 from academy.admin.forms import ROLE_LABELS, ImportForm, UserEditForm, UserSearchForm
 from academy.admin.imports import ImportFileError, import_users, read_rows
 from academy.admin.services import update_user
-from academy.core.audit import record_audit
 from academy.admin.views import bp
 from academy.auth.access import roles_required
 from academy.auth.models import Unit, User, UserRole
 from academy.auth.units import unit_choices
+from academy.core.audit import record_audit
 from academy.database import contains_text
 from academy.extensions import db
 
@@ -26,7 +27,9 @@ def users():
     query = select(User).order_by(User.full_name, User.id)
     if form.validate():
         query = _search(query, form)
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
+    page = db.paginate(
+        query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False
+    )
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("admin/users.html", form=form, page=page, args=args, roles=ROLE_LABELS)
 
@@ -34,14 +37,21 @@ def users():
 def _search(query, form):
     if form.q.data:
         term = form.q.data.strip()
-        query = query.where(or_(contains_text(User.full_name, term), contains_text(User.email, term),
-                                contains_text(User.employee_code, term)))
+        query = query.where(
+            or_(
+                contains_text(User.full_name, term),
+                contains_text(User.email, term),
+                contains_text(User.employee_code, term),
+            )
+        )
     if form.unit.data:
         unit = db.session.get(Unit, form.unit.data)
         if unit is not None:
             query = query.join(Unit, Unit.id == User.unit_id).where(unit.subtree_filter())
     if form.role.data:
-        query = query.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == form.role.data)))
+        query = query.where(
+            User.id.in_(select(UserRole.user_id).where(UserRole.role == form.role.data))
+        )
     return query
 
 
@@ -56,9 +66,16 @@ def edit_user(user_id: int):
     if form.validate_on_submit():
         unit = db.session.get(Unit, form.unit.data) if form.unit.data else None
         try:
-            changed = update_user(user, full_name=form.full_name.data, email=form.email.data,
-                                  employee_code=form.employee_code.data, position=form.position.data,
-                                  unit=unit, roles=form.roles.data or ["learner"], is_active=form.is_active.data)
+            changed = update_user(
+                user,
+                full_name=form.full_name.data,
+                email=form.email.data,
+                employee_code=form.employee_code.data,
+                position=form.position.data,
+                unit=unit,
+                roles=form.roles.data or ["learner"],
+                is_active=form.is_active.data,
+            )
             if changed:
                 record_audit("user.update", target=f"user:{user.id}", detail={"changed": changed})
             db.session.commit()
@@ -89,10 +106,18 @@ def import_users_view():
     result = import_users(rows, dry_run=dry_run)
     if dry_run or not result.ok:
         db.session.rollback()
-        return render_template("admin/import.html", form=form, result=result, dry_run=dry_run), \
-            200 if result.ok else 400
+        return render_template(
+            "admin/import.html", form=form, result=result, dry_run=dry_run
+        ), 200 if result.ok else 400
     record_audit("users.import", target=upload.filename[:200], detail=result.as_dict())
     db.session.commit()
-    flash(_("Đã nhập: %(created)s tạo mới, %(updated)s cập nhật, %(unchanged)s không đổi.",
-            created=result.created, updated=result.updated, unchanged=result.unchanged), "success")
+    flash(
+        _(
+            "Đã nhập: %(created)s tạo mới, %(updated)s cập nhật, %(unchanged)s không đổi.",
+            created=result.created,
+            updated=result.updated,
+            unchanged=result.unchanged,
+        ),
+        "success",
+    )
     return redirect(url_for("admin.users"))

@@ -1,4 +1,5 @@
 """Administration: overview, the unit tree, the audit log (users: users_views.py)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -20,9 +21,11 @@ bp = Blueprint("admin", __name__, template_folder="templates")
 @bp.get("/admin/")
 @roles_required("admin")
 def index():
-    counts = {"users": db.session.scalar(select(func.count(User.id))),
-              "active": db.session.scalar(select(func.count(User.id)).where(User.is_active.is_(True))),
-              "units": db.session.scalar(select(func.count(Unit.id)))}
+    counts = {
+        "users": db.session.scalar(select(func.count(User.id))),
+        "active": db.session.scalar(select(func.count(User.id)).where(User.is_active.is_(True))),
+        "units": db.session.scalar(select(func.count(Unit.id))),
+    }
     recent = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(10)).all()
     return render_template("admin/index.html", counts=counts, recent=recent)
 
@@ -31,7 +34,8 @@ def _unit_form(unit=None):
     form = UnitForm(obj=unit)
     units = units_in_scope(None)
     form.parent.choices = [(None, _("— Không (đơn vị gốc) —"))] + [
-        (u.id, unit_label(u)) for u in units if unit is None or not unit.contains(u)]
+        (u.id, unit_label(u)) for u in units if unit is None or not unit.contains(u)
+    ]
     if unit is not None and request.method == "GET":
         form.parent.data = unit.parent_id
     return form, units
@@ -54,7 +58,9 @@ def units():
             flash(_("Đã thêm đơn vị %(name)s.", name=unit.name), "success")
             return redirect(url_for("admin.units"))
     status = 400 if form.is_submitted() else 200
-    return render_template("admin/units.html", form=form, units=all_units, kinds=KIND_LABELS), status
+    return render_template(
+        "admin/units.html", form=form, units=all_units, kinds=KIND_LABELS
+    ), status
 
 
 @bp.route("/admin/units/<int:unit_id>", methods=["GET", "POST"])
@@ -65,16 +71,25 @@ def edit_unit(unit_id: int):
     if form.validate_on_submit():
         parent = db.session.get(Unit, form.parent.data) if form.parent.data else None
         try:
-            unit.code, unit.name, unit.kind = form.code.data.strip(), form.name.data.strip(), form.kind.data
+            unit.code, unit.name, unit.kind = (
+                form.code.data.strip(),
+                form.name.data.strip(),
+                form.kind.data,
+            )
             db.session.flush()
             if parent != unit.parent:
                 move_unit(unit, parent)
-            record_audit("unit.update", target=f"unit:{form.code.data.strip()}",
-                         detail={"name": form.name.data.strip(), "parent": getattr(parent, "code", None)})
+            record_audit(
+                "unit.update",
+                target=f"unit:{form.code.data.strip()}",
+                detail={"name": form.name.data.strip(), "parent": getattr(parent, "code", None)},
+            )
             db.session.commit()
         except (IntegrityError, ValueError):
             db.session.rollback()
-            flash(_("Không lưu được: mã đơn vị đã được dùng hoặc đơn vị cha không hợp lệ."), "danger")
+            flash(
+                _("Không lưu được: mã đơn vị đã được dùng hoặc đơn vị cha không hợp lệ."), "danger"
+            )
             return render_template("admin/unit_edit.html", form=form, unit=unit), 409
         flash(_("Đã lưu đơn vị."), "success")
         return redirect(url_for("admin.units"))
@@ -89,11 +104,16 @@ def audit_log():
     query = select(AuditEvent).order_by(AuditEvent.id.desc())
     if form.validate():
         if form.action.data:
-            query = query.where(AuditEvent.action.startswith(form.action.data.strip(), autoescape=True))
+            query = query.where(
+                AuditEvent.action.startswith(form.action.data.strip(), autoescape=True)
+            )
         if form.actor.data:
             query = query.join(User, User.id == AuditEvent.actor_id).where(
-                func.lower(User.email) == form.actor.data.strip().lower())
-    page = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
+                func.lower(User.email) == form.actor.data.strip().lower()
+            )
+    page = db.paginate(
+        query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False
+    )
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("admin/audit.html", form=form, page=page, args=args)
 

@@ -4,6 +4,7 @@ Views call these; a denied object answers 404 (not 403) wherever telling "exists
 would leak that it exists. Denials are raised as ``academy.core.errors`` domain errors, which the
 app answers with the matching error page, so services may call ``require`` too.
 """
+
 from __future__ import annotations
 
 from functools import wraps
@@ -98,8 +99,11 @@ def can_grant_attempts(actor, learner, course) -> bool:
         return False
     if can_edit_course(actor, course):
         return True
-    return (actor.has_role("hr") and can_see_person(actor, learner)
-            and _is_mandatory_for(learner, course.draft_of or course))
+    return (
+        actor.has_role("hr")
+        and can_see_person(actor, learner)
+        and _is_mandatory_for(learner, course.draft_of or course)
+    )
 
 
 def _is_mandatory_for(person, course) -> bool:
@@ -109,8 +113,11 @@ def _is_mandatory_for(person, course) -> bool:
         return False
     above = literal(person.unit.path).startswith(Unit.path)  # the person's unit or one above it
     found = db.session.scalar(
-        select(assignments.c.id).join(Unit, Unit.id == assignments.c.unit_id)
-        .where(assignments.c.course_id == course.id, above).limit(1))
+        select(assignments.c.id)
+        .join(Unit, Unit.id == assignments.c.unit_id)
+        .where(assignments.c.course_id == course.id, above)
+        .limit(1)
+    )
     return found is not None
 
 

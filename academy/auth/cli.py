@@ -1,4 +1,5 @@
 """flask users create | reset-2fa (the admin feature adds `users import`)."""
+
 from __future__ import annotations
 
 import click
@@ -16,18 +17,27 @@ users_cli = AppGroup("users", help="Quản lý người dùng.")
 @users_cli.command("create")
 @click.option("--email", required=True)
 @click.option("--name", "full_name", required=True)
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="Mật khẩu: ít nhất 10 ký tự, khó đoán, không chứa email, họ tên, mã cán bộ "
-                   "hay tên Học viện Số.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Mật khẩu: ít nhất 10 ký tự, khó đoán, không chứa email, họ tên, mã cán bộ "
+    "hay tên Học viện Số.",
+)
 @click.option("--role", "roles", multiple=True, type=click.Choice(ROLES), default=("learner",))
 @click.option("--unit", "unit_code", default=None, help="Mã đơn vị")
 @click.option("--employee-code", default=None, help="Mã cán bộ")
 def create_command(email, full_name, password, roles, unit_code, employee_code):
     """Tạo một tài khoản."""
     try:
-        check_password_rule(password, email=email, full_name=full_name, employee_code=employee_code or "")
+        check_password_rule(
+            password, email=email, full_name=full_name, employee_code=employee_code or ""
+        )
     except WeakPasswordError as exc:
-        raise click.ClickException(f"Mật khẩu không được nhận: {exc}\nQuy tắc: {PASSWORD_RULE}") from exc
+        raise click.ClickException(
+            f"Mật khẩu không được nhận: {exc}\nQuy tắc: {PASSWORD_RULE}"
+        ) from exc
     unit = None
     if unit_code:
         unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
@@ -37,7 +47,9 @@ def create_command(email, full_name, password, roles, unit_code, employee_code):
 
     if db.session.scalar(select(User).where(User.email == email.strip().lower())):
         raise click.ClickException(f"Email {email} đã được dùng")
-    user = create_user(email, full_name, password, roles=roles, unit=unit, employee_code=employee_code)
+    user = create_user(
+        email, full_name, password, roles=roles, unit=unit, employee_code=employee_code
+    )
     db.session.commit()
     click.echo(f"Đã tạo {user.email} ({', '.join(sorted(user.roles))})")
 
@@ -58,7 +70,9 @@ def reset_two_factor_command(email):
     end_sessions(user)
     record_audit("user.two_factor_reset", target=f"user:{user.id}", detail={"via": "cli"})
     db.session.commit()
-    click.echo(f"Đã tắt xác thực hai bước của {user.email}; lần đăng nhập tới sẽ thiết lập lại nếu bắt buộc.")
+    click.echo(
+        f"Đã tắt xác thực hai bước của {user.email}; lần đăng nhập tới sẽ thiết lập lại nếu bắt buộc."
+    )
 
 
 COMMANDS = (users_cli,)

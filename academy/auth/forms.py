@@ -23,8 +23,11 @@ class StrongPassword:
         if any(name in form for name in names):
             return {name: (form[name].data or "") if name in form else "" for name in names}
         if current_user and current_user.is_authenticated:
-            return {"email": current_user.email, "full_name": current_user.full_name,
-                    "employee_code": current_user.employee_code or ""}
+            return {
+                "email": current_user.email,
+                "full_name": current_user.full_name,
+                "employee_code": current_user.employee_code or "",
+            }
         return {}
 
 
@@ -34,18 +37,28 @@ class LoginForm(Form):
 
 
 class ChangePasswordForm(Form):
-    current_password = PasswordField(_l("Mật khẩu hiện tại"), validators=[DataRequired(), Length(max=MAX_LENGTH)])
+    current_password = PasswordField(
+        _l("Mật khẩu hiện tại"), validators=[DataRequired(), Length(max=MAX_LENGTH)]
+    )
     new_password = PasswordField(_l("Mật khẩu mới"), validators=[DataRequired(), StrongPassword()])
     confirm = PasswordField(
         _l("Nhập lại mật khẩu mới"),
-        validators=[DataRequired(), EqualTo("new_password", message=_l("Hai mật khẩu không khớp."))],
+        validators=[
+            DataRequired(),
+            EqualTo("new_password", message=_l("Hai mật khẩu không khớp.")),
+        ],
     )
 
 
 class CodeForm(Form):
-    code = StringField(_l("Mã xác thực"), validators=[DataRequired(), Length(max=40)],
-                       render_kw={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"})
+    code = StringField(
+        _l("Mã xác thực"),
+        validators=[DataRequired(), Length(max=40)],
+        render_kw={"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"},
+    )
 
 
 class DisableTwoFactorForm(Form):
-    password = PasswordField(_l("Mật khẩu hiện tại"), validators=[DataRequired(), Length(max=MAX_LENGTH)])
+    password = PasswordField(
+        _l("Mật khẩu hiện tại"), validators=[DataRequired(), Length(max=MAX_LENGTH)]
+    )

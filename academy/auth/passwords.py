@@ -4,6 +4,7 @@ Strength is judged by zxcvbn, which knows common passwords, keyboard walks, repe
 dates; we add what it cannot know (the user's own e-mail, name and employee code, the product's
 name) and say why in our own words, in the reader's language.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,15 +22,21 @@ MIN_SCORE = 3  # zxcvbn 0..4; 3 = "safely unguessable: moderate protection from 
 ANALYSED_CHARS = 72  # zxcvbn's own ceiling; a longer password is judged by its first 72 characters
 PRODUCT_WORDS = ("hocvienso", "hocvien", "academy", "digitalacademy")
 
-PASSWORD_RULE = _l("Ít nhất 10 ký tự và khó đoán: không dùng mật khẩu phổ biến, dãy lặp lại hay "
-                   "liên tiếp, năm sinh, và không chứa email, họ tên, mã cán bộ của bạn hay tên "
-                   "Học viện Số. Nên ghép ba bốn từ ít gặp.")
+PASSWORD_RULE = _l(
+    "Ít nhất 10 ký tự và khó đoán: không dùng mật khẩu phổ biến, dãy lặp lại hay "
+    "liên tiếp, năm sinh, và không chứa email, họ tên, mã cán bộ của bạn hay tên "
+    "Học viện Số. Nên ghép ba bốn từ ít gặp."
+)
 
 REASONS = {
     "length": _l("Mật khẩu cần từ 10 đến 200 ký tự."),
-    "personal": _l("Mật khẩu không được chứa email, họ tên, mã cán bộ của bạn hay tên Học viện Số."),
+    "personal": _l(
+        "Mật khẩu không được chứa email, họ tên, mã cán bộ của bạn hay tên Học viện Số."
+    ),
     "passwords": _l("Đây là một mật khẩu phổ biến, kẻ gian thử nó đầu tiên."),
-    "words": _l("Một từ thông dụng hay một cái tên đơn lẻ rất dễ đoán; hãy ghép thêm vài từ ít gặp."),
+    "words": _l(
+        "Một từ thông dụng hay một cái tên đơn lẻ rất dễ đoán; hãy ghép thêm vài từ ít gặp."
+    ),
     "spatial": _l("Các phím liền nhau trên bàn phím (như qwerty) rất dễ đoán."),
     "repeat": _l("Ký tự hay cụm ký tự lặp lại (như aaa, abcabc) rất dễ đoán."),
     "sequence": _l("Dãy liên tiếp (như abcd, 1234) rất dễ đoán."),
@@ -57,16 +64,20 @@ def _name_hints(email: str, full_name: str) -> list[str]:
     return [fold(part) for part in parts if fold(part)]
 
 
-def password_problem(password: str, *, email: str = "", full_name: str = "",
-                     employee_code: str = "") -> str | None:
+def password_problem(
+    password: str, *, email: str = "", full_name: str = "", employee_code: str = ""
+) -> str | None:
     """Why ``password`` is refused (a translated sentence), or None when it follows the rule."""
     if not MIN_LENGTH <= len(password or "") <= MAX_LENGTH:
         return str(REASONS["length"])
     words = personal_words(email, full_name, employee_code)
     if any(word in fold(password) for word in words):
         return str(REASONS["personal"])
-    result = zxcvbn(password[:ANALYSED_CHARS], user_inputs=words + _name_hints(email, full_name),
-                    max_length=ANALYSED_CHARS)
+    result = zxcvbn(
+        password[:ANALYSED_CHARS],
+        user_inputs=words + _name_hints(email, full_name),
+        max_length=ANALYSED_CHARS,
+    )
     if result["score"] >= MIN_SCORE:
         return None
     return str(REASONS[_reason_key(result["sequence"])])
@@ -81,7 +92,9 @@ def _reason_key(sequence: list[dict]) -> str:
     match = max(guessable, key=lambda m: len(m["token"]))
     pattern = match["pattern"]
     if pattern == "dictionary":
-        return {"passwords": "passwords", "user_inputs": "personal"}.get(match["dictionary_name"], "words")
+        return {"passwords": "passwords", "user_inputs": "personal"}.get(
+            match["dictionary_name"], "words"
+        )
     if pattern in ("regex", "date"):
         return "date"
     return pattern if pattern in REASONS else "weak"

@@ -1,4 +1,5 @@
 """Accounts: signing in and out, passwords, creating users."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -56,8 +57,12 @@ def end_sessions(user: User) -> None:
 
 def check_new_password(user: User, new_password: str) -> None:
     """Raise WeakPasswordError when ``new_password`` breaks the rule for ``user``."""
-    check_password_rule(new_password, email=user.email, full_name=user.full_name,
-                        employee_code=user.employee_code or "")
+    check_password_rule(
+        new_password,
+        email=user.email,
+        full_name=user.full_name,
+        employee_code=user.employee_code or "",
+    )
 
 
 def change_password(user: User, new_password: str) -> None:
@@ -68,12 +73,25 @@ def change_password(user: User, new_password: str) -> None:
     end_sessions(user)
 
 
-def create_user(email: str, full_name: str, password: str | None = None, *, roles=("learner",),
-                unit: Unit | None = None, employee_code: str | None = None, position: str = "") -> User:
+def create_user(
+    email: str,
+    full_name: str,
+    password: str | None = None,
+    *,
+    roles=("learner",),
+    unit: Unit | None = None,
+    employee_code: str | None = None,
+    position: str = "",
+) -> User:
     """Add a user; the caller commits. The password is stored as given: callers taking one from a
     person check it first with ``check_password_rule``."""
-    user = User(email=email.strip().lower(), full_name=full_name.strip(), unit=unit,
-                employee_code=employee_code or None, position=position)
+    user = User(
+        email=email.strip().lower(),
+        full_name=full_name.strip(),
+        unit=unit,
+        employee_code=employee_code or None,
+        position=position,
+    )
     user.roles = roles
     if password:
         user.set_password(password)

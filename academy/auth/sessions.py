@@ -1,4 +1,5 @@
 """Sessions that really end: who a session cookie names, checked on every request."""
+
 from __future__ import annotations
 
 from academy.auth.models import User

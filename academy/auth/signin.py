@@ -3,6 +3,7 @@
 Nothing is signed in meanwhile; the session only names the user (by id and session version, so a
 password change or a logout elsewhere voids it) and when the password was accepted.
 """
+
 from __future__ import annotations
 
 import time

@@ -10,6 +10,7 @@ unknown addresses are throttled alike and the answer tells nothing about who has
 With ``REDIS_URL`` the counts live in Redis and every worker shares them; if Redis does not
 answer, sign-in stops (ThrottleUnavailable → 503) instead of quietly counting per worker.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -119,8 +120,11 @@ class RedisCounts:
         try:
             return func(*args, **kwargs)
         except RedisError as exc:
-            log.error("Redis unreachable for sign-in attempt counts (%s): sign-in is refused until "
-                      "it answers, rather than counted per worker", exc)
+            log.error(
+                "Redis unreachable for sign-in attempt counts (%s): sign-in is refused until "
+                "it answers, rather than counted per worker",
+                exc,
+            )
             raise ThrottleUnavailable from exc
 
 
@@ -141,8 +145,12 @@ def _key(email: str) -> str:
 
 def _settings() -> tuple:
     config = current_app.config
-    return (int(config["LOGIN_ACCOUNT_FREE_ATTEMPTS"]), float(config["LOGIN_ACCOUNT_DELAY"]),
-            float(config["LOGIN_ACCOUNT_MAX_DELAY"]), int(config["LOGIN_ACCOUNT_WINDOW"]))
+    return (
+        int(config["LOGIN_ACCOUNT_FREE_ATTEMPTS"]),
+        float(config["LOGIN_ACCOUNT_DELAY"]),
+        float(config["LOGIN_ACCOUNT_MAX_DELAY"]),
+        int(config["LOGIN_ACCOUNT_WINDOW"]),
+    )
 
 
 def count_attempt(email: str) -> None:

@@ -1,4 +1,5 @@
 """Two-factor sign-in with an authenticator app (TOTP, RFC 6238) and one-time recovery codes."""
+
 from __future__ import annotations
 
 import hashlib
@@ -67,8 +68,9 @@ def pending_secret(user: User) -> str:
 
 def enrolment_qr(user: User, secret: str) -> tuple[str, str]:
     """The otpauth:// address for ``secret`` and a QR code of it as an SVG data: URI."""
-    uri = pyotp.TOTP(secret).provisioning_uri(name=user.email,
-                                              issuer_name=current_app.config["TOTP_ISSUER"])
+    uri = pyotp.TOTP(secret).provisioning_uri(
+        name=user.email, issuer_name=current_app.config["TOTP_ISSUER"]
+    )
     return uri, qr_svg_data_uri(uri)
 
 
@@ -110,9 +112,11 @@ def _use_totp(credential: TotpCredential, code: str) -> None:
     if step is None:
         raise InvalidCode("wrong code")
     stale = or_(TotpCredential.last_used_step.is_(None), TotpCredential.last_used_step < step)
-    result = db.session.execute(update(TotpCredential)
-                                .where(TotpCredential.user_id == credential.user_id, stale)
-                                .values(last_used_step=step))
+    result = db.session.execute(
+        update(TotpCredential)
+        .where(TotpCredential.user_id == credential.user_id, stale)
+        .values(last_used_step=step)
+    )
     if result.rowcount != 1:
         raise InvalidCode("code already used")
 
@@ -133,11 +137,15 @@ def _hash_code(code: str) -> str:
 
 
 def _use_recovery_code(user: User, code: str) -> None:
-    result = db.session.execute(update(RecoveryCode)
-                                .where(RecoveryCode.user_id == user.id,
-                                       RecoveryCode.code_hash == _hash_code(code),
-                                       RecoveryCode.used_at.is_(None))
-                                .values(used_at=utcnow()))
+    result = db.session.execute(
+        update(RecoveryCode)
+        .where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.code_hash == _hash_code(code),
+            RecoveryCode.used_at.is_(None),
+        )
+        .values(used_at=utcnow())
+    )
     if result.rowcount != 1:
         raise InvalidCode("unknown recovery code")
 
@@ -146,16 +154,21 @@ def replace_recovery_codes(user: User) -> list[str]:
     """Forget the user's recovery codes and issue RECOVERY_CODE_COUNT new ones (returned in clear
     this once; only their hashes are stored)."""
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
-    codes = ["".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
-             for _ in range(RECOVERY_CODE_COUNT)]
+    codes = [
+        "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
+        for _ in range(RECOVERY_CODE_COUNT)
+    ]
     db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_hash_code(code)) for code in codes)
     db.session.flush()
-    return ["-".join(code[i:i + 4] for i in range(0, RECOVERY_CODE_LENGTH, 4)) for code in codes]
+    return ["-".join(code[i : i + 4] for i in range(0, RECOVERY_CODE_LENGTH, 4)) for code in codes]
 
 
 def recovery_codes_left(user: User) -> int:
-    return db.session.scalar(select(func.count(RecoveryCode.id))
-                             .where(RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)))
+    return db.session.scalar(
+        select(func.count(RecoveryCode.id)).where(
+            RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)
+        )
+    )
 
 
 def enrolled_at(user: User):

@@ -1,5 +1,6 @@
 """Two-factor sign-in: the code step after the password, enrolment, recovery codes (routes on the
 auth blueprint)."""
+
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
@@ -36,7 +37,9 @@ def login_code():
         return redirect(url_for("auth.login_enrol", next=request.args.get("next")))
     form = CodeForm()
     if not form.validate_on_submit():
-        return render_template("auth/login_code.html", form=form), 400 if form.is_submitted() else 200
+        return render_template(
+            "auth/login_code.html", form=form
+        ), 400 if form.is_submitted() else 200
     try:
         used_recovery_code = check_sign_in_code(user, form.code.data)
     except (AccountThrottled, ThrottleUnavailable) as exc:
@@ -46,8 +49,13 @@ def login_code():
         return render_template("auth/login_code.html", form=form), 401
     finish_sign_in(user)
     if used_recovery_code:
-        flash(_("Bạn đã dùng một mã khôi phục; còn %(left)s mã.", left=two_factor.recovery_codes_left(user)),
-              "warning")
+        flash(
+            _(
+                "Bạn đã dùng một mã khôi phục; còn %(left)s mã.",
+                left=two_factor.recovery_codes_left(user),
+            ),
+            "warning",
+        )
     db.session.commit()
     return redirect(local_target(request.args.get("next"), url_for("paths.home")))
 
@@ -73,8 +81,11 @@ def login_enrol():
         else:
             finish_sign_in(user)
             db.session.commit()
-            return render_template("auth/recovery_codes.html", codes=codes,
-                                   next_url=local_target(request.args.get("next"), url_for("paths.home")))
+            return render_template(
+                "auth/recovery_codes.html",
+                codes=codes,
+                next_url=local_target(request.args.get("next"), url_for("paths.home")),
+            )
     status = 400 if form.is_submitted() else 200
     return render_template("auth/login_enrol.html", form=form, **_enrolment(user)), status
 
@@ -84,7 +95,7 @@ def _enrolment(user) -> dict:
     secret = two_factor.pending_secret(user)
     db.session.commit()  # the pending secret is kept server-side before anyone is shown it
     _, qr = two_factor.enrolment_qr(user, secret)
-    return {"secret": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)), "qr": qr}
+    return {"secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)), "qr": qr}
 
 
 @bp.get("/account/two-factor")
@@ -95,11 +106,16 @@ def two_factor_settings():
 
 def _settings_page(status: int = 200, code_form=None, disable_form=None):
     """The account's two-factor page: enrolment (QR, confirm) or its state and controls."""
-    context = {"code_form": code_form or CodeForm(), "disable_form": disable_form or DisableTwoFactorForm(),
-               "required": two_factor.is_required(current_user)}
+    context = {
+        "code_form": code_form or CodeForm(),
+        "disable_form": disable_form or DisableTwoFactorForm(),
+        "required": two_factor.is_required(current_user),
+    }
     if two_factor.is_enrolled(current_user):
-        context.update(enrolled_at=two_factor.enrolled_at(current_user),
-                       codes_left=two_factor.recovery_codes_left(current_user))
+        context.update(
+            enrolled_at=two_factor.enrolled_at(current_user),
+            codes_left=two_factor.recovery_codes_left(current_user),
+        )
     else:
         context.update(_enrolment(current_user))
     return render_template("auth/two_factor.html", **context), status
@@ -116,8 +132,9 @@ def two_factor_confirm():
         return _code_refused(form)
     _end_other_sessions()
     flash(_("Đã bật xác thực hai bước."), "success")
-    return render_template("auth/recovery_codes.html", codes=codes,
-                           next_url=url_for("auth.two_factor_settings"))
+    return render_template(
+        "auth/recovery_codes.html", codes=codes, next_url=url_for("auth.two_factor_settings")
+    )
 
 
 @bp.post("/account/two-factor/recovery-codes")
@@ -131,8 +148,9 @@ def two_factor_new_codes():
         return _code_refused(form)
     codes = two_factor.replace_recovery_codes(current_user)
     db.session.commit()
-    return render_template("auth/recovery_codes.html", codes=codes,
-                           next_url=url_for("auth.two_factor_settings"))
+    return render_template(
+        "auth/recovery_codes.html", codes=codes, next_url=url_for("auth.two_factor_settings")
+    )
 
 
 @bp.post("/account/two-factor/disable")

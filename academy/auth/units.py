@@ -1,4 +1,5 @@
 """Units as choices in a form: the one place a select box of the unit tree is built."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -12,8 +13,9 @@ def unit_label(unit: Unit) -> str:
     return "\u2003" * (unit.path.count("/") - 2) + f"{unit.name} ({unit.code})"
 
 
-def unit_choices(scope: Unit | None, blank=None, *, blank_value=None,
-                 label: Callable[[Unit], str] = unit_label) -> list[tuple]:
+def unit_choices(
+    scope: Unit | None, blank=None, *, blank_value=None, label: Callable[[Unit], str] = unit_label
+) -> list[tuple]:
     """(id, label) of the units a reader with ``scope`` may pick, in tree order; led by
     ``(blank_value, blank)`` when ``blank`` is given."""
     choices = [(blank_value, blank)] if blank is not None else []

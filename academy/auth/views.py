@@ -1,7 +1,17 @@
 """Sign in, sign out, change password (two-factor steps: two_factor_views.py)."""
+
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -53,8 +63,13 @@ def refuse_attempt(exc: Exception, template: str, **context):
     db.session.rollback()
     if isinstance(exc, ThrottleUnavailable):
         return render_error(503, _("Tạm thời không đăng nhập được. Vui lòng thử lại sau ít phút."))
-    flash(_("Tài khoản này vừa bị thử sai nhiều lần. Vui lòng thử lại sau %(seconds)s giây.",
-            seconds=exc.seconds), "danger")
+    flash(
+        _(
+            "Tài khoản này vừa bị thử sai nhiều lần. Vui lòng thử lại sau %(seconds)s giây.",
+            seconds=exc.seconds,
+        ),
+        "danger",
+    )
     response = current_app.make_response((render_template(template, **context), 429))
     response.headers["Retry-After"] = str(exc.seconds)
     return response
@@ -86,7 +101,9 @@ def password():
                 form.new_password.errors.append(str(exc))
                 return render_template("auth/password.html", form=form, rule=PASSWORD_RULE), 400
             db.session.commit()
-            login_user(current_user._get_current_object())  # this browser stays signed in under the new version
+            login_user(
+                current_user._get_current_object()
+            )  # this browser stays signed in under the new version
             flash(_("Đã đổi mật khẩu. Các phiên đăng nhập khác đã bị đăng xuất."), "success")
             return redirect(url_for("paths.home"))
     return render_template("auth/password.html", form=form, rule=PASSWORD_RULE), status

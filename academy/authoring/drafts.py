@@ -7,26 +7,53 @@ live course with ``sync.apply_course`` (lessons get a revision each; answered qu
 retired and replaced, never edited, so a learner mid-quiz is graded on what they were shown),
 bumps the version and deletes the copy — all in the caller's one transaction.
 """
+
 from __future__ import annotations
 
 from flask_babel import gettext as _
 
 from academy.catalog.models import Choice, Course, Lesson, LessonRevision, Module, Question
 from academy.core.audit import record_audit
-from academy.errors import NotFound
 from academy.coursefiles import sync
 from academy.coursefiles.coursedata import DRAFT_SUFFIX
 from academy.coursefiles.errors import ContentError
 from academy.coursefiles.sync_questions import question_to_data
 from academy.database import utcnow
+from academy.errors import NotFound
 from academy.extensions import db
 
-COPIED_COURSE_FIELDS = ("title", "summary", "description_md", "description_html", "track", "level",
-                        "hours", "pass_threshold", "review_policy", "attempt_wait_minutes",
-                        "owner_id")
-COPIED_MODULE_FIELDS = ("position", "slug", "title", "summary", "intro_md", "intro_html", "minutes",
-                        "quiz_draw", "quiz_time_limit")
-COPIED_QUESTION_FIELDS = ("position", "kind", "prompt_md", "prompt_html", "explanation_md", "explanation_html")
+COPIED_COURSE_FIELDS = (
+    "title",
+    "summary",
+    "description_md",
+    "description_html",
+    "track",
+    "level",
+    "hours",
+    "pass_threshold",
+    "review_policy",
+    "attempt_wait_minutes",
+    "owner_id",
+)
+COPIED_MODULE_FIELDS = (
+    "position",
+    "slug",
+    "title",
+    "summary",
+    "intro_md",
+    "intro_html",
+    "minutes",
+    "quiz_draw",
+    "quiz_time_limit",
+)
+COPIED_QUESTION_FIELDS = (
+    "position",
+    "kind",
+    "prompt_md",
+    "prompt_html",
+    "explanation_md",
+    "explanation_html",
+)
 
 
 class PublishError(Exception):
@@ -65,17 +92,33 @@ def _copy_module(module: Module) -> Module:
 
 
 def _copy_lesson(lesson: Lesson) -> Lesson:
-    copy = Lesson(position=lesson.position, slug=lesson.slug, title=lesson.title, body_md=lesson.body_md,
-                  body_html=lesson.body_html, content_hash=lesson.content_hash)
-    copy.revisions = [LessonRevision(number=r.number, title=r.title, body_md=r.body_md, author_id=r.author_id,
-                                     created_at=r.created_at) for r in lesson.revisions]
+    copy = Lesson(
+        position=lesson.position,
+        slug=lesson.slug,
+        title=lesson.title,
+        body_md=lesson.body_md,
+        body_html=lesson.body_html,
+        content_hash=lesson.content_hash,
+    )
+    copy.revisions = [
+        LessonRevision(
+            number=r.number,
+            title=r.title,
+            body_md=r.body_md,
+            author_id=r.author_id,
+            created_at=r.created_at,
+        )
+        for r in lesson.revisions
+    ]
     return copy
 
 
 def _copy_question(question: Question) -> Question:
     copy = Question(**{name: getattr(question, name) for name in COPIED_QUESTION_FIELDS})
-    copy.choices = [Choice(position=c.position, text=c.text, is_correct=c.is_correct,
-                           is_pinned=c.is_pinned) for c in question.choices]
+    copy.choices = [
+        Choice(position=c.position, text=c.text, is_correct=c.is_correct, is_pinned=c.is_pinned)
+        for c in question.choices
+    ]
     return copy
 
 
@@ -102,8 +145,9 @@ def check_publishable(course: Course) -> list[str]:
             problems.append(_("Học phần “%(title)s” chưa có bài học.", title=module.title))
         if not module.active_questions:
             problems.append(_("Học phần “%(title)s” chưa có câu hỏi kiểm tra.", title=module.title))
-        elif problem := quiz_draw_problem(module.title, module.quiz_draw,
-                                          len(module.active_questions)):
+        elif problem := quiz_draw_problem(
+            module.title, module.quiz_draw, len(module.active_questions)
+        ):
             problems.append(problem)
     return problems
 
@@ -112,8 +156,13 @@ def quiz_draw_problem(title: str, draw: int | None, pool: int) -> str | None:
     """Why ``draw`` questions cannot be drawn from a module's ``pool`` of questions, or None."""
     if not draw or draw <= pool:
         return None
-    return _("Học phần “%(title)s” rút %(draw)s câu mỗi lần nhưng chỉ có %(n)s câu hỏi. Hãy thêm "
-             "câu hỏi hoặc giảm số câu rút.", title=title, draw=draw, n=pool)
+    return _(
+        "Học phần “%(title)s” rút %(draw)s câu mỗi lần nhưng chỉ có %(n)s câu hỏi. Hãy thêm "
+        "câu hỏi hoặc giảm số câu rút.",
+        title=title,
+        draw=draw,
+        n=pool,
+    )
 
 
 def stale_draft(course: Course) -> tuple[int, int] | None:
@@ -133,16 +182,28 @@ def publish_course(course: Course, actor, *, overwrite: bool = False) -> Course:
         raise PublishError([_("Không có bản nháp nào để xuất bản.")])
     stale = stale_draft(course)
     if stale and not overwrite:
-        raise PublishError([_("Khoá học đã được cập nhật lên phiên bản %(live)s sau khi bản nháp này được tạo từ "
-                              "phiên bản %(base)s. Hãy xem lại cảnh báo trên trang rồi chọn xuất bản lần nữa.",
-                              base=stale[0], live=stale[1])])
+        raise PublishError(
+            [
+                _(
+                    "Khoá học đã được cập nhật lên phiên bản %(live)s sau khi bản nháp này được tạo từ "
+                    "phiên bản %(base)s. Hãy xem lại cảnh báo trên trang rồi chọn xuất bản lần nữa.",
+                    base=stale[0],
+                    live=stale[1],
+                )
+            ]
+        )
     problems = check_publishable(course)
     if problems:
         raise PublishError(problems)
     if not course.is_draft_copy:
         course.status, course.published_at = "published", utcnow()
         db.session.flush()
-        record_audit("authoring.course.publish", f"course:{course.id}", {"version": course.version}, actor=actor)
+        record_audit(
+            "authoring.course.publish",
+            f"course:{course.id}",
+            {"version": course.version},
+            actor=actor,
+        )
         return course
     live = course.draft_of
     data = live_data_from_draft(course)
@@ -154,8 +215,12 @@ def publish_course(course: Course, actor, *, overwrite: bool = False) -> Course:
     live.status, live.published_at = "published", utcnow()
     live.draft = None  # delete-orphan removes the copy
     db.session.flush()
-    record_audit("authoring.course.publish", f"course:{live.id}",
-                 {"version": live.version, "changes": report.lines()[:50]}, actor=actor)
+    record_audit(
+        "authoring.course.publish",
+        f"course:{live.id}",
+        {"version": live.version, "changes": report.lines()[:50]},
+        actor=actor,
+    )
     return live
 
 

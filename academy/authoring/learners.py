@@ -1,5 +1,6 @@
 """Who is enrolled in a course, for its authors: a searchable page of learners and their standing
 on each module's quiz (read-only; grants are written by ``academy.learning.grants``)."""
+
 from __future__ import annotations
 
 from sqlalchemy import or_, select
@@ -16,11 +17,21 @@ PER_PAGE = 50
 def enrolled_learners(course, *, query: str = "", blocked_only: bool = False, page: int = 1):
     """A page of the learners enrolled in ``course`` (the live one), by name; ``query`` matches
     name, email or employee code, ``blocked_only`` keeps those out of attempts on some module."""
-    stmt = (select(User).join(Enrollment, Enrollment.user_id == User.id)
-            .where(Enrollment.course_id == course.id).order_by(User.full_name, User.id))
+    stmt = (
+        select(User)
+        .join(Enrollment, Enrollment.user_id == User.id)
+        .where(Enrollment.course_id == course.id)
+        .order_by(User.full_name, User.id)
+    )
     if query:
-        stmt = stmt.where(or_(*(contains_text(column, query)
-                                for column in (User.full_name, User.email, User.employee_code))))
+        stmt = stmt.where(
+            or_(
+                *(
+                    contains_text(column, query)
+                    for column in (User.full_name, User.email, User.employee_code)
+                )
+            )
+        )
     if blocked_only:
         stmt = stmt.where(User.id.in_(blocked_user_ids(m.id for m in course.modules)))
     return db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
@@ -28,5 +39,8 @@ def enrolled_learners(course, *, query: str = "", blocked_only: bool = False, pa
 
 def enrolled_learner(course, user_id: int) -> User | None:
     """The user if enrolled in ``course``; None otherwise."""
-    return db.session.scalar(select(User).join(Enrollment, Enrollment.user_id == User.id)
-                             .where(Enrollment.course_id == course.id, User.id == user_id))
+    return db.session.scalar(
+        select(User)
+        .join(Enrollment, Enrollment.user_id == User.id)
+        .where(Enrollment.course_id == course.id, User.id == user_id)
+    )

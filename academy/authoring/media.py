@@ -2,6 +2,7 @@
 capped, stored under ``instance/media/`` with a random name, served with headers that stop sniffing.
 
 Where they are stored, and how they travel with a course folder, is ``academy.coursefiles.media``."""
+
 from __future__ import annotations
 
 import os
@@ -27,7 +28,9 @@ def store_image(stream, actor, course) -> str:
     if not data:
         raise MediaError(_("Tệp tải lên trống."))
     if len(data) > limit:
-        raise MediaError(_("Ảnh vượt quá dung lượng cho phép (%(mb)s MB).", mb=round(limit / 1048576, 1)))
+        raise MediaError(
+            _("Ảnh vượt quá dung lượng cho phép (%(mb)s MB).", mb=round(limit / 1048576, 1))
+        )
     ext = sniff_image(data[:16])
     if ext is None:
         raise MediaError(_("Chỉ nhận ảnh PNG, JPEG, GIF hoặc WebP."))
@@ -37,8 +40,12 @@ def store_image(stream, actor, course) -> str:
     with open(temp, "wb") as handle:
         handle.write(data)
     os.replace(temp, os.path.join(media_dir(), name))
-    record_audit("authoring.media.upload", f"media:{name}", {"course": course.slug, "bytes": len(data)},
-                 actor=actor)
+    record_audit(
+        "authoring.media.upload",
+        f"media:{name}",
+        {"course": course.slug, "bytes": len(data)},
+        actor=actor,
+    )
     return name
 
 

@@ -4,6 +4,7 @@ Authors type "70", "70 %", "70,5" or "70.5"; the database and course.md keep 0.7
 learner's grading always has. A bare number below 1 ("0,7", the old spelling) still reads as a
 share, so nobody's habit turns into a 0.7 % pass mark.
 """
+
 from __future__ import annotations
 
 import re

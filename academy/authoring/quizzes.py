@@ -4,6 +4,7 @@ Both paths go through the importer's own parser (``parse_quiz``), so the browser
 what ``flask courses import`` accepts. A question learners have answered is never edited in
 place: it is retired and a new row takes its place (see ``Question``).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -27,19 +28,29 @@ def quiz_text(module: Module) -> str:
     return format_quiz([question_to_data(q) for q in questions]) if questions else ""
 
 
-def build_question(kind: str | None, prompt_md: str, explanation_md: str,
-                   choices: list[tuple[str, bool, bool]]) -> QuestionData:
+def build_question(
+    kind: str | None, prompt_md: str, explanation_md: str, choices: list[tuple[str, bool, bool]]
+) -> QuestionData:
     """Validate one question from the form exactly as quiz.md would be. ``choices`` are (text,
     is correct, is pinned); ``kind`` is the author's choice of type (None: inferred as quiz.md
     does). Raises ContentError."""
     rows = [(text or "").strip() for text, _ok, _pin in choices]
     if kind == "true_false" and not any(rows):  # the author only ticked the right one
-        choices = [(label, ok, pin) for label, (_t, ok, pin) in zip(
-            (_("Đúng"), _("Sai")), choices[:2], strict=False)]
-    cleaned = [ChoiceData(text.strip(), bool(ok), bool(pin))
-               for text, ok, pin in choices if (text or "").strip()]
-    data = QuestionData(kind=_checked_kind(kind, cleaned), prompt_md=_text(prompt_md),
-                        explanation_md=_text(explanation_md), choices=cleaned)
+        choices = [
+            (label, ok, pin)
+            for label, (_t, ok, pin) in zip((_("Đúng"), _("Sai")), choices[:2], strict=False)
+        ]
+    cleaned = [
+        ChoiceData(text.strip(), bool(ok), bool(pin))
+        for text, ok, pin in choices
+        if (text or "").strip()
+    ]
+    data = QuestionData(
+        kind=_checked_kind(kind, cleaned),
+        prompt_md=_text(prompt_md),
+        explanation_md=_text(explanation_md),
+        choices=cleaned,
+    )
     parsed = parse_quiz(format_quiz([data]), "quiz.md")
     if len(parsed) != 1 or not parsed[0].same_content(data):
         raise ContentError("quiz.md", 1, _not_representable())
@@ -54,21 +65,33 @@ def _checked_kind(kind: str | None, choices: list[ChoiceData]) -> str:
     """The stored kind for the selected type, or ContentError when the choices do not fit it."""
     inferred = infer_kind(choices)
     if kind == "true_false" and inferred != "true_false":
-        raise ContentError("quiz.md", 1, _(
-            "Câu Đúng/Sai có đúng hai phương án “Đúng” và “Sai” (để trống cả hai ô để điền tự "
-            "động) và một đáp án được đánh dấu."))
+        raise ContentError(
+            "quiz.md",
+            1,
+            _(
+                "Câu Đúng/Sai có đúng hai phương án “Đúng” và “Sai” (để trống cả hai ô để điền tự "
+                "động) và một đáp án được đánh dấu."
+            ),
+        )
     if kind == "single" and sum(c.is_correct for c in choices) > 1:
-        raise ContentError("quiz.md", 1, _(
-            "Loại “Một đáp án đúng” chỉ có một phương án được đánh dấu đúng; nếu có nhiều đáp án "
-            "đúng, hãy chọn loại “Nhiều đáp án đúng”."))
+        raise ContentError(
+            "quiz.md",
+            1,
+            _(
+                "Loại “Một đáp án đúng” chỉ có một phương án được đánh dấu đúng; nếu có nhiều đáp án "
+                "đúng, hãy chọn loại “Nhiều đáp án đúng”."
+            ),
+        )
     if kind == "multiple":
         return "multiple"
     return inferred  # "single" with the choices Đúng/Sai is a true/false question
 
 
 def _not_representable() -> str:
-    return _("Câu hỏi không lưu được dạng quiz.md: dòng đầu là câu hỏi; phương án chỉ một dòng, "
-             "không bắt đầu bằng “## ”, “- [” hay “> ”.")
+    return _(
+        "Câu hỏi không lưu được dạng quiz.md: dòng đầu là câu hỏi; phương án chỉ một dòng, "
+        "không bắt đầu bằng “## ”, “- [” hay “> ”."
+    )
 
 
 def _sync(module: Module, wanted: list[QuestionData], action: str, actor) -> None:

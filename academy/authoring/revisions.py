@@ -3,6 +3,7 @@
 The diff is plain data (rows of line numbers and text); the template escapes every line, so an
 author's text can never become markup on the history page.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -33,8 +34,11 @@ MAX_DIFF_WORK = 5_000_000
 
 
 def revision_of(lesson: Lesson, number: int) -> LessonRevision | None:
-    return db.session.scalar(select(LessonRevision).where(
-        LessonRevision.lesson_id == lesson.id, LessonRevision.number == number))
+    return db.session.scalar(
+        select(LessonRevision).where(
+            LessonRevision.lesson_id == lesson.id, LessonRevision.number == number
+        )
+    )
 
 
 def diff_rows(old_text: str, new_text: str, context: int = CONTEXT) -> list[DiffRow]:
@@ -45,7 +49,7 @@ def diff_rows(old_text: str, new_text: str, context: int = CONTEXT) -> list[Diff
     count its lines) between the context lines, and the page says so."""
     old, new = (old_text or "").splitlines(), (new_text or "").splitlines()
     head, tail = _common_ends(old, new)
-    old_mid, new_mid = old[head:len(old) - tail], new[head:len(new) - tail]
+    old_mid, new_mid = old[head : len(old) - tail], new[head : len(new) - tail]
     if _work(old_mid, new_mid) > MAX_DIFF_WORK:
         return _too_long(old, new, head, tail, context)
     matcher = difflib.SequenceMatcher(_is_blank, old_mid, new_mid, autojunk=False)
@@ -102,17 +106,29 @@ def _too_long(old, new, head, tail, context) -> list[DiffRow]:
     rows = _rows_for("equal", old, new, max(0, head - context), head, max(0, head - context), head)
     rows.append(DiffRow("too_long", len(old) - head - tail, "", len(new) - head - tail, ""))
     i, j = len(old) - tail, len(new) - tail
-    return rows + _rows_for("equal", old, new, i, min(len(old), i + context), j, min(len(new), j + context))
+    return rows + _rows_for(
+        "equal", old, new, i, min(len(old), i + context), j, min(len(new), j + context)
+    )
 
 
 def _rows_for(tag, old, new, i1, i2, j1, j2):
     if tag == "equal":
-        return [DiffRow("equal", i + 1, old[i], j + 1, new[j]) for i, j in zip(range(i1, i2), range(j1, j2))]
+        return [
+            DiffRow("equal", i + 1, old[i], j + 1, new[j])
+            for i, j in zip(range(i1, i2), range(j1, j2))
+        ]
     rows = []
     for k in range(max(i2 - i1, j2 - j1)):
         i, j = i1 + k, j1 + k
         has_old, has_new = i < i2, j < j2
         kind = "replace" if has_old and has_new else ("delete" if has_old else "insert")
-        rows.append(DiffRow(kind, i + 1 if has_old else None, old[i] if has_old else "",
-                            j + 1 if has_new else None, new[j] if has_new else ""))
+        rows.append(
+            DiffRow(
+                kind,
+                i + 1 if has_old else None,
+                old[i] if has_old else "",
+                j + 1 if has_new else None,
+                new[j] if has_new else "",
+            )
+        )
     return rows

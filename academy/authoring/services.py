@@ -3,6 +3,7 @@
 Services flush, never commit; every change is audited with record_audit(). Content of a published
 course is never edited here directly: views pass the draft copy (see drafts.py).
 """
+
 from __future__ import annotations
 
 import re
@@ -21,8 +22,17 @@ from academy.coursefiles.sync import content_hash
 from academy.extensions import db
 from academy.markdown import render_markdown
 
-COURSE_FIELDS = ("title", "summary", "description_md", "track", "level", "hours", "pass_threshold",
-                 "review_policy", "attempt_wait_minutes")
+COURSE_FIELDS = (
+    "title",
+    "summary",
+    "description_md",
+    "track",
+    "level",
+    "hours",
+    "pass_threshold",
+    "review_policy",
+    "attempt_wait_minutes",
+)
 MODULE_FIELDS = ("title", "summary", "intro_md", "minutes")
 # Empty means something here (every question, no time limit), so None is written too.
 MODULE_QUIZ_FIELDS = ("quiz_draw", "quiz_time_limit")
@@ -38,8 +48,12 @@ def slugify(text: str, fallback: str = "muc") -> str:
 
 def editable_courses(user) -> list[Course]:
     """Live courses (never draft copies) the user owns or co-authors; all of them for admins."""
-    query = (select(Course).where(Course.draft_of_id.is_(None)).order_by(Course.title)
-             .options(selectinload(Course.draft)))  # the list shows each course's draft: one query for all
+    query = (
+        select(Course)
+        .where(Course.draft_of_id.is_(None))
+        .order_by(Course.title)
+        .options(selectinload(Course.draft))
+    )  # the list shows each course's draft: one query for all
     if not is_admin(user):
         coauthored = select(CourseAuthor.course_id).where(CourseAuthor.user_id == user.id)
         query = query.where(or_(Course.owner_id == user.id, Course.id.in_(coauthored)))
@@ -63,7 +77,9 @@ def _course_fields(fields) -> dict:
 def create_course(owner: User, **fields) -> Course:
     """A new course starts as a draft owned by its creator."""
     base = slugify(fields.get("slug") or fields["title"], "khoa-hoc").removesuffix(DRAFT_SUFFIX)
-    slug = _unique_slug(base, lambda s: db.session.scalar(select(Course.id).where(Course.slug == s)))
+    slug = _unique_slug(
+        base, lambda s: db.session.scalar(select(Course.id).where(Course.slug == s))
+    )
     course = Course(slug=slug, owner_id=owner.id, status="draft", version=1)
     _assign(course, COURSE_FIELDS, _course_fields(fields))
     course.description_html = render_markdown(course.description_md)
@@ -77,7 +93,9 @@ def update_course(course: Course, actor: User, **fields) -> Course:
     _assign(course, COURSE_FIELDS, _course_fields(fields))
     course.description_html = render_markdown(course.description_md)
     db.session.flush()
-    record_audit("authoring.course.update", f"course:{course.id}", {"slug": course.slug}, actor=actor)
+    record_audit(
+        "authoring.course.update", f"course:{course.id}", {"slug": course.slug}, actor=actor
+    )
     return course
 
 
@@ -102,7 +120,9 @@ def create_module(course: Course, actor: User, **fields) -> Module:
     module.intro_html = render_markdown(module.intro_md or "")
     course.modules.append(module)
     db.session.flush()
-    record_audit("authoring.module.create", f"module:{module.id}", {"course": course.slug}, actor=actor)
+    record_audit(
+        "authoring.module.create", f"module:{module.id}", {"course": course.slug}, actor=actor
+    )
     return module
 
 
@@ -111,7 +131,9 @@ def update_module(module: Module, actor: User, **fields) -> Module:
     _assign_quiz_settings(module, fields)
     module.intro_html = render_markdown(module.intro_md or "")
     db.session.flush()
-    record_audit("authoring.module.update", f"module:{module.id}", {"title": module.title}, actor=actor)
+    record_audit(
+        "authoring.module.update", f"module:{module.id}", {"title": module.title}, actor=actor
+    )
     return module
 
 
@@ -119,21 +141,35 @@ class PrerequisiteCycle(ValueError):
     """The chosen prerequisites would make a module require itself."""
 
 
-def prerequisite_groups(course: Course, module: Module | None = None) -> list[tuple[str, list[tuple[int, str]]]]:
+def prerequisite_groups(
+    course: Course, module: Module | None = None
+) -> list[tuple[str, list[tuple[int, str]]]]:
     """What a module of ``course`` may require, grouped by course: the course's own other modules,
     then the modules of published courses; modules already required stay offered."""
-    own = [(m.id, f"{m.position:02d}. {m.title}") for m in course.modules if module is None or m.id != module.id]
+    own = [
+        (m.id, f"{m.position:02d}. {m.title}")
+        for m in course.modules
+        if module is None or m.id != module.id
+    ]
     groups = [(course.title, own)] if own else []
     current = {m.id for m in module.prerequisites} if module is not None else set()
     others = db.session.scalars(
-        select(Module).join(Course).where(Course.id != course.id,
-                                          or_(Module.id.in_(current) if current else False,
-                                              (Course.status == "published") & Course.draft_of_id.is_(None)))
-        .order_by(Course.title, Course.id, Module.position))
+        select(Module)
+        .join(Course)
+        .where(
+            Course.id != course.id,
+            or_(
+                Module.id.in_(current) if current else False,
+                (Course.status == "published") & Course.draft_of_id.is_(None),
+            ),
+        )
+        .order_by(Course.title, Course.id, Module.position)
+    )
     by_course: dict[int, tuple[str, list]] = {}
     for other in others:
         by_course.setdefault(other.course_id, (other.course.title, []))[1].append(
-            (other.id, f"{other.position:02d}. {other.title}"))
+            (other.id, f"{other.position:02d}. {other.title}")
+        )
     return groups + list(by_course.values())
 
 
@@ -142,12 +178,18 @@ def set_prerequisites(module: Module, actor: User, module_ids) -> None:
     wanted = sorted(set(module_ids or ()))
     if wanted == sorted(m.id for m in module.prerequisites):
         return
-    module.prerequisites = list(db.session.scalars(select(Module).where(Module.id.in_(wanted)))) if wanted else []
+    module.prerequisites = (
+        list(db.session.scalars(select(Module).where(Module.id.in_(wanted)))) if wanted else []
+    )
     db.session.flush()
     if module.id in cyclic_module_ids():
         raise PrerequisiteCycle(module.slug)
-    record_audit("authoring.module.prerequisites", f"module:{module.id}",
-                 {"requires": [f"{m.course.slug}/{m.slug}" for m in module.prerequisites]}, actor=actor)
+    record_audit(
+        "authoring.module.prerequisites",
+        f"module:{module.id}",
+        {"requires": [f"{m.course.slug}/{m.slug}" for m in module.prerequisites]},
+        actor=actor,
+    )
 
 
 def delete_module(module: Module, actor: User) -> None:
@@ -156,17 +198,30 @@ def delete_module(module: Module, actor: User) -> None:
 
 def create_lesson(module: Module, actor: User, title: str, body_md: str = "") -> Lesson:
     slugs = {lesson.slug for lesson in module.lessons}
-    lesson = Lesson(slug=_unique_slug(slugify(title, "bai-hoc"), slugs.__contains__),
-                    position=len(module.lessons) + 1, title=title, body_md="", body_html="")
+    lesson = Lesson(
+        slug=_unique_slug(slugify(title, "bai-hoc"), slugs.__contains__),
+        position=len(module.lessons) + 1,
+        title=title,
+        body_md="",
+        body_html="",
+    )
     module.lessons.append(lesson)
     db.session.flush()
     save_lesson(lesson, actor, title, body_md, force=True)
-    record_audit("authoring.lesson.create", f"lesson:{lesson.id}", {"module": module.slug}, actor=actor)
+    record_audit(
+        "authoring.lesson.create", f"lesson:{lesson.id}", {"module": module.slug}, actor=actor
+    )
     return lesson
 
 
-def save_lesson(lesson: Lesson, actor: User, title: str, body_md: str, force: bool = False,
-                restored_from: int | None = None) -> LessonRevision | None:
+def save_lesson(
+    lesson: Lesson,
+    actor: User,
+    title: str,
+    body_md: str,
+    force: bool = False,
+    restored_from: int | None = None,
+) -> LessonRevision | None:
     """Save a lesson: render its HTML once and record a revision (who, when).
 
     An unchanged save records nothing and returns None.
@@ -177,10 +232,15 @@ def save_lesson(lesson: Lesson, actor: User, title: str, body_md: str, force: bo
     lesson.title, lesson.body_md = title, body_md
     lesson.body_html = render_markdown(body_md)
     lesson.content_hash = content_hash(body_md)
-    number = (db.session.scalar(select(func.max(LessonRevision.number))
-                                .where(LessonRevision.lesson_id == lesson.id)) or 0) + 1
-    revision = LessonRevision(lesson_id=lesson.id, number=number, title=title, body_md=body_md,
-                              author_id=actor.id)
+    number = (
+        db.session.scalar(
+            select(func.max(LessonRevision.number)).where(LessonRevision.lesson_id == lesson.id)
+        )
+        or 0
+    ) + 1
+    revision = LessonRevision(
+        lesson_id=lesson.id, number=number, title=title, body_md=body_md, author_id=actor.id
+    )
     db.session.add(revision)
     db.session.flush()
     detail = {"revision": number}
@@ -214,8 +274,12 @@ def move_item(items: list, item, step: int, actor: User) -> bool:
     for position, entry in enumerate(ordered, start=1):
         entry.position = position
     db.session.flush()
-    record_audit(f"authoring.{type(item).__name__.lower()}.move", f"{type(item).__name__.lower()}:{item.id}",
-                 {"position": item.position}, actor=actor)
+    record_audit(
+        f"authoring.{type(item).__name__.lower()}.move",
+        f"{type(item).__name__.lower()}:{item.id}",
+        {"position": item.position},
+        actor=actor,
+    )
     return True
 
 
@@ -225,8 +289,12 @@ def _renumber(items) -> None:
 
 
 def coauthors(course: Course) -> list[User]:
-    query = (select(User).join(CourseAuthor, CourseAuthor.user_id == User.id)
-             .where(CourseAuthor.course_id == course.id).order_by(User.full_name))
+    query = (
+        select(User)
+        .join(CourseAuthor, CourseAuthor.user_id == User.id)
+        .where(CourseAuthor.course_id == course.id)
+        .order_by(User.full_name)
+    )
     return list(db.session.scalars(query))
 
 
@@ -238,7 +306,9 @@ def add_coauthor(course: Course, email: str, actor: User) -> User | None:
     if user.id != course.owner_id and db.session.get(CourseAuthor, (course.id, user.id)) is None:
         db.session.add(CourseAuthor(course_id=course.id, user_id=user.id))
         db.session.flush()
-        record_audit("authoring.coauthor.add", f"course:{course.id}", {"user": user.id}, actor=actor)
+        record_audit(
+            "authoring.coauthor.add", f"course:{course.id}", {"user": user.id}, actor=actor
+        )
     return user
 
 

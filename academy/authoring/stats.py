@@ -10,6 +10,7 @@ was picked (from AttemptAnswer.choice_ids, unnested in SQL). A question is flagg
 choice is picked more often than the right one (for several right choices: than the least-picked
 of them), a sign that the key is wrong or that the lesson leads learners astray.
 """
+
 from __future__ import annotations
 
 import math
@@ -48,7 +49,9 @@ class QuestionStats:
         return self.attempts >= MIN_ATTEMPTS and any(c.beats_key for c in self.choices)
 
 
-def point_biserial(n: int, correct: int, sum_correct: float, total: float, total_sq: float) -> float | None:
+def point_biserial(
+    n: int, correct: int, sum_correct: float, total: float, total_sq: float
+) -> float | None:
     """r_pb = (M1 - M0) / s * sqrt(p q) from aggregates; None when undefined or too few answers."""
     if n < MIN_ATTEMPTS or correct in (0, n):
         return None
@@ -65,9 +68,14 @@ def question_stats(course: Course) -> list[QuestionStats]:
     """Every active question of the (live) course, worst discrimination first; no data last."""
     right = case((AttemptAnswer.is_correct, 1), else_=0)
     query = (
-        select(AttemptAnswer.question_id, func.count(), func.sum(right),
-               func.sum(case((AttemptAnswer.is_correct, QuizAttempt.score), else_=0.0)),
-               func.sum(QuizAttempt.score), func.sum(QuizAttempt.score * QuizAttempt.score))
+        select(
+            AttemptAnswer.question_id,
+            func.count(),
+            func.sum(right),
+            func.sum(case((AttemptAnswer.is_correct, QuizAttempt.score), else_=0.0)),
+            func.sum(QuizAttempt.score),
+            func.sum(QuizAttempt.score * QuizAttempt.score),
+        )
         .join(QuizAttempt, QuizAttempt.id == AttemptAnswer.attempt_id)
         .join(Question, Question.id == AttemptAnswer.question_id)
         .join(Module, Module.id == Question.module_id)
@@ -77,16 +85,26 @@ def question_stats(course: Course) -> list[QuestionStats]:
     figures = {row[0]: row[1:] for row in db.session.execute(query)}
     picks = pick_counts(course)
     questions = db.session.scalars(
-        select(Question).join(Module)
+        select(Question)
+        .join(Module)
         .options(contains_eager(Question.module), selectinload(Question.choices))
         .where(Module.course_id == course.id, Question.is_active.is_(True))
-        .order_by(Module.position, Question.position))
+        .order_by(Module.position, Question.position)
+    )
     rows = []
     for question in questions:
         n, k, s1, sx, sxx = figures.get(question.id, (0, 0, 0.0, 0.0, 0.0))
         r_pb = point_biserial(n, int(k or 0), float(s1 or 0), float(sx or 0), float(sxx or 0))
-        rows.append(QuestionStats(question, question.module, n, (k / n) if n else None, r_pb,
-                                  choice_stats(question, n, picks)))
+        rows.append(
+            QuestionStats(
+                question,
+                question.module,
+                n,
+                (k / n) if n else None,
+                r_pb,
+                choice_stats(question, n, picks),
+            )
+        )
     return sorted(rows, key=_worst_first)
 
 
@@ -96,13 +114,17 @@ def pick_counts(course: Course) -> dict[int, int]:
     One grouped query that unnests the JSON lists of picked ids (json_each on SQLite,
     json_array_elements_text on PostgreSQL; both may read the row beside them).
     """
-    unnest = (func.json_each if db.session.get_bind().dialect.name == "sqlite"
-              else func.json_array_elements_text)
+    unnest = (
+        func.json_each
+        if db.session.get_bind().dialect.name == "sqlite"
+        else func.json_array_elements_text
+    )
     picked = unnest(AttemptAnswer.choice_ids).table_valued("value")
     choice_id = cast(picked.c.value, Integer)
     query = (
         select(choice_id, func.count())
-        .select_from(AttemptAnswer).join(picked, true())
+        .select_from(AttemptAnswer)
+        .join(picked, true())
         .join(Question, Question.id == AttemptAnswer.question_id)
         .join(Module, Module.id == Question.module_id)
         .where(Module.course_id == course.id, Question.is_active.is_(True))
@@ -114,8 +136,10 @@ def pick_counts(course: Course) -> dict[int, int]:
 def choice_stats(question: Question, attempts: int, picks: dict[int, int]) -> list[ChoiceStats]:
     """Each choice in its authored order with its pick share; wrong ones picked more often than
     the least-picked right one are marked."""
-    rows = [ChoiceStats(c, picks.get(c.id, 0), picks.get(c.id, 0) / attempts if attempts else None)
-            for c in question.choices]
+    rows = [
+        ChoiceStats(c, picks.get(c.id, 0), picks.get(c.id, 0) / attempts if attempts else None)
+        for c in question.choices
+    ]
     right = [r.picks for r in rows if r.choice.is_correct]
     if right and attempts:
         for row in rows:

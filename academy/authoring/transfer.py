@@ -4,6 +4,7 @@ An upload may only touch courses the uploader may edit; a published course recei
 in its draft copy (learners keep the published version until the author publishes); a new course
 arrives as a draft. All or nothing: any problem raises ``ContentErrors`` before the caller commits.
 """
+
 from __future__ import annotations
 
 import io
@@ -54,8 +55,12 @@ def import_zip_upload(blob: bytes, filename: str, user) -> list[ChangeReport]:
         for data, report in items:  # the images, once the content is sure to be taken
             report.images = install_images(data.media)
     for data, report in items:
-        record_audit("authoring.course.import", f"course:{data.slug}", {"changes": report.lines()[:50]},
-                     actor=user)
+        record_audit(
+            "authoring.course.import",
+            f"course:{data.slug}",
+            {"changes": report.lines()[:50]},
+            actor=user,
+        )
     return [report for _data, report in items]
 
 
@@ -91,7 +96,9 @@ def _target_for(data: CourseData, user) -> CourseData:
         data.status = "draft"
         return data
     if not can_edit_course(user, live):
-        raise ContentError(where, 1, _("Khoá học “%(slug)s” đã có và bạn không có quyền sửa.", slug=data.slug))
+        raise ContentError(
+            where, 1, _("Khoá học “%(slug)s” đã có và bạn không có quyền sửa.", slug=data.slug)
+        )
     data.status = None
     draft = draft_for_editing(live, user)
     if draft is not live:

@@ -1,6 +1,7 @@
 """Authoring in the browser: course-level pages (list, create, settings, draft, publish, co-authors,
 preview, media, stats). Modules/lessons and quizzes live in views_content.py and views_quiz.py,
 which add their routes to the same blueprint."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -40,8 +41,12 @@ def editable_or_redirect(course: Course):
 @bp.get("/authoring/")
 @roles_required("instructor")
 def index():
-    return render_template("authoring/index.html", courses=services.editable_courses(current_user),
-                           upload_form=UploadForm(), errors=None)
+    return render_template(
+        "authoring/index.html",
+        courses=services.editable_courses(current_user),
+        upload_form=UploadForm(),
+        errors=None,
+    )
 
 
 @bp.route("/authoring/courses/new", methods=["GET", "POST"])
@@ -54,18 +59,26 @@ def course_new():
         db.session.commit()
         flash(_("Đã tạo khoá học ở trạng thái bản nháp."), "success")
         return redirect(url_for("authoring.course_detail", course_id=course.id), 303)
-    return render_template("authoring/course_form.html", form=form, course=None), 400 if form.errors else 200
+    return render_template(
+        "authoring/course_form.html", form=form, course=None
+    ), 400 if form.errors else 200
 
 
 @bp.get("/authoring/courses/<int:course_id>")
 @roles_required("instructor")
 def course_detail(course_id: int):
     course = load_course(course_id)
-    return render_template("authoring/course.html", course=course, live=course.draft_of or course,
-                           action=ActionForm(), coauthors=services.coauthors(course.draft_of or course),
-                           coauthor_form=CoauthorForm(),
-                           may_manage=can_manage_coauthors(current_user, course),
-                           stale=drafts.stale_draft(course), review_labels=REVIEW_LABELS)
+    return render_template(
+        "authoring/course.html",
+        course=course,
+        live=course.draft_of or course,
+        action=ActionForm(),
+        coauthors=services.coauthors(course.draft_of or course),
+        coauthor_form=CoauthorForm(),
+        may_manage=can_manage_coauthors(current_user, course),
+        stale=drafts.stale_draft(course),
+        review_labels=REVIEW_LABELS,
+    )
 
 
 @bp.route("/authoring/courses/<int:course_id>/settings", methods=["GET", "POST"])
@@ -80,7 +93,9 @@ def course_settings(course_id: int):
         db.session.commit()
         flash(_("Đã lưu thông tin khoá học."), "success")
         return redirect(url_for("authoring.course_detail", course_id=course.id), 303)
-    return render_template("authoring/course_form.html", form=form, course=course), 400 if form.errors else 200
+    return render_template(
+        "authoring/course_form.html", form=form, course=course
+    ), 400 if form.errors else 200
 
 
 @bp.post("/authoring/courses/<int:course_id>/draft")
@@ -103,15 +118,23 @@ def course_publish(course_id: int):
         return redirect(url_for("authoring.course_detail", course_id=course.id), 303)
     if request.method == "GET":
         return confirm_page(
-            _("Xuất bản khoá học"), url_for("authoring.course_publish", course_id=course.id),
-            _("Bạn chắc chắn muốn xuất bản “%(title)s”? Học viên sẽ thấy ngay phiên bản mới.",
-              title=course.title), _("Xuất bản"), course=course,
+            _("Xuất bản khoá học"),
+            url_for("authoring.course_publish", course_id=course.id),
+            _(
+                "Bạn chắc chắn muốn xuất bản “%(title)s”? Học viên sẽ thấy ngay phiên bản mới.",
+                title=course.title,
+            ),
+            _("Xuất bản"),
+            course=course,
             details=drafts.check_publishable(course) if course.status == "draft" else [],
-            stale=drafts.stale_draft(course), danger=False)
+            stale=drafts.stale_draft(course),
+            danger=False,
+        )
     require(ActionForm().validate_on_submit(), 400)
     try:
-        live = drafts.publish_course(course, current_user,
-                                     overwrite=request.form.get("overwrite") == "1")
+        live = drafts.publish_course(
+            course, current_user, overwrite=request.form.get("overwrite") == "1"
+        )
     except drafts.PublishError as exc:
         db.session.rollback()
         for error in exc.messages:
@@ -122,14 +145,34 @@ def course_publish(course_id: int):
     return redirect(url_for("authoring.course_detail", course_id=live.id), 303)
 
 
-def confirm_page(title: str, action: str, question: str, button: str, *, course, details=(),
-                 stale=None, danger: bool = True, cancel: str | None = None):
+def confirm_page(
+    title: str,
+    action: str,
+    question: str,
+    button: str,
+    *,
+    course,
+    details=(),
+    stale=None,
+    danger: bool = True,
+    cancel: str | None = None,
+):
     """The page that asks before a delete or a publish; its one POST button does it (no script
     needed; a GET never changes anything)."""
     cancel = cancel or url_for("authoring.course_detail", course_id=course.id)
-    return render_template("authoring/confirm.html", title=title, action_url=action,
-                           question=question, button=button, course=course, details=details,
-                           stale=stale, danger=danger, cancel_url=cancel, action=ActionForm())
+    return render_template(
+        "authoring/confirm.html",
+        title=title,
+        action_url=action,
+        question=question,
+        button=button,
+        course=course,
+        details=details,
+        stale=stale,
+        danger=danger,
+        cancel_url=cancel,
+        action=ActionForm(),
+    )
 
 
 @bp.post("/authoring/courses/<int:course_id>/discard")
@@ -209,8 +252,13 @@ def media_file(name: str):
 def course_stats(course_id: int):
     course = load_course(course_id)
     live = course.draft_of or course
-    return render_template("authoring/stats.html", course=course, live=live, rows=question_stats(live),
-                           min_attempts=MIN_ATTEMPTS)
+    return render_template(
+        "authoring/stats.html",
+        course=course,
+        live=live,
+        rows=question_stats(live),
+        min_attempts=MIN_ATTEMPTS,
+    )
 
 
 from academy.authoring import views_content, views_learners, views_quiz, views_transfer  # noqa: E402,F401 - add routes to bp

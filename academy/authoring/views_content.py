@@ -1,4 +1,5 @@
 """Authoring routes for modules and lessons: create, edit, reorder, delete, preview, history."""
+
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
@@ -51,8 +52,13 @@ def module_new(course_id: int):
             db.session.commit()
             flash(_("Đã thêm học phần."), "success")
             return to_course(course.id, f"#module-{module.id}")
-    return render_template("authoring/module_form.html", form=form, course=course, module=None,
-                           prerequisite_groups=groups), 400 if form.errors else 200
+    return render_template(
+        "authoring/module_form.html",
+        form=form,
+        course=course,
+        module=None,
+        prerequisite_groups=groups,
+    ), 400 if form.errors else 200
 
 
 @bp.route("/authoring/courses/<int:course_id>/modules/<int:module_id>", methods=["GET", "POST"])
@@ -69,8 +75,13 @@ def module_edit(course_id: int, module_id: int):
             db.session.commit()
             flash(_("Đã lưu học phần."), "success")
             return to_course(course_id, f"#module-{module.id}")
-    return render_template("authoring/module_form.html", form=form, course=module.course, module=module,
-                           prerequisite_groups=groups), 400 if form.errors else 200
+    return render_template(
+        "authoring/module_form.html",
+        form=form,
+        course=module.course,
+        module=module,
+        prerequisite_groups=groups,
+    ), 400 if form.errors else 200
 
 
 def _draw_fits(form, pool: int) -> bool:
@@ -95,8 +106,12 @@ def _save_prerequisites(form, module) -> bool:
         services.set_prerequisites(module, current_user, form.prerequisites.data or [])
     except services.PrerequisiteCycle:
         db.session.rollback()
-        form.prerequisites.errors = [_("Không thể lưu: các học phần tiên quyết đã chọn lại cần chính học phần "
-                                       "này (vòng lặp). Hãy bỏ chọn học phần gây vòng lặp.")]
+        form.prerequisites.errors = [
+            _(
+                "Không thể lưu: các học phần tiên quyết đã chọn lại cần chính học phần "
+                "này (vòng lặp). Hãy bỏ chọn học phần gây vòng lặp."
+            )
+        ]
         return False
     return True
 
@@ -110,8 +125,9 @@ def module_move(course_id: int, module_id: int):
     return _move(course_id, module.course.modules, module, f"#module-{module.id}")
 
 
-@bp.route("/authoring/courses/<int:course_id>/modules/<int:module_id>/delete",
-          methods=["GET", "POST"])
+@bp.route(
+    "/authoring/courses/<int:course_id>/modules/<int:module_id>/delete", methods=["GET", "POST"]
+)
 @roles_required("instructor")
 def module_delete(course_id: int, module_id: int):
     module = load_module(course_id, module_id)
@@ -119,11 +135,18 @@ def module_delete(course_id: int, module_id: int):
         return redirected
     if request.method == "GET":
         return confirm_page(
-            _("Xoá học phần"), request.path,
-            _("Bạn chắc chắn muốn xoá học phần “%(title)s” cùng %(lessons)s bài học và "
-              "%(questions)s câu hỏi của nó? Không thể hoàn tác.", title=module.title,
-              lessons=len(module.lessons), questions=len(module.active_questions)),
-            _("Xoá học phần"), course=module.course)
+            _("Xoá học phần"),
+            request.path,
+            _(
+                "Bạn chắc chắn muốn xoá học phần “%(title)s” cùng %(lessons)s bài học và "
+                "%(questions)s câu hỏi của nó? Không thể hoàn tác.",
+                title=module.title,
+                lessons=len(module.lessons),
+                questions=len(module.active_questions),
+            ),
+            _("Xoá học phần"),
+            course=module.course,
+        )
     require(ActionForm().validate_on_submit(), 400)
     services.delete_module(module, current_user)
     db.session.commit()
@@ -131,7 +154,10 @@ def module_delete(course_id: int, module_id: int):
     return to_course(course_id)
 
 
-@bp.route("/authoring/courses/<int:course_id>/modules/<int:module_id>/lessons/new", methods=["GET", "POST"])
+@bp.route(
+    "/authoring/courses/<int:course_id>/modules/<int:module_id>/lessons/new",
+    methods=["GET", "POST"],
+)
 @roles_required("instructor")
 @submit_once
 def lesson_new(course_id: int, module_id: int):
@@ -142,10 +168,14 @@ def lesson_new(course_id: int, module_id: int):
     if _is_upload(form):
         return _insert_image(form, module, None)
     if form.validate_on_submit():
-        lesson = services.create_lesson(module, current_user, form.title.data, form.body_md.data or "")
+        lesson = services.create_lesson(
+            module, current_user, form.title.data, form.body_md.data or ""
+        )
         db.session.commit()
         flash(_("Đã tạo bài học."), "success")
-        return redirect(url_for("authoring.lesson_edit", course_id=course_id, lesson_id=lesson.id), 303)
+        return redirect(
+            url_for("authoring.lesson_edit", course_id=course_id, lesson_id=lesson.id), 303
+        )
     return _editor(form, module, None), 400 if form.errors else 200
 
 
@@ -160,15 +190,25 @@ def lesson_edit(course_id: int, lesson_id: int):
         return _insert_image(form, lesson.module, lesson)
     if form.validate_on_submit():
         try:
-            revision = services.save_lesson(lesson, current_user, form.title.data, form.body_md.data or "")
+            revision = services.save_lesson(
+                lesson, current_user, form.title.data, form.body_md.data or ""
+            )
             db.session.commit()
         except IntegrityError:  # two saves raced for the same revision number
             db.session.rollback()
             flash(_("Bài học vừa được lưu ở nơi khác. Hãy tải lại trang và thử lại."), "danger")
-            return redirect(url_for("authoring.lesson_edit", course_id=course_id, lesson_id=lesson_id), 303)
-        flash(_("Đã lưu phiên bản %(n)s.", n=revision.number) if revision else _("Không có thay đổi."),
-              "success" if revision else "info")
-        return redirect(url_for("authoring.lesson_edit", course_id=course_id, lesson_id=lesson.id), 303)
+            return redirect(
+                url_for("authoring.lesson_edit", course_id=course_id, lesson_id=lesson_id), 303
+            )
+        flash(
+            _("Đã lưu phiên bản %(n)s.", n=revision.number)
+            if revision
+            else _("Không có thay đổi."),
+            "success" if revision else "info",
+        )
+        return redirect(
+            url_for("authoring.lesson_edit", course_id=course_id, lesson_id=lesson.id), 303
+        )
     return _editor(form, lesson.module, lesson), 400 if form.errors else 200
 
 
@@ -206,8 +246,14 @@ def _editor(form, module, lesson):
         preview = render_markdown(form.body_md.data or "")
     else:
         preview = lesson.body_html if lesson is not None else ""
-    return render_template("authoring/lesson_form.html", form=form, module=module,
-                           course=module.course, lesson=lesson, preview_html=preview)
+    return render_template(
+        "authoring/lesson_form.html",
+        form=form,
+        module=module,
+        course=module.course,
+        lesson=lesson,
+        preview_html=preview,
+    )
 
 
 @bp.post("/authoring/courses/<int:course_id>/lessons/<int:lesson_id>/move")
@@ -228,8 +274,9 @@ def _move(course_id: int, siblings, item, anchor: str):
     return to_course(course_id, anchor)
 
 
-@bp.route("/authoring/courses/<int:course_id>/lessons/<int:lesson_id>/delete",
-          methods=["GET", "POST"])
+@bp.route(
+    "/authoring/courses/<int:course_id>/lessons/<int:lesson_id>/delete", methods=["GET", "POST"]
+)
 @roles_required("instructor")
 def lesson_delete(course_id: int, lesson_id: int):
     lesson = load_lesson(course_id, lesson_id)
@@ -238,10 +285,16 @@ def lesson_delete(course_id: int, lesson_id: int):
     module_id = lesson.module_id
     if request.method == "GET":
         return confirm_page(
-            _("Xoá bài học"), request.path,
-            _("Bạn chắc chắn muốn xoá bài học “%(title)s”? Không thể hoàn tác.",
-              title=lesson.title), _("Xoá bài học"), course=lesson.module.course,
-            cancel=url_for("authoring.course_detail", course_id=course_id) + f"#module-{module_id}")
+            _("Xoá bài học"),
+            request.path,
+            _(
+                "Bạn chắc chắn muốn xoá bài học “%(title)s”? Không thể hoàn tác.",
+                title=lesson.title,
+            ),
+            _("Xoá bài học"),
+            course=lesson.module.course,
+            cancel=url_for("authoring.course_detail", course_id=course_id) + f"#module-{module_id}",
+        )
     require(ActionForm().validate_on_submit(), 400)
     services.delete_lesson(lesson, current_user)
     db.session.commit()
@@ -253,7 +306,9 @@ def lesson_delete(course_id: int, lesson_id: int):
 @roles_required("instructor")
 def lesson_preview(course_id: int, lesson_id: int):
     lesson = load_lesson(course_id, lesson_id)
-    return render_template("authoring/lesson_preview.html", lesson=lesson, course=lesson.module.course)
+    return render_template(
+        "authoring/lesson_preview.html", lesson=lesson, course=lesson.module.course
+    )
 
 
 @bp.get("/authoring/courses/<int:course_id>/lessons/<int:lesson_id>/history")
@@ -261,15 +316,27 @@ def lesson_preview(course_id: int, lesson_id: int):
 def lesson_history(course_id: int, lesson_id: int):
     lesson = load_lesson(course_id, lesson_id)
     revisions = list(reversed(lesson.revisions))
-    by_number = {r.number: r for r in lesson.revisions}  # loaded for the list already: no query per side
+    by_number = {
+        r.number: r for r in lesson.revisions
+    }  # loaded for the list already: no query per side
     numbers = list(by_number)
     old = request.args.get("a", type=int) or (numbers[-2] if len(numbers) > 1 else None)
     new = request.args.get("b", type=int) or (numbers[-1] if numbers else None)
     left, right = by_number.get(old), by_number.get(new)
-    require(not (old and left is None) and not (new and right is None))  # an unknown revision number
+    require(
+        not (old and left is None) and not (new and right is None)
+    )  # an unknown revision number
     rows = diff_rows(left.body_md, right.body_md) if left and right else []
-    return render_template("authoring/history.html", lesson=lesson, course=lesson.module.course,
-                           revisions=revisions, left=left, right=right, rows=rows, action=ActionForm())
+    return render_template(
+        "authoring/history.html",
+        lesson=lesson,
+        course=lesson.module.course,
+        revisions=revisions,
+        left=left,
+        right=right,
+        rows=rows,
+        action=ActionForm(),
+    )
 
 
 @bp.post("/authoring/courses/<int:course_id>/lessons/<int:lesson_id>/restore/<int:number>")
@@ -279,10 +346,20 @@ def lesson_restore(course_id: int, lesson_id: int, number: int):
     revision = revision_of(lesson, number)
     require(revision is not None)
     require(ActionForm().validate_on_submit(), 400)
-    target = drafts.draft_lesson_for(lesson, current_user)  # a published course is restored into its draft
-    saved = services.save_lesson(target, current_user, revision.title, revision.body_md, restored_from=number)
+    target = drafts.draft_lesson_for(
+        lesson, current_user
+    )  # a published course is restored into its draft
+    saved = services.save_lesson(
+        target, current_user, revision.title, revision.body_md, restored_from=number
+    )
     db.session.commit()
-    flash(_("Đã khôi phục phiên bản %(n)s thành phiên bản mới.", n=number) if saved
-          else _("Nội dung đã giống phiên bản %(n)s.", n=number), "success")
-    return redirect(url_for("authoring.lesson_history", course_id=target.module.course_id,
-                            lesson_id=target.id), 303)
+    flash(
+        _("Đã khôi phục phiên bản %(n)s thành phiên bản mới.", n=number)
+        if saved
+        else _("Nội dung đã giống phiên bản %(n)s.", n=number),
+        "success",
+    )
+    return redirect(
+        url_for("authoring.lesson_history", course_id=target.module.course_id, lesson_id=target.id),
+        303,
+    )

@@ -1,5 +1,6 @@
 """Authoring: a course's learners and their quiz attempts; extra attempts granted per module.
 Routes on the authoring blueprint (imported at the end of views.py)."""
+
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
@@ -25,12 +26,21 @@ def course_learners(course_id: int):
     course = load_course(course_id)
     live = course.draft_of or course
     query, blocked = request.args.get("q", "").strip()[:100], request.args.get("blocked") == "1"
-    page = enrolled_learners(live, query=query, blocked_only=blocked,
-                             page=request.args.get("page", 1, type=int))
+    page = enrolled_learners(
+        live, query=query, blocked_only=blocked, page=request.args.get("page", 1, type=int)
+    )
     standings = attempt_standings([u.id for u in page.items], [m.id for m in live.modules])
     args = {k: v for k, v in {"q": query, "blocked": "1" if blocked else ""}.items() if v}
-    return render_template("authoring/learners.html", course=course, live=live, page=page,
-                           standings=standings, query=query, blocked=blocked, args=args)
+    return render_template(
+        "authoring/learners.html",
+        course=course,
+        live=live,
+        page=page,
+        standings=standings,
+        query=query,
+        blocked=blocked,
+        args=args,
+    )
 
 
 def _learner_in(course_id: int, user_id: int):
@@ -44,9 +54,14 @@ def _learner_in(course_id: int, user_id: int):
 def _learner_page(course, live, learner, posted=None):
     module_ids = [m.id for m in live.modules]
     return render_template(
-        "authoring/learner_attempts.html", course=course, live=live, learner=learner,
+        "authoring/learner_attempts.html",
+        course=course,
+        live=live,
+        learner=learner,
         standings=attempt_standings([learner.id], module_ids),
-        forms=grant_forms(module_ids, posted), grants=grants_for(learner, module_ids))
+        forms=grant_forms(module_ids, posted),
+        grants=grants_for(learner, module_ids),
+    )
 
 
 @bp.get("/authoring/courses/<int:course_id>/learners/<int:user_id>")
@@ -69,5 +84,12 @@ def learner_grant(course_id: int, user_id: int, module_id: int):
         return _learner_page(course, live, learner, posted=(module.id, form)), 400
     db.session.commit()
     flash(granted_message(grant, learner, module), "success")
-    return redirect(url_for("authoring.learner_attempts", course_id=course.id, user_id=learner.id,
-                            _anchor=f"module-{module.id}"), 303)
+    return redirect(
+        url_for(
+            "authoring.learner_attempts",
+            course_id=course.id,
+            user_id=learner.id,
+            _anchor=f"module-{module.id}",
+        ),
+        303,
+    )

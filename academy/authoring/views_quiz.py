@@ -1,4 +1,5 @@
 """Authoring routes for a module's quiz: question form editor and quiz.md text editor."""
+
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
@@ -31,26 +32,36 @@ def to_quiz(course_id: int, module_id: int):
 @roles_required("instructor")
 def quiz(course_id: int, module_id: int):
     module = load_module(course_id, module_id)
-    return render_template("authoring/quiz.html", module=module, course=module.course,
-                           kind_labels=KIND_LABELS)
+    return render_template(
+        "authoring/quiz.html", module=module, course=module.course, kind_labels=KIND_LABELS
+    )
 
 
 def _form_choices(form: QuestionForm) -> list[tuple[str, bool, bool]]:
-    return [(entry.form.text.data or "", entry.form.is_correct.data, entry.form.is_pinned.data)
-            for entry in form.choices]
+    return [
+        (entry.form.text.data or "", entry.form.is_correct.data, entry.form.is_pinned.data)
+        for entry in form.choices
+    ]
 
 
 def _question_form_page(form, module, question, errors):
-    return render_template("authoring/question_form.html", form=form, module=module, course=module.course,
-                           question=question, errors=errors), 400 if errors or form.errors else 200
+    return render_template(
+        "authoring/question_form.html",
+        form=form,
+        module=module,
+        course=module.course,
+        question=question,
+        errors=errors,
+    ), 400 if errors or form.errors else 200
 
 
 def _save_question(form, module, question):
     """Validate and save; returns a list of error messages (empty on success)."""
     try:
         kind = form.kind.data if form.kind.raw_data else None  # not sent: as quiz.md infers it
-        data = quizzes.build_question(kind, form.prompt_md.data,
-                                      form.explanation_md.data, _form_choices(form))
+        data = quizzes.build_question(
+            kind, form.prompt_md.data, form.explanation_md.data, _form_choices(form)
+        )
     except ContentError as exc:
         return [error.message for error in exc.errors]
     if question is None:
@@ -61,7 +72,9 @@ def _save_question(form, module, question):
     return []
 
 
-@bp.route("/authoring/courses/<int:course_id>/modules/<int:module_id>/quiz/new", methods=["GET", "POST"])
+@bp.route(
+    "/authoring/courses/<int:course_id>/modules/<int:module_id>/quiz/new", methods=["GET", "POST"]
+)
 @roles_required("instructor")
 @submit_once
 def question_new(course_id: int, module_id: int):
@@ -77,8 +90,10 @@ def question_new(course_id: int, module_id: int):
     return _question_form_page(form, module, None, errors)
 
 
-@bp.route("/authoring/courses/<int:course_id>/modules/<int:module_id>/quiz/<int:question_id>",
-          methods=["GET", "POST"])
+@bp.route(
+    "/authoring/courses/<int:course_id>/modules/<int:module_id>/quiz/<int:question_id>",
+    methods=["GET", "POST"],
+)
 @roles_required("instructor")
 def question_edit(course_id: int, module_id: int, question_id: int):
     question = load_question(course_id, module_id, question_id)
@@ -104,8 +119,10 @@ def _fill_form(form: QuestionForm, question: Question) -> None:
         entry.form.is_pinned.data = choice.is_pinned
 
 
-@bp.route("/authoring/courses/<int:course_id>/modules/<int:module_id>/quiz/<int:question_id>"
-          "/delete", methods=["GET", "POST"])
+@bp.route(
+    "/authoring/courses/<int:course_id>/modules/<int:module_id>/quiz/<int:question_id>/delete",
+    methods=["GET", "POST"],
+)
 @roles_required("instructor")
 def question_delete(course_id: int, module_id: int, question_id: int):
     question = load_question(course_id, module_id, question_id)
@@ -113,11 +130,16 @@ def question_delete(course_id: int, module_id: int, question_id: int):
         return redirected
     if request.method == "GET":
         return confirm_page(
-            _("Xoá câu hỏi"), request.path,
-            _("Bạn chắc chắn muốn xoá câu hỏi “%(prompt)s”?",
-              prompt=quizzes.short_prompt(question)),
-            _("Xoá câu hỏi"), course=question.module.course,
-            cancel=url_for("authoring.quiz", course_id=course_id, module_id=module_id))
+            _("Xoá câu hỏi"),
+            request.path,
+            _(
+                "Bạn chắc chắn muốn xoá câu hỏi “%(prompt)s”?",
+                prompt=quizzes.short_prompt(question),
+            ),
+            _("Xoá câu hỏi"),
+            course=question.module.course,
+            cancel=url_for("authoring.quiz", course_id=course_id, module_id=module_id),
+        )
     require(ActionForm().validate_on_submit(), 400)
     quizzes.remove_question(question, current_user)
     db.session.commit()
@@ -125,7 +147,9 @@ def question_delete(course_id: int, module_id: int, question_id: int):
     return to_quiz(course_id, module_id)
 
 
-@bp.route("/authoring/courses/<int:course_id>/modules/<int:module_id>/quiz/text", methods=["GET", "POST"])
+@bp.route(
+    "/authoring/courses/<int:course_id>/modules/<int:module_id>/quiz/text", methods=["GET", "POST"]
+)
 @roles_required("instructor")
 def quiz_text(course_id: int, module_id: int):
     module = load_module(course_id, module_id)
@@ -144,7 +168,11 @@ def quiz_text(course_id: int, module_id: int):
             db.session.commit()
             flash(_("Đã lưu bài kiểm tra (%(n)s câu hỏi).", n=count), "success")
             return to_quiz(course_id, module_id)
-    return render_template("authoring/quiz_text.html", form=form, module=module,
-                           course=module.course, errors=errors,
-                           listing=quizzes.error_listing(form.text.data or "", errors)
-                           ), 400 if errors or form.errors else 200
+    return render_template(
+        "authoring/quiz_text.html",
+        form=form,
+        module=module,
+        course=module.course,
+        errors=errors,
+        listing=quizzes.error_listing(form.text.data or "", errors),
+    ), 400 if errors or form.errors else 200

@@ -1,4 +1,5 @@
 """Authoring routes for the round trip: export a course as a ZIP, import ZIPs."""
+
 from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, url_for
@@ -23,7 +24,9 @@ def course_export(course_id: int):
     live = load_course(course_id)
     live = live.draft_of or live
     blob = export_course_zip(live)
-    record_audit("authoring.course.export", f"course:{live.id}", {"bytes": len(blob)}, actor=current_user)
+    record_audit(
+        "authoring.course.export", f"course:{live.id}", {"bytes": len(blob)}, actor=current_user
+    )
     db.session.commit()
     disposition = attachment_header(download_filename(live.slug, ext="zip"))
     return Response(blob, mimetype="application/zip", headers={"Content-Disposition": disposition})
@@ -41,8 +44,12 @@ def course_import():
         reports = import_zip_upload(upload.read(), upload.filename or "", current_user)
     except ContentError as exc:
         db.session.rollback()
-        return render_template("authoring/index.html", courses=services.editable_courses(current_user),
-                               upload_form=UploadForm(formdata=None), errors=exc.errors), 400
+        return render_template(
+            "authoring/index.html",
+            courses=services.editable_courses(current_user),
+            upload_form=UploadForm(formdata=None),
+            errors=exc.errors,
+        ), 400
     db.session.commit()
     for report in reports:
         flash(report.summary(), "success")

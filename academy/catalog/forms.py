@@ -1,4 +1,5 @@
 """The catalogue's search and filter form."""
+
 from flask_babel import lazy_gettext as _l
 from wtforms import SearchField, SelectField
 from wtforms.fields.choices import SelectChoice
@@ -8,7 +9,9 @@ from academy.forms import Form
 
 
 def _choices(any_label, labels: dict) -> list[SelectChoice]:
-    return [SelectChoice("", any_label)] + [SelectChoice(key, label) for key, label in labels.items()]
+    return [SelectChoice("", any_label)] + [
+        SelectChoice(key, label) for key, label in labels.items()
+    ]
 
 
 class CourseFilterForm(Form):
@@ -18,7 +21,9 @@ class CourseFilterForm(Form):
         csrf = False
 
     q = SearchField(_l("Tìm khoá học"), render_kw={"placeholder": _l("Tên hoặc nội dung khoá học")})
-    track = SelectField(_l("Chuyên đề"), choices=lambda: _choices(_l("Tất cả chuyên đề"), TRACK_LABELS))
+    track = SelectField(
+        _l("Chuyên đề"), choices=lambda: _choices(_l("Tất cả chuyên đề"), TRACK_LABELS)
+    )
     level = SelectField(_l("Trình độ"), choices=lambda: _choices(_l("Mọi trình độ"), LEVEL_LABELS))
 
     def filters(self) -> dict:

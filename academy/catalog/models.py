@@ -1,4 +1,5 @@
 """Courses and their content: modules, lessons, questions."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -11,7 +12,11 @@ from academy.database import UTCDateTime, db, utcnow
 
 TRACKS = ("theory", "data", "ai")
 LEVELS = ("basic", "intermediate", "advanced")
-TRACK_LABELS = {"theory": _l("Lý luận và quản trị công"), "data": _l("Dữ liệu"), "ai": _l("Trí tuệ nhân tạo")}
+TRACK_LABELS = {
+    "theory": _l("Lý luận và quản trị công"),
+    "data": _l("Dữ liệu"),
+    "ai": _l("Trí tuệ nhân tạo"),
+}
 LEVEL_LABELS = {"basic": _l("Cơ bản"), "intermediate": _l("Trung cấp"), "advanced": _l("Nâng cao")}
 COURSE_STATUSES = ("draft", "published", "archived")
 QUESTION_KINDS = ("single", "multiple", "true_false")
@@ -33,7 +38,9 @@ class Course(db.Model):
     level: Mapped[str] = mapped_column(String(20), default="basic")
     hours: Mapped[int] = mapped_column(Integer, default=1)
     pass_threshold: Mapped[float] = mapped_column(Float, default=0.7)
-    review_policy: Mapped[str] = mapped_column(String(20), default="settled", server_default="settled")
+    review_policy: Mapped[str] = mapped_column(
+        String(20), default="settled", server_default="settled"
+    )
     # Minutes a learner waits after a failed attempt before the next one (0: no wait).
     attempt_wait_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
@@ -56,7 +63,9 @@ class Course(db.Model):
         remote_side=[id], foreign_keys=[draft_of_id], back_populates="draft"
     )
     draft: Mapped[Course | None] = relationship(
-        foreign_keys=[draft_of_id], back_populates="draft_of", uselist=False,
+        foreign_keys=[draft_of_id],
+        back_populates="draft_of",
+        uselist=False,
         cascade="all, delete-orphan",
     )
 
@@ -77,8 +86,12 @@ class CourseAuthor(db.Model):
 
     __tablename__ = "course_authors"
 
-    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    course_id: Mapped[int] = mapped_column(
+        ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class Module(db.Model):
@@ -124,7 +137,9 @@ class Module(db.Model):
 class ModulePrerequisite(db.Model):
     __tablename__ = "module_prerequisites"
 
-    module_id: Mapped[int] = mapped_column(ForeignKey("modules.id", ondelete="CASCADE"), primary_key=True)
+    module_id: Mapped[int] = mapped_column(
+        ForeignKey("modules.id", ondelete="CASCADE"), primary_key=True
+    )
     required_module_id: Mapped[int] = mapped_column(
         ForeignKey("modules.id", ondelete="CASCADE"), primary_key=True
     )
@@ -200,7 +215,9 @@ class Choice(db.Model):
     __tablename__ = "choices"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("questions.id", ondelete="CASCADE"), index=True
+    )
     position: Mapped[int] = mapped_column(Integer, default=1)
     text: Mapped[str] = mapped_column(Text)
     is_correct: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,4 +1,5 @@
 """Read side of the catalogue: finding published courses and loading one course to show."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -19,8 +20,9 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def find_courses(*, query: str = "", track: str = "", level: str = "", page: int = 1,
-                 per_page: int = PER_PAGE) -> Page:
+def find_courses(
+    *, query: str = "", track: str = "", level: str = "", page: int = 1, per_page: int = PER_PAGE
+) -> Page:
     """Published courses matching the filters, by title.
 
     Text search runs over title and summary in Python, case- and accent-insensitively: the
@@ -37,7 +39,7 @@ def find_courses(*, query: str = "", track: str = "", level: str = "", page: int
         words = needle.split()
         rows = [r for r in rows if all(w in fold(f"{r.title} {r.summary}") for w in words)]
     page = clamp_page(page, len(rows), per_page)
-    ids = [r.id for r in rows[(page - 1) * per_page: page * per_page]]
+    ids = [r.id for r in rows[(page - 1) * per_page : page * per_page]]
     by_id = {c.id: c for c in db.session.scalars(select(Course).where(Course.id.in_(ids)))}
     return Page(items=[by_id[i] for i in ids], page=page, per_page=per_page, total=len(rows))
 
@@ -46,8 +48,11 @@ def course_choices(blank=None, *, blank_value=None, published_only: bool = False
     """(id, title) of the courses a form may pick, by title: published and archived ones, or only
     published ones; never drafts. Led by ``(blank_value, blank)`` when ``blank`` is given."""
     statuses = ("published",) if published_only else ("published", "archived")
-    courses = db.session.execute(select(Course.id, Course.title).where(Course.status.in_(statuses))
-                                 .order_by(Course.title, Course.id)).all()
+    courses = db.session.execute(
+        select(Course.id, Course.title)
+        .where(Course.status.in_(statuses))
+        .order_by(Course.title, Course.id)
+    ).all()
     choices = [(blank_value, blank)] if blank is not None else []
     return choices + [(c.id, c.title) for c in courses]
 
@@ -57,19 +62,28 @@ def get_course(slug: str) -> Course | None:
     outline = (Lesson.id, Lesson.module_id, Lesson.position, Lesson.slug, Lesson.title)
     modules = selectinload(Course.modules)
     prerequisites = modules.selectinload(Module.prerequisites)
-    return db.session.scalar(select(Course).where(Course.slug == slug).options(
-        modules.selectinload(Module.lessons).load_only(*outline),
-        prerequisites.selectinload(Module.course),
-        prerequisites.selectinload(Module.lessons).load_only(*outline),
-    ))
+    return db.session.scalar(
+        select(Course)
+        .where(Course.slug == slug)
+        .options(
+            modules.selectinload(Module.lessons).load_only(*outline),
+            prerequisites.selectinload(Module.course),
+            prerequisites.selectinload(Module.lessons).load_only(*outline),
+        )
+    )
 
 
 def get_lesson(course: Course, module_slug: str, lesson_slug: str) -> Lesson | None:
     return db.session.scalar(
-        select(Lesson).join(Lesson.module)
-        .where(Module.course_id == course.id, Module.slug == module_slug, Lesson.slug == lesson_slug))
+        select(Lesson)
+        .join(Lesson.module)
+        .where(
+            Module.course_id == course.id, Module.slug == module_slug, Lesson.slug == lesson_slug
+        )
+    )
 
 
 def get_module(course: Course, module_slug: str) -> Module | None:
     return db.session.scalar(
-        select(Module).where(Module.course_id == course.id, Module.slug == module_slug))
+        select(Module).where(Module.course_id == course.id, Module.slug == module_slug)
+    )

@@ -5,6 +5,7 @@ plain ``Response``, its header with :func:`attachment_header` (``send_file(downl
 the same for files). Data that reaches a name — a unit code, a course slug, a serial — can hold
 quotes, line breaks or any Unicode; none of it can split the header or break it (RFC 6266).
 """
+
 from __future__ import annotations
 
 import re

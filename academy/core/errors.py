@@ -3,6 +3,7 @@
 Services and helpers raise the domain errors of ``academy.errors`` (``NotFound``, ``Forbidden``, ``BadRequest``)
 instead of speaking HTTP; ``init_errors`` answers them with the same page as the status they name.
 """
+
 from __future__ import annotations
 
 import logging
@@ -11,7 +12,13 @@ from flask import g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import text
-from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError, PendingRollbackError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    InterfaceError,
+    OperationalError,
+    PendingRollbackError,
+)
 from werkzeug.exceptions import HTTPException
 
 from academy.errors import DomainError
@@ -20,14 +27,26 @@ from academy.extensions import db, login_manager
 log = logging.getLogger(__name__)
 
 MESSAGES = {
-    400: (_l("Yêu cầu không hợp lệ"), _l("Dữ liệu gửi lên không đúng. Vui lòng kiểm tra lại và thử lại.")),
+    400: (
+        _l("Yêu cầu không hợp lệ"),
+        _l("Dữ liệu gửi lên không đúng. Vui lòng kiểm tra lại và thử lại."),
+    ),
     403: (_l("Không có quyền truy cập"), _l("Tài khoản của bạn không được phép xem trang này.")),
     404: (_l("Không tìm thấy trang"), _l("Trang bạn tìm không tồn tại hoặc đã được chuyển đi.")),
     405: (_l("Thao tác không được hỗ trợ"), _l("Trang này không nhận kiểu yêu cầu đó.")),
     413: (_l("Tệp quá lớn"), _l("Tệp tải lên vượt quá dung lượng cho phép.")),
-    429: (_l("Quá nhiều yêu cầu"), _l("Bạn đã thử quá nhiều lần. Vui lòng đợi một phút rồi thử lại.")),
-    500: (_l("Lỗi hệ thống"), _l("Đã có lỗi ngoài ý muốn. Chúng tôi đã ghi nhận; vui lòng thử lại sau.")),
-    503: (_l("Hệ thống tạm thời gián đoạn"), _l("Cơ sở dữ liệu đang không phản hồi. Vui lòng thử lại sau ít phút.")),
+    429: (
+        _l("Quá nhiều yêu cầu"),
+        _l("Bạn đã thử quá nhiều lần. Vui lòng đợi một phút rồi thử lại."),
+    ),
+    500: (
+        _l("Lỗi hệ thống"),
+        _l("Đã có lỗi ngoài ý muốn. Chúng tôi đã ghi nhận; vui lòng thử lại sau."),
+    ),
+    503: (
+        _l("Hệ thống tạm thời gián đoạn"),
+        _l("Cơ sở dữ liệu đang không phản hồi. Vui lòng thử lại sau ít phút."),
+    ),
 }
 
 
@@ -36,21 +55,31 @@ def render_error(status: int, detail: str | None = None):
     if request.accept_mimetypes.best == "application/json":
         return jsonify(error=str(title), message=str(detail or message)), status
     try:
-        body = render_template("core/error.html", status=status, title=title,
-                               message=detail or message)
+        body = render_template(
+            "core/error.html", status=status, title=title, message=detail or message
+        )
     except Exception:  # noqa: BLE001 - the error page must not fail itself
         log.exception("error page failed to render")
-        body = (f"<!doctype html><meta charset=utf-8><title>{status}</title><h1>{status}</h1>"
-                "<p>Hệ thống tạm thời gián đoạn. Vui lòng thử lại sau. / "
-                "The service is temporarily unavailable. Please try again later.</p>")
+        body = (
+            f"<!doctype html><meta charset=utf-8><title>{status}</title><h1>{status}</h1>"
+            "<p>Hệ thống tạm thời gián đoạn. Vui lòng thử lại sau. / "
+            "The service is temporarily unavailable. Please try again later.</p>"
+        )
     return body, status
 
 
 def init_errors(app) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
-        return render_error(400, str(_l("Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. "
-                                        "Vui lòng tải lại trang và thử lại.")))
+        return render_error(
+            400,
+            str(
+                _l(
+                    "Phiên làm việc đã hết hạn hoặc biểu mẫu không hợp lệ. "
+                    "Vui lòng tải lại trang và thử lại."
+                )
+            ),
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(exc):

@@ -1,5 +1,6 @@
-from academy.forms import Form
 from wtforms import HiddenField
+
+from academy.forms import Form
 
 
 class LocaleForm(Form):

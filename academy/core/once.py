@@ -5,6 +5,7 @@ decorated with ``@submit_once``, stores the token in the same transaction as wha
 double click, a resent POST or two concurrent copies create one record; the copy is redirected to
 where the first submission led.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -19,8 +20,8 @@ from sqlalchemy import ForeignKey, String, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from academy.errors import BadRequest
 from academy.database import UTCDateTime, db, utcnow
+from academy.errors import BadRequest
 from academy.security import local_target
 
 FIELD = "once_token"
@@ -59,8 +60,11 @@ def submit_once(view):
             return _already_sent(token)
         response = make_response(view(*args, **kwargs))
         if 300 <= response.status_code < 400 and response.location:
-            db.session.execute(update(FormSubmission).where(FormSubmission.token == token)
-                               .values(location=response.location[:500]))
+            db.session.execute(
+                update(FormSubmission)
+                .where(FormSubmission.token == token)
+                .values(location=response.location[:500])
+            )
             db.session.commit()
         return response
 

@@ -1,4 +1,5 @@
 """One page of a list, shaped like Flask-SQLAlchemy's pagination for the ``pagination`` macro."""
+
 from __future__ import annotations
 
 import math

@@ -1,4 +1,5 @@
 """QR codes: the one place that draws them (certificate verify links, two-factor enrolment)."""
+
 from __future__ import annotations
 
 import io
@@ -9,8 +10,9 @@ ERROR_CORRECTION = "m"  # survives a smudged print or a glare on a phone screen
 PNG_PIXELS_PER_MODULE = 4  # CSS scales it up unsmoothed; 4 keeps it sharp where viewers smooth
 
 
-def qr_png(text: str, *, scale: int = PNG_PIXELS_PER_MODULE, border: int = 0,
-           dark: str = "#1b1b1b") -> bytes:
+def qr_png(
+    text: str, *, scale: int = PNG_PIXELS_PER_MODULE, border: int = 0, dark: str = "#1b1b1b"
+) -> bytes:
     """``text`` as a black-and-white PNG QR code, ``scale`` pixels a module (by default without
     quiet zone, for a page that sizes and surrounds it with CSS)."""
     output = io.BytesIO()

@@ -1,4 +1,5 @@
 """Health and language choice (the home page belongs to the paths feature: ``paths.home``)."""
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, request, session, url_for

@@ -8,6 +8,7 @@ no encryption, a known compression; no two members clashing as file and folder, 
 as spellings that differ only in case or Unicode form; bounded count and sizes). A problem names
 the member as the archive spells it, never a server path.
 """
+
 from __future__ import annotations
 
 import io
@@ -34,8 +35,16 @@ MAX_SHOWN = 300  # characters of a member name quoted back in a message
 FOLDER = "zip"  # the fixed name of the folder a ZIP is unpacked into
 COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
 # What a damaged member raises while it is read (bz2 reports bad data as OSError).
-DAMAGED = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, OSError, RuntimeError,
-           NotImplementedError, ValueError)
+DAMAGED = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    EOFError,
+    OSError,
+    RuntimeError,
+    NotImplementedError,
+    ValueError,
+)
 
 
 @dataclass(frozen=True)
@@ -87,8 +96,11 @@ def check_members(infos: list[zipfile.ZipInfo], label: str) -> list[Member]:
     errors.raise_if_any()
     _check_clashes(members, errors)
     if sum(m.info.file_size for m in members if not m.is_dir) > MAX_ZIP_BYTES:
-        errors.add(label, 0, _("Tệp ZIP quá lớn khi giải nén (tối đa %(mb)s MB).",
-                               mb=MAX_ZIP_BYTES // 2**20))
+        errors.add(
+            label,
+            0,
+            _("Tệp ZIP quá lớn khi giải nén (tối đa %(mb)s MB).", mb=MAX_ZIP_BYTES // 2**20),
+        )
     errors.raise_if_any()
     return [m for m in members if not m.is_dir]
 
@@ -100,8 +112,9 @@ def archive_label(filename: str) -> str:
 
 def shown_name(name: str) -> str:
     """A client-given name as it may be quoted back: control characters escaped, length capped."""
-    text = "".join(ch.encode("unicode_escape").decode("ascii") if _is_control(ch) else ch
-                   for ch in name)
+    text = "".join(
+        ch.encode("unicode_escape").decode("ascii") if _is_control(ch) else ch for ch in name
+    )
     return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "…"
 
 
@@ -120,20 +133,33 @@ def _member_problem(info: zipfile.ZipInfo) -> str | None:
     name = info.filename.replace("\\", "/")
     parts = PurePosixPath(name).parts
     shown = shown_name(info.filename)
-    if (not parts or name.startswith("/") or ":" in parts[0] or ".." in parts
-            or any(_is_control(ch) for ch in name)):
+    if (
+        not parts
+        or name.startswith("/")
+        or ":" in parts[0]
+        or ".." in parts
+        or any(_is_control(ch) for ch in name)
+    ):
         return _("Tệp ZIP chứa đường dẫn không an toàn: “%(name)s”.", name=shown)
     if any(len(part.encode("utf-8")) > MAX_PART_BYTES for part in parts):
-        return _("Tên “%(name)s” trong tệp ZIP quá dài: mỗi phần của đường dẫn tối đa %(limit)s "
-                 "byte.", name=shown, limit=MAX_PART_BYTES)
+        return _(
+            "Tên “%(name)s” trong tệp ZIP quá dài: mỗi phần của đường dẫn tối đa %(limit)s byte.",
+            name=shown,
+            limit=MAX_PART_BYTES,
+        )
     if len(name.encode("utf-8")) > MAX_NAME_BYTES:
-        return _("Đường dẫn “%(name)s” trong tệp ZIP quá dài (tối đa %(limit)s byte).",
-                 name=shown, limit=MAX_NAME_BYTES)
+        return _(
+            "Đường dẫn “%(name)s” trong tệp ZIP quá dài (tối đa %(limit)s byte).",
+            name=shown,
+            limit=MAX_NAME_BYTES,
+        )
     if stat.S_IFMT(info.external_attr >> 16) not in (0, stat.S_IFREG, stat.S_IFDIR):
         return _("Tệp ZIP chứa liên kết hoặc tệp đặc biệt: “%(name)s”.", name=shown)
     if info.flag_bits & 0x1:
-        return _("Mục “%(name)s” trong tệp ZIP được đặt mật khẩu; hãy nén lại không mật khẩu.",
-                 name=shown)
+        return _(
+            "Mục “%(name)s” trong tệp ZIP được đặt mật khẩu; hãy nén lại không mật khẩu.",
+            name=shown,
+        )
     if info.compress_type not in COMPRESSIONS:
         return _("Mục “%(name)s” trong tệp ZIP dùng kiểu nén không được hỗ trợ.", name=shown)
     if info.file_size > MAX_MEMBER_BYTES:
@@ -153,10 +179,16 @@ def _check_clashes(members: list[Member], errors: ErrorList) -> None:
             key = tuple(unicodedata.normalize("NFC", p).casefold() for p in parts)
             first = spelling.setdefault(key, parts)
             if first != parts:
-                errors.add(shown_name(member.info.filename), 0, _(
-                    "Trong tệp ZIP, “%(name)s” và “%(other)s” chỉ khác nhau ở chữ hoa, chữ thường "
-                    "hoặc cách gõ dấu.", name=shown_name("/".join(parts)),
-                    other=shown_name("/".join(first))))
+                errors.add(
+                    shown_name(member.info.filename),
+                    0,
+                    _(
+                        "Trong tệp ZIP, “%(name)s” và “%(other)s” chỉ khác nhau ở chữ hoa, chữ thường "
+                        "hoặc cách gõ dấu.",
+                        name=shown_name("/".join(parts)),
+                        other=shown_name("/".join(first)),
+                    ),
+                )
                 break
             if depth < len(member.parts) or member.is_dir:
                 folders.setdefault(key, member)
@@ -167,10 +199,15 @@ def _check_clashes(members: list[Member], errors: ErrorList) -> None:
                 files[key] = member
     for key, member in files.items():
         if key in folders:
-            errors.add(shown_name(member.info.filename), 0, _(
-                "Trong tệp ZIP, “%(name)s” vừa là tệp vừa là thư mục (chứa “%(other)s”).",
-                name=shown_name(member.info.filename),
-                other=shown_name(folders[key].info.filename)))
+            errors.add(
+                shown_name(member.info.filename),
+                0,
+                _(
+                    "Trong tệp ZIP, “%(name)s” vừa là tệp vừa là thư mục (chứa “%(other)s”).",
+                    name=shown_name(member.info.filename),
+                    other=shown_name(folders[key].info.filename),
+                ),
+            )
 
 
 def _flat_course_prefix(members: list[Member], filename: str) -> tuple[str, ...]:
@@ -182,15 +219,21 @@ def _flat_course_prefix(members: list[Member], filename: str) -> tuple[str, ...]
     stem = stem[:-4] if stem.lower().endswith(".zip") else stem
     if SLUG_RE.match(stem) and len(stem) <= MAX_PART_BYTES:  # ASCII: one byte a character
         return (stem,)
-    raise ContentError("course.md", 0, _(
-        "course.md nằm ngay ở gốc tệp ZIP nên mã khoá học được lấy từ tên tệp, nhưng “%(name)s” "
-        "không phải mã hợp lệ (chữ thường không dấu, chữ số, dấu gạch ngang). Hãy đổi tên tệp, "
-        "hoặc đặt khoá học trong một thư mục mang mã khoá học như tệp xuất ra.",
-        name=shown_name(stem)))
+    raise ContentError(
+        "course.md",
+        0,
+        _(
+            "course.md nằm ngay ở gốc tệp ZIP nên mã khoá học được lấy từ tên tệp, nhưng “%(name)s” "
+            "không phải mã hợp lệ (chữ thường không dấu, chữ số, dấu gạch ngang). Hãy đổi tên tệp, "
+            "hoặc đặt khoá học trong một thư mục mang mã khoá học như tệp xuất ra.",
+            name=shown_name(stem),
+        ),
+    )
 
 
-def _write_members(archive: zipfile.ZipFile, members: list[Member], root: Path,
-                   prefix: tuple[str, ...]) -> None:
+def _write_members(
+    archive: zipfile.ZipFile, members: list[Member], root: Path, prefix: tuple[str, ...]
+) -> None:
     """Write the checked files under ``root`` (hidden ones are skipped: the parser ignores them)."""
     total = 0
     for member in members:
@@ -209,9 +252,14 @@ def _copy_member(archive: zipfile.ZipFile, member: Member, target: Path, budget:
         for chunk in _chunks(archive, member):
             written += len(chunk)
             if written > limit:
-                raise ContentError(shown_name(member.info.filename), 0, _(
-                    "Tệp ZIP quá lớn khi giải nén (“%(name)s”).",
-                    name=shown_name(member.info.filename)))
+                raise ContentError(
+                    shown_name(member.info.filename),
+                    0,
+                    _(
+                        "Tệp ZIP quá lớn khi giải nén (“%(name)s”).",
+                        name=shown_name(member.info.filename),
+                    ),
+                )
             out.write(chunk)
     return written
 
@@ -222,5 +270,8 @@ def _chunks(archive: zipfile.ZipFile, member: Member) -> Iterator[bytes]:
             while chunk := source.read(64 * 1024):
                 yield chunk
     except DAMAGED as exc:
-        raise ContentError(shown_name(member.info.filename), 0, _(
-            "Tệp ZIP bị hỏng ở “%(name)s”.", name=shown_name(member.info.filename))) from exc
+        raise ContentError(
+            shown_name(member.info.filename),
+            0,
+            _("Tệp ZIP bị hỏng ở “%(name)s”.", name=shown_name(member.info.filename)),
+        ) from exc

@@ -1,4 +1,5 @@
 """ChangeReport: what an import or a save changed in one course, in words an author reads."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -38,17 +39,30 @@ class ChangeReport:
         if not self.has_changes:
             return _("%(slug)s: không có thay đổi", slug=self.slug)
         if self.created:
-            return _("%(slug)s: tạo mới (%(modules)s học phần, %(lessons)s bài học, "
-                     "%(questions)s câu hỏi)", slug=self.slug, modules=self.counts["module"],
-                     lessons=self.counts["lesson"], questions=self.counts["question"])
-        return _("%(slug)s: %(added)s thêm, %(changed)s sửa, %(removed)s xoá", slug=self.slug,
-                 added=len(self.added), changed=len(self.changed), removed=len(self.removed))
+            return _(
+                "%(slug)s: tạo mới (%(modules)s học phần, %(lessons)s bài học, "
+                "%(questions)s câu hỏi)",
+                slug=self.slug,
+                modules=self.counts["module"],
+                lessons=self.counts["lesson"],
+                questions=self.counts["question"],
+            )
+        return _(
+            "%(slug)s: %(added)s thêm, %(changed)s sửa, %(removed)s xoá",
+            slug=self.slug,
+            added=len(self.added),
+            changed=len(self.changed),
+            removed=len(self.removed),
+        )
 
     def lines(self) -> list[str]:
         """One line per change, prefixed + (added), ~ (changed), - (removed)."""
-        return ([f"+ {item}" for item in self.added] + [f"~ {item}" for item in self.changed]
-                + [f"- {item}" for item in self.removed]
-                + (["+ " + _("%(n)s ảnh mới trong media/", n=self.images)] if self.images else []))
+        return (
+            [f"+ {item}" for item in self.added]
+            + [f"~ {item}" for item in self.changed]
+            + [f"- {item}" for item in self.removed]
+            + (["+ " + _("%(n)s ảnh mới trong media/", n=self.images)] if self.images else [])
+        )
 
     def __str__(self) -> str:
         return "\n".join([self.summary(), *("  " + line for line in self.lines())])

@@ -1,4 +1,5 @@
 """flask courses import PATH · flask courses export SLUG DIR"""
+
 from __future__ import annotations
 
 import click
@@ -32,17 +33,23 @@ def import_command(path):
         click.echo(str(report))
         course = db.session.scalar(select(Course).where(Course.slug == report.slug))
         if report.has_changes and course is not None and course.draft is not None:
-            click.echo(_("Lưu ý: %(slug)s đang có bản nháp soạn trên trình duyệt; người soạn sẽ "
-                         "được cảnh báo trước khi xuất bản đè lên phiên bản vừa nhập.",
-                         slug=report.slug), err=True)
+            click.echo(
+                _(
+                    "Lưu ý: %(slug)s đang có bản nháp soạn trên trình duyệt; người soạn sẽ "
+                    "được cảnh báo trước khi xuất bản đè lên phiên bản vừa nhập.",
+                    slug=report.slug,
+                ),
+                err=True,
+            )
 
 
 def _progress(courses):
     if len(courses) < PROGRESS_FROM:
         yield from courses
         return
-    with click.progressbar(courses, label=_("Đang nhập khoá học"),
-                           item_show_func=lambda c: c.slug if c else "") as bar:
+    with click.progressbar(
+        courses, label=_("Đang nhập khoá học"), item_show_func=lambda c: c.slug if c else ""
+    ) as bar:
         yield from bar
 
 

@@ -4,6 +4,7 @@ The parser turns a ``courses/<slug>/`` folder into these; the writer turns them 
 ``sync.apply_course`` merges them into the database and ``sync.course_to_data`` reads them out.
 The browser editor (``academy.authoring``) builds and reads the same objects.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -31,10 +32,17 @@ class QuestionData:
     line: int = 0  # where the question starts in quiz.md (0 = not from a file)
 
     def same_content(self, other: QuestionData) -> bool:
-        return (self.kind, self.prompt_md, self.explanation_md,
-                [(c.text, c.is_correct, c.is_pinned) for c in self.choices]) == (
-            other.kind, other.prompt_md, other.explanation_md,
-            [(c.text, c.is_correct, c.is_pinned) for c in other.choices])
+        return (
+            self.kind,
+            self.prompt_md,
+            self.explanation_md,
+            [(c.text, c.is_correct, c.is_pinned) for c in self.choices],
+        ) == (
+            other.kind,
+            other.prompt_md,
+            other.explanation_md,
+            [(c.text, c.is_correct, c.is_pinned) for c in other.choices],
+        )
 
 
 @dataclass
@@ -90,8 +98,9 @@ class CourseData:
         copy and its live course name the same modules under different course slugs)."""
         own = self.slug + "/"
         for module in self.modules:
-            module.prerequisites = [f"{slug}/{p[len(own):]}" if p.startswith(own) else p
-                                    for p in module.prerequisites]
+            module.prerequisites = [
+                f"{slug}/{p[len(own) :]}" if p.startswith(own) else p for p in module.prerequisites
+            ]
         self.slug = slug
 
     def markdown_texts(self) -> list[str]:

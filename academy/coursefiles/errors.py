@@ -4,6 +4,7 @@ Every reader of the format (parser, ZIP checks, merge into the database) reports
 the command line, the ZIP upload and the browser editor show an author the same "path:line:
 message", in the reader's language inside a request and in Vietnamese outside one.
 """
+
 from __future__ import annotations
 
 from flask import has_request_context

@@ -1,4 +1,5 @@
 """Export a course from the database as a ``courses/<slug>/`` folder or a ZIP of it."""
+
 from __future__ import annotations
 
 import io

@@ -1,4 +1,5 @@
 """Reading Markdown files with YAML front matter, and checking the fields they hold."""
+
 from __future__ import annotations
 
 import re
@@ -40,7 +41,7 @@ def brief(value) -> str:
     lines = text.strip().splitlines() or [""]
     first = lines[0]
     if len(first) > MAX_SHOWN_CHARS or len(lines) > 1:
-        return first[:MAX_SHOWN_CHARS - 1].rstrip() + "…"
+        return first[: MAX_SHOWN_CHARS - 1].rstrip() + "…"
     return first
 
 
@@ -90,10 +91,17 @@ def split_front_matter(text: str, shown: str, errors: ErrorList):
     if not isinstance(data, dict):
         errors.add(shown, 2, _("Phần đầu YAML phải là các cặp “khoá: giá trị”."))
         return None, "", {}
-    body = "\n".join(lines[end + 1:]).strip("\n")
+    body = "\n".join(lines[end + 1 :]).strip("\n")
     if len(body) > MAX_MARKDOWN_CHARS:
-        errors.add(shown, end + 2, _("Nội dung Markdown quá dài: %(n)s ký tự (tối đa %(max)s).",
-                                     n=len(body), max=MAX_MARKDOWN_CHARS))
+        errors.add(
+            shown,
+            end + 2,
+            _(
+                "Nội dung Markdown quá dài: %(n)s ký tự (tối đa %(max)s).",
+                n=len(body),
+                max=MAX_MARKDOWN_CHARS,
+            ),
+        )
         return None, "", {}
     return data, body, key_lines(lines[1:end])
 
@@ -101,14 +109,21 @@ def split_front_matter(text: str, shown: str, errors: ErrorList):
 class FieldReader:
     """Typed access to front matter fields; each problem is added to ``errors`` with its line."""
 
-    def __init__(self, data: dict, lines: dict, shown: str, errors: ErrorList,
-                 allowed: tuple[str, ...]):
+    def __init__(
+        self, data: dict, lines: dict, shown: str, errors: ErrorList, allowed: tuple[str, ...]
+    ):
         self.data, self.lines, self.shown, self.errors = data, lines, shown, errors
         for key in data:
             if key not in allowed:
-                errors.add(shown, self.line_of(key), _(
-                    "Trường “%(key)s” không được hỗ trợ; các trường hợp lệ: %(allowed)s.",
-                    key=brief(key), allowed=", ".join(allowed)))
+                errors.add(
+                    shown,
+                    self.line_of(key),
+                    _(
+                        "Trường “%(key)s” không được hỗ trợ; các trường hợp lệ: %(allowed)s.",
+                        key=brief(key),
+                        allowed=", ".join(allowed),
+                    ),
+                )
 
     def line_of(self, key: str) -> int:
         return self.lines.get(key, 1)
@@ -137,9 +152,15 @@ class FieldReader:
                 self._missing(key)
             return None
         if value not in allowed:
-            self._error(key, _("Giá trị “%(value)s” của “%(key)s” không hợp lệ; chọn một trong: "
-                               "%(allowed)s.", value=brief(value), key=key,
-                               allowed=", ".join(allowed)))
+            self._error(
+                key,
+                _(
+                    "Giá trị “%(value)s” của “%(key)s” không hợp lệ; chọn một trong: %(allowed)s.",
+                    value=brief(value),
+                    key=key,
+                    allowed=", ".join(allowed),
+                ),
+            )
             return None
         return value
 
@@ -150,8 +171,15 @@ class FieldReader:
                 self._missing(key)
             return None
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            self._error(key, _("“%(key)s” phải là số nguyên từ %(low)s đến %(high)s.",
-                               key=key, low=low, high=high))
+            self._error(
+                key,
+                _(
+                    "“%(key)s” phải là số nguyên từ %(low)s đến %(high)s.",
+                    key=key,
+                    low=low,
+                    high=high,
+                ),
+            )
             return None
         return value
 
@@ -159,8 +187,15 @@ class FieldReader:
         value = self.data.get(key, default)
         is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
         if not is_number or not low < value <= high:
-            self._error(key, _("“%(key)s” phải là một số lớn hơn %(low)s và không quá %(high)s "
-                               "(ví dụ 0.7).", key=key, low=low, high=high))
+            self._error(
+                key,
+                _(
+                    "“%(key)s” phải là một số lớn hơn %(low)s và không quá %(high)s (ví dụ 0.7).",
+                    key=key,
+                    low=low,
+                    high=high,
+                ),
+            )
             return None
         return float(value)
 
@@ -169,8 +204,13 @@ class FieldReader:
         if value is None:
             return []
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self._error(key, _("“%(key)s” phải là một danh sách YAML, ví dụ "
-                               "[ma-khoa-hoc/ma-hoc-phan].", key=key))
+            self._error(
+                key,
+                _(
+                    "“%(key)s” phải là một danh sách YAML, ví dụ [ma-khoa-hoc/ma-hoc-phan].",
+                    key=key,
+                ),
+            )
             return []
         return [normalise(v).strip() for v in value]
 

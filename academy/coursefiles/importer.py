@@ -5,6 +5,7 @@ malformed: then nothing has been written. Database-side problems (unknown prereq
 removed module that learners have studied) are raised as ``ContentErrors`` after flushing: the
 caller rolls back, and commits only when the import returns.
 """
+
 from __future__ import annotations
 
 import zipfile
@@ -25,8 +26,9 @@ MAX_SLUG = Course.__table__.c.slug.type.length  # modules and lessons keep slugs
 MAX_COURSE_SLUG = MAX_SLUG - len(DRAFT_SUFFIX)  # so that the course's draft copy fits too
 
 
-def import_courses(path, *, actor=None, progress: Callable[[list], Iterable] | None = None
-                   ) -> list[ChangeReport]:
+def import_courses(
+    path, *, actor=None, progress: Callable[[list], Iterable] | None = None
+) -> list[ChangeReport]:
     """Import a ``courses/`` root (each sub-folder with a course.md), one course folder, or a
     ``.zip`` of either. Returns one ``ChangeReport`` per course; raises ``ContentErrors``.
 
@@ -81,8 +83,10 @@ def _check_slug_lengths(course: CourseData, errors: ErrorList) -> None:
     for module in course.modules:
         folder = f"{course.source}/{module.folder}"
         named.append((folder, module.slug, MAX_SLUG))
-        named.extend((f"{folder}/{lesson.position:02d}-{lesson.slug}.md", lesson.slug, MAX_SLUG)
-                     for lesson in module.lessons)
+        named.extend(
+            (f"{folder}/{lesson.position:02d}-{lesson.slug}.md", lesson.slug, MAX_SLUG)
+            for lesson in module.lessons
+        )
     for where, slug, limit in named:
         if len(slug) > limit:
             errors.add(where, 0, _("Mã “%(slug)s” dài quá %(n)s ký tự.", slug=slug, n=limit))
@@ -93,15 +97,19 @@ def find_course_dirs(root: Path, depth: int = 0, *, label: str | None = None) ->
     folder (e.g. ``courses/`` inside a ZIP) is looked through."""
     if (root / "course.md").is_file():
         return [root]
-    children = sorted((p for p in root.iterdir() if p.is_dir() and not is_hidden(p.name)),
-                      key=lambda p: p.name)
+    children = sorted(
+        (p for p in root.iterdir() if p.is_dir() and not is_hidden(p.name)), key=lambda p: p.name
+    )
     if len(children) == 1 and not (children[0] / "course.md").is_file() and depth < 2:
         return find_course_dirs(children[0], depth + 1, label=children[0].name)
     errors = ErrorList()
     for child in children:
         if not (child / "course.md").is_file():
-            errors.add(f"{child.name}/course.md", 0, _("Thư mục “%(name)s” không có course.md.",
-                                                       name=child.name))
+            errors.add(
+                f"{child.name}/course.md",
+                0,
+                _("Thư mục “%(name)s” không có course.md.", name=child.name),
+            )
     if not children:
         errors.add(label or root.name, 0, _("Không tìm thấy khoá học nào (thư mục có course.md)."))
     errors.raise_if_any()

@@ -4,6 +4,7 @@ and how they travel in a folder's ``media/`` on export and import (and so throug
 An image is stored as ``instance/media/<32 hex>.<ext>``; Markdown shows it as ``/media/<name>``.
 The name is random per upload, so the same name is the same image on every installation.
 """
+
 from __future__ import annotations
 
 import os
@@ -59,8 +60,9 @@ def install_images(files: dict[str, Path]) -> int:
 
 def export_images(texts, folder: Path) -> list[str]:
     """Put the stored images that ``texts`` show into ``folder/media/`` (and only those)."""
-    names = sorted(name for name in referenced_images(texts)
-                   if os.path.isfile(os.path.join(media_dir(), name)))
+    names = sorted(
+        name for name in referenced_images(texts) if os.path.isfile(os.path.join(media_dir(), name))
+    )
     target = folder / FOLDER
     if target.is_dir():
         for old in target.iterdir():

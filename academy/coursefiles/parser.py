@@ -11,6 +11,7 @@ Layout (see DESIGN.md, "Content format")::
 Hidden files (``.git``, ``.DS_Store``…) are ignored; any other unexpected file or folder is an
 error, so a misnamed lesson is never skipped silently.
 """
+
 from __future__ import annotations
 
 import re
@@ -36,8 +37,17 @@ from academy.coursefiles.quizformat import parse_quiz
 NUMBERED_RE = re.compile(r"^(\d{2})-(.+)$")
 PREREQUISITE_RE = re.compile(r"^([a-z0-9]+(?:-[a-z0-9]+)*)/([a-z0-9]+(?:-[a-z0-9]+)*)$")
 PERCENT_RE = re.compile(r"^\s*([0-9]{1,3}(?:[.,][0-9]{1,2})?)\s*%\s*$")
-COURSE_KEYS = ("title", "summary", "track", "level", "hours", "pass_threshold", "review_policy",
-               "attempt_wait_minutes", "status")
+COURSE_KEYS = (
+    "title",
+    "summary",
+    "track",
+    "level",
+    "hours",
+    "pass_threshold",
+    "review_policy",
+    "attempt_wait_minutes",
+    "status",
+)
 MODULE_KEYS = ("title", "summary", "minutes", "prerequisites", "quiz_draw", "quiz_time_limit")
 MAX_WAIT_MINUTES = 7 * 24 * 60
 MAX_TIME_LIMIT = 600
@@ -55,8 +65,15 @@ def parse_course_dir(path, *, display_root=None) -> CourseData:
     errors = ErrorList()
     shown = lambda p: Path(p).relative_to(base).as_posix()  # noqa: E731
     if not SLUG_RE.match(root.name):
-        errors.add(shown(root), 0, _("Tên thư mục khoá học “%(name)s” không hợp lệ: chỉ dùng chữ "
-                                     "thường không dấu, chữ số và dấu gạch ngang.", name=root.name))
+        errors.add(
+            shown(root),
+            0,
+            _(
+                "Tên thư mục khoá học “%(name)s” không hợp lệ: chỉ dùng chữ "
+                "thường không dấu, chữ số và dấu gạch ngang.",
+                name=root.name,
+            ),
+        )
     course = _parse_course_md(root, shown, errors)
     for entry in sorted(root.iterdir(), key=lambda p: p.name):
         if is_hidden(entry.name) or entry.name == "course.md":
@@ -68,9 +85,16 @@ def parse_course_dir(path, *, display_root=None) -> CourseData:
         elif entry.name == MEDIA_FOLDER and entry.is_dir() and not entry.is_symlink():
             _collect_media(entry, course, shown, errors)
         else:
-            errors.add(shown(entry), 0, _("Không nhận dạng được “%(name)s”: trong thư mục khoá học "
-                                          "chỉ có course.md, thư mục media/ và các thư mục học "
-                                          "phần dạng NN-ten-hoc-phan.", name=entry.name))
+            errors.add(
+                shown(entry),
+                0,
+                _(
+                    "Không nhận dạng được “%(name)s”: trong thư mục khoá học "
+                    "chỉ có course.md, thư mục media/ và các thư mục học "
+                    "phần dạng NN-ten-hoc-phan.",
+                    name=entry.name,
+                ),
+            )
     _check_unique(course.modules, shown(root), _("học phần"), errors)
     if not course.modules and not errors.items:
         errors.add(shown(root / "course.md"), 1, _("Khoá học chưa có học phần nào."))
@@ -93,8 +117,10 @@ def _image_problem(path: Path) -> str | None:
     """Why a file in a course's media/ folder cannot be taken, or None."""
     match = IMAGE_NAME_RE.match(path.name)
     if not match or not path.is_file() or path.is_symlink():
-        return _("Tên ảnh không hợp lệ: thư mục media/ chỉ chứa ảnh do hệ thống đặt tên "
-                 "(32 chữ số hex, đuôi png, jpg, gif hoặc webp).")
+        return _(
+            "Tên ảnh không hợp lệ: thư mục media/ chỉ chứa ảnh do hệ thống đặt tên "
+            "(32 chữ số hex, đuôi png, jpg, gif hoặc webp)."
+        )
     limit = current_app.config["UPLOAD_MAX_BYTES"]
     if path.stat().st_size > limit:
         return _("Ảnh vượt quá dung lượng cho phép (%(mb)s MB).", mb=round(limit / 1048576, 1))
@@ -137,11 +163,16 @@ def _pass_threshold(fields: FieldReader) -> float:
     return threshold if threshold is not None else 0.7
 
 
-def _parse_module_dir(folder: Path, course_slug: str, shown,
-                      errors: ErrorList) -> ModuleData | None:
+def _parse_module_dir(
+    folder: Path, course_slug: str, shown, errors: ErrorList
+) -> ModuleData | None:
     position, slug = _numbered(folder.name, shown(folder), errors)
-    module = ModuleData(slug=slug or folder.name, position=position or 0, title="",
-                        source=shown(folder / "module.md"))
+    module = ModuleData(
+        slug=slug or folder.name,
+        position=position or 0,
+        title="",
+        source=shown(folder / "module.md"),
+    )
     _parse_module_md(folder / "module.md", module, course_slug, shown, errors)
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
         if is_hidden(entry.name) or entry.name in ("module.md", "quiz.md"):
@@ -151,9 +182,16 @@ def _parse_module_dir(folder: Path, course_slug: str, shown,
             if lesson is not None:
                 module.lessons.append(lesson)
         else:
-            errors.add(shown(entry), 0, _("Không nhận dạng được “%(name)s”: trong thư mục học phần "
-                                          "chỉ có module.md, quiz.md và các bài học "
-                                          "NN-ten-bai.md.", name=entry.name))
+            errors.add(
+                shown(entry),
+                0,
+                _(
+                    "Không nhận dạng được “%(name)s”: trong thư mục học phần "
+                    "chỉ có module.md, quiz.md và các bài học "
+                    "NN-ten-bai.md.",
+                    name=entry.name,
+                ),
+            )
     _check_unique(module.lessons, shown(folder), _("bài học"), errors)
     quiz = folder / "quiz.md"
     if quiz.is_file():
@@ -164,9 +202,15 @@ def _parse_module_dir(folder: Path, course_slug: str, shown,
             errors.extend(exc)
             return module if position else None
     if module.quiz_draw and module.quiz_draw > len(module.questions):
-        errors.add(module.source, module.quiz_draw_line, _(
-            "“quiz_draw” là %(draw)s nhưng quiz.md chỉ có %(n)s câu hỏi.",
-            draw=module.quiz_draw, n=len(module.questions)))
+        errors.add(
+            module.source,
+            module.quiz_draw_line,
+            _(
+                "“quiz_draw” là %(draw)s nhưng quiz.md chỉ có %(n)s câu hỏi.",
+                draw=module.quiz_draw,
+                n=len(module.questions),
+            ),
+        )
     return module if position else None
 
 
@@ -190,22 +234,35 @@ def _parse_module_md(path: Path, module: ModuleData, course_slug: str, shown, er
     own = f"{course_slug}/{module.slug}"
     for item in module.prerequisites:
         if not PREREQUISITE_RE.match(item):
-            errors.add(shown(path), module.prerequisites_line, _(
-                "Điều kiện tiên quyết “%(item)s” không đúng dạng ma-khoa-hoc/ma-hoc-phan "
-                "(mã học phần không có tiền tố NN-).", item=item))
+            errors.add(
+                shown(path),
+                module.prerequisites_line,
+                _(
+                    "Điều kiện tiên quyết “%(item)s” không đúng dạng ma-khoa-hoc/ma-hoc-phan "
+                    "(mã học phần không có tiền tố NN-).",
+                    item=item,
+                ),
+            )
         elif item == own:
-            errors.add(shown(path), module.prerequisites_line,
-                       _("Học phần không thể là điều kiện tiên quyết của chính nó."))
+            errors.add(
+                shown(path),
+                module.prerequisites_line,
+                _("Học phần không thể là điều kiện tiên quyết của chính nó."),
+            )
     if len(set(module.prerequisites)) != len(module.prerequisites):
-        errors.add(shown(path), module.prerequisites_line,
-                   _("Danh sách điều kiện tiên quyết có mục bị lặp."))
+        errors.add(
+            shown(path),
+            module.prerequisites_line,
+            _("Danh sách điều kiện tiên quyết có mục bị lặp."),
+        )
 
 
 def _parse_lesson(path: Path, shown, errors: ErrorList) -> LessonData | None:
     position, slug = _numbered(path.stem, shown(path), errors)
     if slug == "quiz":
-        errors.add(shown(path), 0, _("Mã bài học không được là “quiz” (trùng với đường dẫn bài "
-                                     "kiểm tra)."))
+        errors.add(
+            shown(path), 0, _("Mã bài học không được là “quiz” (trùng với đường dẫn bài kiểm tra).")
+        )
         return None
     fm, body, lines = split_front_matter(read_text(path, shown(path), errors), shown(path), errors)
     if fm is None or not position:
@@ -220,9 +277,16 @@ def _parse_lesson(path: Path, shown, errors: ErrorList) -> LessonData | None:
 def _numbered(name: str, where: str, errors: ErrorList) -> tuple[int | None, str | None]:
     match = NUMBERED_RE.match(name)
     if not match or not SLUG_RE.match(match.group(2)) or match.group(1) == "00":
-        errors.add(where, 0, _("Tên “%(name)s” không hợp lệ: cần dạng NN-ma-khong-dau (NN từ 01 "
-                               "đến 99; mã chỉ gồm chữ thường không dấu, chữ số, dấu gạch "
-                               "ngang).", name=name))
+        errors.add(
+            where,
+            0,
+            _(
+                "Tên “%(name)s” không hợp lệ: cần dạng NN-ma-khong-dau (NN từ 01 "
+                "đến 99; mã chỉ gồm chữ thường không dấu, chữ số, dấu gạch "
+                "ngang).",
+                name=name,
+            ),
+        )
         return None, None
     return int(match.group(1)), match.group(2)
 
@@ -231,5 +295,8 @@ def _check_unique(items, where: str, noun: str, errors: ErrorList) -> None:
     for attr, label in (("position", _("số thứ tự")), ("slug", _("mã"))):
         values = [getattr(item, attr) for item in items]
         for value in sorted({v for v in values if values.count(v) > 1}, key=str):
-            errors.add(where, 0, _("Hai %(noun)s trùng %(label)s “%(value)s”.",
-                                   noun=noun, label=label, value=value))
+            errors.add(
+                where,
+                0,
+                _("Hai %(noun)s trùng %(label)s “%(value)s”.", noun=noun, label=label, value=value),
+            )

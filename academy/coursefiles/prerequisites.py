@@ -3,6 +3,7 @@
 Done after every course of an import has been applied, so courses may refer to each other in
 any order. An unknown reference or a cycle is an error pointing at the module.md line.
 """
+
 from __future__ import annotations
 
 from functools import cache
@@ -42,16 +43,27 @@ def _where(module_data: ModuleData, data: CourseData) -> tuple[str, int]:
     return source, module_data.prerequisites_line or 1
 
 
-def _link(module: Module, module_data: ModuleData, data: CourseData, report: ChangeReport,
-          errors: ErrorList, modules_of) -> None:
+def _link(
+    module: Module,
+    module_data: ModuleData,
+    data: CourseData,
+    report: ChangeReport,
+    errors: ErrorList,
+    modules_of,
+) -> None:
     wanted = []
     for reference in module_data.prerequisites:
         course_slug, _sep, module_slug = reference.partition("/")
         target = modules_of(course_slug).get(module_slug)
         if target is None:
-            errors.add(*_where(module_data, data), _(
-                "Không tìm thấy học phần tiên quyết “%(ref)s” (cần dạng ma-khoa-hoc/ma-hoc-phan, "
-                "khoá học đó phải có trong hệ thống hoặc trong cùng lần nhập).", ref=reference))
+            errors.add(
+                *_where(module_data, data),
+                _(
+                    "Không tìm thấy học phần tiên quyết “%(ref)s” (cần dạng ma-khoa-hoc/ma-hoc-phan, "
+                    "khoá học đó phải có trong hệ thống hoặc trong cùng lần nhập).",
+                    ref=reference,
+                ),
+            )
         else:
             wanted.append(target)
     if {m.id for m in wanted} != {m.id for m in module.prerequisites}:
@@ -64,7 +76,8 @@ def cyclic_module_ids() -> set[int]:
     """Modules that, through their prerequisites, end up requiring themselves."""
     edges: dict[int, set[int]] = {}
     for module_id, required_id in db.session.execute(
-            select(ModulePrerequisite.module_id, ModulePrerequisite.required_module_id)):
+        select(ModulePrerequisite.module_id, ModulePrerequisite.required_module_id)
+    ):
         edges.setdefault(module_id, set()).add(required_id)
     return _nodes_on_cycles(edges)
 
@@ -78,9 +91,13 @@ def _check_cycles(items, errors: ErrorList) -> None:
         for module_data in data.modules:
             module = modules.get(module_data.slug)
             if module is not None and module.id in cyclic:
-                errors.add(*_where(module_data, data), _(
-                    "Điều kiện tiên quyết tạo thành vòng lặp (học phần này, qua các học phần "
-                    "tiên quyết, lại cần chính nó)."))
+                errors.add(
+                    *_where(module_data, data),
+                    _(
+                        "Điều kiện tiên quyết tạo thành vòng lặp (học phần này, qua các học phần "
+                        "tiên quyết, lại cần chính nó)."
+                    ),
+                )
 
 
 def _nodes_on_cycles(edges: dict[int, set[int]]) -> set[int]:

@@ -12,6 +12,7 @@ one correct → multiple; otherwise single. A heading ending in ``{chọn nhiề
 ticks boxes without knowing how many are right). A choice ending in ``{ghim}`` (or ``{pin}``)
 keeps its place when the choices are shuffled ("Tất cả các phương án trên").
 """
+
 from __future__ import annotations
 
 import re
@@ -43,8 +44,11 @@ def parse_quiz(text: str, path: str = "quiz.md") -> list[QuestionData]:
             current = _Draft(line[3:].strip(), number, path, errors)
         elif current is None:
             if line.strip():
-                errors.add(path, number, _("Nội dung nằm ngoài câu hỏi: mỗi câu hỏi phải bắt đầu "
-                                           "bằng một dòng “## ”."))
+                errors.add(
+                    path,
+                    number,
+                    _("Nội dung nằm ngoài câu hỏi: mỗi câu hỏi phải bắt đầu bằng một dòng “## ”."),
+                )
         else:
             current.feed(line, number)
     if current is not None:
@@ -76,8 +80,10 @@ class _Draft:
         elif choice:
             self._choice(choice, number)
         elif LOOSE_CHOICE_RE.match(line) or (self.state == "choices" and BULLET_RE.match(line)):
-            self._error(number, _("Lựa chọn phải có dạng “- [x] nội dung” (đúng) hoặc "
-                                  "“- [ ] nội dung” (sai)."))
+            self._error(
+                number,
+                _("Lựa chọn phải có dạng “- [x] nội dung” (đúng) hoặc “- [ ] nội dung” (sai)."),
+            )
         elif not line.strip():
             if self.state == "explanation":
                 self.state = "done"
@@ -86,8 +92,13 @@ class _Draft:
         elif self.state == "prompt":
             self.prompt.append(line.rstrip())
         else:
-            self._error(number, _("Dòng không hợp lệ: sau các lựa chọn chỉ có phần giải thích "
-                                  "bắt đầu bằng “> ”; câu hỏi mới bắt đầu bằng “## ”."))
+            self._error(
+                number,
+                _(
+                    "Dòng không hợp lệ: sau các lựa chọn chỉ có phần giải thích "
+                    "bắt đầu bằng “> ”; câu hỏi mới bắt đầu bằng “## ”."
+                ),
+            )
 
     def _choice(self, match, number: int) -> None:
         if self.state in ("explanation", "done"):
@@ -95,13 +106,20 @@ class _Draft:
             return
         self.state = "choices"
         text = match.group(2).strip()
-        self.choices.append(ChoiceData(text=PIN_RE.sub("", text), is_correct=match.group(1) != " ",
-                                       is_pinned=bool(PIN_RE.search(text))))
+        self.choices.append(
+            ChoiceData(
+                text=PIN_RE.sub("", text),
+                is_correct=match.group(1) != " ",
+                is_pinned=bool(PIN_RE.search(text)),
+            )
+        )
 
     def _explanation(self, line: str, number: int) -> None:
         if self.state == "done":
-            self._error(number, _("Phần giải thích phải liền ngay sau các lựa chọn, không có dòng "
-                                  "trống xen giữa."))
+            self._error(
+                number,
+                _("Phần giải thích phải liền ngay sau các lựa chọn, không có dòng trống xen giữa."),
+            )
             return
         self.state = "explanation"
         self.explanation.append(line[2:].rstrip() if line.startswith("> ") else line[1:].strip())
@@ -120,13 +138,20 @@ class _Draft:
         elif correct == 0:
             self._error(self.line, _("Câu hỏi chưa có đáp án đúng (đánh dấu “- [x] ”)."))
         if not explanation.strip():
-            self._error(self.line, _("Câu hỏi thiếu phần giải thích (một dòng bắt đầu bằng “> ” "
-                                     "sau các lựa chọn)."))
+            self._error(
+                self.line,
+                _("Câu hỏi thiếu phần giải thích (một dòng bắt đầu bằng “> ” sau các lựa chọn)."),
+            )
         kind = "multiple" if self.is_multiple else infer_kind(self.choices)
         if kind == "true_false" and correct != 1:
             self._error(self.line, _("Câu Đúng/Sai phải có đúng một đáp án được đánh dấu [x]."))
-        return QuestionData(kind=kind, prompt_md=prompt, explanation_md=explanation,
-                            choices=self.choices, line=self.line)
+        return QuestionData(
+            kind=kind,
+            prompt_md=prompt,
+            explanation_md=explanation,
+            choices=self.choices,
+            line=self.line,
+        )
 
 
 def infer_kind(choices: list[ChoiceData]) -> str:

@@ -5,6 +5,7 @@ Markdown once (sanitised), keeps a ``LessonRevision`` of every new or changed le
 answered quiz questions intact (see ``sync_questions``). It only flushes: the caller commits on
 success and rolls back on ``ContentError``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,13 +23,35 @@ from academy.extensions import db
 from academy.learning.models import LessonProgress, ModuleResult, QuizAttempt
 from academy.markdown import render_markdown
 
-__all__ = ["ChangeReport", "ContentError", "apply_course", "content_hash", "course_to_data",
-           "finish_courses"]
+__all__ = [
+    "ChangeReport",
+    "ContentError",
+    "apply_course",
+    "content_hash",
+    "course_to_data",
+    "finish_courses",
+]
 
-COURSE_FIELDS = ("title", "summary", "track", "level", "hours", "pass_threshold", "review_policy",
-                 "attempt_wait_minutes", "description_md")
-MODULE_FIELDS = ("position", "title", "summary", "minutes", "quiz_draw", "quiz_time_limit",
-                 "intro_md")
+COURSE_FIELDS = (
+    "title",
+    "summary",
+    "track",
+    "level",
+    "hours",
+    "pass_threshold",
+    "review_policy",
+    "attempt_wait_minutes",
+    "description_md",
+)
+MODULE_FIELDS = (
+    "position",
+    "title",
+    "summary",
+    "minutes",
+    "quiz_draw",
+    "quiz_time_limit",
+    "intro_md",
+)
 
 
 def content_hash(body_md: str) -> str:
@@ -91,8 +114,9 @@ def _apply_course_fields(course: Course, data: CourseData, report: ChangeReport)
         report.change(_("Khoá học: cập nhật %(fields)s", fields=", ".join(changed)))
 
 
-def _apply_module(course: Course, module: Module | None, data: ModuleData,
-                  report: ChangeReport, actor) -> None:
+def _apply_module(
+    course: Course, module: Module | None, data: ModuleData, report: ChangeReport, actor
+) -> None:
     label = data.slug
     if module is None:
         module = Module(slug=data.slug, title=data.title)
@@ -107,8 +131,9 @@ def _apply_module(course: Course, module: Module | None, data: ModuleData,
     sync_questions(module, data.questions, report, label)
 
 
-def _sync_lessons(module: Module, wanted: list[LessonData], report: ChangeReport, label: str,
-                  actor) -> None:
+def _sync_lessons(
+    module: Module, wanted: list[LessonData], report: ChangeReport, label: str, actor
+) -> None:
     existing = {lesson.slug: lesson for lesson in module.lessons}
     for data in wanted:
         lesson = existing.pop(data.slug, None)
@@ -140,8 +165,9 @@ def _apply_lesson_body(lesson: Lesson, data: LessonData, actor) -> bool:
         lesson.content_hash = content_hash(data.body_md)
     lesson.title = data.title
     number = max((r.number for r in lesson.revisions), default=0) + 1
-    lesson.revisions.append(LessonRevision(number=number, title=data.title, body_md=data.body_md,
-                                           author=actor))
+    lesson.revisions.append(
+        LessonRevision(number=number, title=data.title, body_md=data.body_md, author=actor)
+    )
     return True
 
 
@@ -166,55 +192,96 @@ def _check_removals(course: Course, data: CourseData) -> None:
         if module.slug in keep:
             continue
         if _has_learner_activity(module):
-            errors.add(where, 1, _(
-                "Học phần “%(m)s” không còn trong nội dung nhưng đã có học viên học hoặc làm bài; "
-                "không thể xoá. Hãy giữ lại thư mục học phần này.", m=module.slug))
+            errors.add(
+                where,
+                1,
+                _(
+                    "Học phần “%(m)s” không còn trong nội dung nhưng đã có học viên học hoặc làm bài; "
+                    "không thể xoá. Hãy giữ lại thư mục học phần này.",
+                    m=module.slug,
+                ),
+            )
         for other in _dependants_outside(module, course):
-            errors.add(where, 1, _(
-                "Học phần “%(m)s” không còn trong nội dung nhưng là điều kiện tiên quyết của "
-                "%(other)s; hãy sửa khoá học đó trước.", m=module.slug, other=other))
+            errors.add(
+                where,
+                1,
+                _(
+                    "Học phần “%(m)s” không còn trong nội dung nhưng là điều kiện tiên quyết của "
+                    "%(other)s; hãy sửa khoá học đó trước.",
+                    m=module.slug,
+                    other=other,
+                ),
+            )
     errors.raise_if_any()
 
 
 def _has_learner_activity(module: Module) -> bool:
     lesson_ids = [lesson.id for lesson in module.lessons]
-    checks = [exists().where(QuizAttempt.module_id == module.id),
-              exists().where(ModuleResult.module_id == module.id)]
+    checks = [
+        exists().where(QuizAttempt.module_id == module.id),
+        exists().where(ModuleResult.module_id == module.id),
+    ]
     if lesson_ids:
         checks.append(exists().where(LessonProgress.lesson_id.in_(lesson_ids)))
     return any(db.session.scalar(select(check)) for check in checks)
 
 
 def _dependants_outside(module: Module, course: Course) -> list[str]:
-    query = (select(Course.slug, Module.slug)
-             .join(Module, Module.course_id == Course.id)
-             .join(ModulePrerequisite, ModulePrerequisite.module_id == Module.id)
-             .where(ModulePrerequisite.required_module_id == module.id, Course.id != course.id,
-                    # a draft copy of this course is replaced by it on publish
-                    (Course.draft_of_id.is_(None)) | (Course.draft_of_id != course.id)))
+    query = (
+        select(Course.slug, Module.slug)
+        .join(Module, Module.course_id == Course.id)
+        .join(ModulePrerequisite, ModulePrerequisite.module_id == Module.id)
+        .where(
+            ModulePrerequisite.required_module_id == module.id,
+            Course.id != course.id,
+            # a draft copy of this course is replaced by it on publish
+            (Course.draft_of_id.is_(None)) | (Course.draft_of_id != course.id),
+        )
+    )
     return [f"{c}/{m}" for c, m in db.session.execute(query)]
 
 
 def course_to_data(course: Course) -> CourseData:
     """The course as plain data (active questions only), ready for ``write_course_dir``."""
     return CourseData(
-        slug=course.slug, title=course.title, summary=course.summary or "", track=course.track,
-        level=course.level, hours=course.hours, pass_threshold=course.pass_threshold,
+        slug=course.slug,
+        title=course.title,
+        summary=course.summary or "",
+        track=course.track,
+        level=course.level,
+        hours=course.hours,
+        pass_threshold=course.pass_threshold,
         review_policy=course.review_policy or "settled",
-        attempt_wait_minutes=course.attempt_wait_minutes or 0, status=course.status,
+        attempt_wait_minutes=course.attempt_wait_minutes or 0,
+        status=course.status,
         description_md=course.description_md or "",
-        modules=[_module_to_data(m) for m in course.modules])
+        modules=[_module_to_data(m) for m in course.modules],
+    )
 
 
 def _module_to_data(module: Module) -> ModuleData:
     required = sorted(module.prerequisites, key=lambda m: (m.position, m.course.slug, m.slug))
     return ModuleData(
-        slug=module.slug, position=module.position, title=module.title,
-        summary=module.summary or "", minutes=module.minutes, quiz_draw=module.quiz_draw,
+        slug=module.slug,
+        position=module.position,
+        title=module.title,
+        summary=module.summary or "",
+        minutes=module.minutes,
+        quiz_draw=module.quiz_draw,
         quiz_time_limit=module.quiz_time_limit,
         prerequisites=[f"{m.course.slug}/{m.slug}" for m in required],
         intro_md=module.intro_md or "",
-        lessons=[LessonData(slug=lesson.slug, position=lesson.position, title=lesson.title,
-                            body_md=lesson.body_md or "") for lesson in module.lessons],
-        questions=[question_to_data(q)
-                   for q in sorted(module.active_questions, key=lambda q: (q.position, q.id))])
+        lessons=[
+            LessonData(
+                slug=lesson.slug,
+                position=lesson.position,
+                title=lesson.title,
+                body_md=lesson.body_md or "",
+            )
+            for lesson in module.lessons
+        ],
+        questions=[
+            question_to_data(q)
+            for q in sorted(module.active_questions, key=lambda q: (q.position, q.id))
+        ],
+    )

@@ -4,6 +4,7 @@ A question nobody has answered is edited or deleted in place. One that has answe
 (``AttemptAnswer`` rows) is retired (``is_active=False``) and, if changed, a new row takes its
 place, so every past attempt is still graded against what the learner was shown.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -26,10 +27,12 @@ def render_prompt(prompt_md: str) -> str:
 
 
 def question_to_data(question: Question) -> QuestionData:
-    return QuestionData(kind=question.kind, prompt_md=question.prompt_md,
-                        explanation_md=question.explanation_md,
-                        choices=[ChoiceData(c.text, c.is_correct, bool(c.is_pinned))
-                                 for c in question.choices])
+    return QuestionData(
+        kind=question.kind,
+        prompt_md=question.prompt_md,
+        explanation_md=question.explanation_md,
+        choices=[ChoiceData(c.text, c.is_correct, bool(c.is_pinned)) for c in question.choices],
+    )
 
 
 def answered_question_ids(questions: list[Question]) -> set[int]:
@@ -40,8 +43,9 @@ def answered_question_ids(questions: list[Question]) -> set[int]:
     return set(db.session.scalars(query))
 
 
-def sync_questions(module: Module, wanted: list[QuestionData], report: ChangeReport,
-                   label: str) -> None:
+def sync_questions(
+    module: Module, wanted: list[QuestionData], report: ChangeReport, label: str
+) -> None:
     """Make the module's active questions equal ``wanted`` (in order)."""
     current = [q for q in module.questions if q.is_active]
     answered = answered_question_ids(current)
@@ -77,13 +81,25 @@ def _match_unchanged(current: list[Question], wanted: list[QuestionData]) -> lis
     return plan
 
 
-def _replace(module: Module, old: Question, data: QuestionData, position: int,
-             answered: set[int], report: ChangeReport, label: str) -> None:
+def _replace(
+    module: Module,
+    old: Question,
+    data: QuestionData,
+    position: int,
+    answered: set[int],
+    report: ChangeReport,
+    label: str,
+) -> None:
     if old.id in answered:
         old.is_active = False
         module.questions.append(_new_question(data, position))
-        report.change(_("Học phần %(m)s: câu hỏi %(n)s đã có người trả lời nên được lưu trữ; "
-                        "thêm bản mới", m=label, n=position))
+        report.change(
+            _(
+                "Học phần %(m)s: câu hỏi %(n)s đã có người trả lời nên được lưu trữ; thêm bản mới",
+                m=label,
+                n=position,
+            )
+        )
         return
     old.position = position
     _fill(old, data)
@@ -109,9 +125,10 @@ def _fill(question: Question, data: QuestionData) -> None:
     question.prompt_html = render_prompt(data.prompt_md)
     question.explanation_md = data.explanation_md
     question.explanation_html = render_markdown(data.explanation_md)
-    question.choices = [Choice(position=i, text=c.text, is_correct=c.is_correct,
-                               is_pinned=c.is_pinned)
-                        for i, c in enumerate(data.choices, start=1)]
+    question.choices = [
+        Choice(position=i, text=c.text, is_correct=c.is_correct, is_pinned=c.is_pinned)
+        for i, c in enumerate(data.choices, start=1)
+    ]
 
 
 def _short(text: str, size: int = 60) -> str:

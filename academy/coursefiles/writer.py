@@ -4,6 +4,7 @@ Output is deterministic (same data → same bytes) and follows the house style o
 courses (plain YAML scalars, quoted only when YAML needs it; flow lists; one final newline), so
 an import followed by an export reproduces the original files.
 """
+
 from __future__ import annotations
 
 import json
@@ -61,9 +62,14 @@ def _remove_stale(root: Path, keep: set[Path]) -> None:
 
 
 def format_course(data: CourseData) -> str:
-    fields = [("title", data.title), ("summary", data.summary), ("track", data.track),
-              ("level", data.level), ("hours", data.hours),
-              ("pass_threshold", float(data.pass_threshold))]
+    fields = [
+        ("title", data.title),
+        ("summary", data.summary),
+        ("track", data.track),
+        ("level", data.level),
+        ("hours", data.hours),
+        ("pass_threshold", float(data.pass_threshold)),
+    ]
     # Settings left at their defaults are not written, so older files read back unchanged.
     if data.review_policy != "settled":
         fields.append(("review_policy", data.review_policy))
@@ -75,8 +81,12 @@ def format_course(data: CourseData) -> str:
 
 
 def format_module(module: ModuleData) -> str:
-    fields = [("title", module.title), ("summary", module.summary), ("minutes", module.minutes),
-              ("prerequisites", list(module.prerequisites))]
+    fields = [
+        ("title", module.title),
+        ("summary", module.summary),
+        ("minutes", module.minutes),
+        ("prerequisites", list(module.prerequisites)),
+    ]
     if module.quiz_draw:
         fields.append(("quiz_draw", module.quiz_draw))
     if module.quiz_time_limit:

@@ -2,6 +2,7 @@
 
 Plain data only. Names carry their correct diacritics; ``ascii_slug`` makes email parts of them.
 """
+
 from __future__ import annotations
 
 import random
@@ -46,34 +47,167 @@ AGENCIES = (
 )
 
 # Ward and commune names are built from two syllables; the combinations are shuffled once.
-WARD_FIRST = ("An", "Bình", "Hoà", "Tân", "Phú", "Long", "Thạnh", "Phước", "Vĩnh", "Thuận",
-              "Đông", "Tây", "Hưng", "Quang", "Minh", "Thịnh", "Trung", "Nghĩa")
-WARD_SECOND = ("Bình", "Phú", "Khánh", "Lợi", "Hưng", "Thạnh", "Mỹ", "Đông", "Tây", "Lộc",
-               "Thọ", "Phước", "Hoà", "An", "Xuân", "Hải", "Sơn", "Trung", "Nam", "Bắc")
+WARD_FIRST = (
+    "An",
+    "Bình",
+    "Hoà",
+    "Tân",
+    "Phú",
+    "Long",
+    "Thạnh",
+    "Phước",
+    "Vĩnh",
+    "Thuận",
+    "Đông",
+    "Tây",
+    "Hưng",
+    "Quang",
+    "Minh",
+    "Thịnh",
+    "Trung",
+    "Nghĩa",
+)
+WARD_SECOND = (
+    "Bình",
+    "Phú",
+    "Khánh",
+    "Lợi",
+    "Hưng",
+    "Thạnh",
+    "Mỹ",
+    "Đông",
+    "Tây",
+    "Lộc",
+    "Thọ",
+    "Phước",
+    "Hoà",
+    "An",
+    "Xuân",
+    "Hải",
+    "Sơn",
+    "Trung",
+    "Nam",
+    "Bắc",
+)
 COMMUNE_SHARE = 0.3  # about a third of the 126 are communes (xã), the rest wards (phường)
 
-FAMILY_NAMES = (("Nguyễn", 38), ("Trần", 11), ("Lê", 9), ("Phạm", 7), ("Hoàng", 4), ("Huỳnh", 4),
-                ("Phan", 4), ("Vũ", 3), ("Võ", 3), ("Đặng", 2), ("Bùi", 2), ("Đỗ", 2), ("Hồ", 2),
-                ("Ngô", 2), ("Dương", 1), ("Lý", 1), ("Đinh", 1), ("Trương", 1), ("Lương", 1))
+FAMILY_NAMES = (
+    ("Nguyễn", 38),
+    ("Trần", 11),
+    ("Lê", 9),
+    ("Phạm", 7),
+    ("Hoàng", 4),
+    ("Huỳnh", 4),
+    ("Phan", 4),
+    ("Vũ", 3),
+    ("Võ", 3),
+    ("Đặng", 2),
+    ("Bùi", 2),
+    ("Đỗ", 2),
+    ("Hồ", 2),
+    ("Ngô", 2),
+    ("Dương", 1),
+    ("Lý", 1),
+    ("Đinh", 1),
+    ("Trương", 1),
+    ("Lương", 1),
+)
 MIDDLE_MALE = ("Văn", "Hữu", "Đức", "Minh", "Quang", "Thành", "Công", "Xuân", "Quốc", "Ngọc")
 MIDDLE_FEMALE = ("Thị", "Ngọc", "Thu", "Thanh", "Hồng", "Minh", "Phương", "Kim", "Thuỳ", "Bích")
-GIVEN_MALE = ("An", "Bình", "Cường", "Dũng", "Đạt", "Hải", "Hùng", "Huy", "Khang", "Khoa", "Long",
-              "Minh", "Nam", "Phong", "Phúc", "Quân", "Sơn", "Tài", "Thắng", "Thịnh", "Trung",
-              "Tuấn", "Việt", "Vinh", "Hiếu", "Lâm", "Nghĩa", "Toàn")
-GIVEN_FEMALE = ("Anh", "Chi", "Dung", "Giang", "Hà", "Hạnh", "Hằng", "Hiền", "Hoa", "Huệ",
-                "Hương", "Lan", "Linh", "Loan", "Mai", "My", "Nga", "Ngân", "Nhung", "Oanh",
-                "Phương", "Quyên", "Thảo", "Trang", "Tuyết", "Vân", "Yến", "Thư")
+GIVEN_MALE = (
+    "An",
+    "Bình",
+    "Cường",
+    "Dũng",
+    "Đạt",
+    "Hải",
+    "Hùng",
+    "Huy",
+    "Khang",
+    "Khoa",
+    "Long",
+    "Minh",
+    "Nam",
+    "Phong",
+    "Phúc",
+    "Quân",
+    "Sơn",
+    "Tài",
+    "Thắng",
+    "Thịnh",
+    "Trung",
+    "Tuấn",
+    "Việt",
+    "Vinh",
+    "Hiếu",
+    "Lâm",
+    "Nghĩa",
+    "Toàn",
+)
+GIVEN_FEMALE = (
+    "Anh",
+    "Chi",
+    "Dung",
+    "Giang",
+    "Hà",
+    "Hạnh",
+    "Hằng",
+    "Hiền",
+    "Hoa",
+    "Huệ",
+    "Hương",
+    "Lan",
+    "Linh",
+    "Loan",
+    "Mai",
+    "My",
+    "Nga",
+    "Ngân",
+    "Nhung",
+    "Oanh",
+    "Phương",
+    "Quyên",
+    "Thảo",
+    "Trang",
+    "Tuyết",
+    "Vân",
+    "Yến",
+    "Thư",
+)
 
-AGENCY_POSITIONS = ("Chuyên viên", "Chuyên viên", "Chuyên viên", "Chuyên viên chính",
-                    "Chuyên viên chính", "Phó Trưởng phòng", "Trưởng phòng", "Phó Chánh Văn phòng",
-                    "Thanh tra viên", "Kế toán viên")
-WARD_POSITIONS = ("Chủ tịch UBND {kind}", "Phó Chủ tịch UBND {kind}", "Phó Chủ tịch UBND {kind}",
-                  "Bí thư Đảng uỷ {kind}", "Công chức Văn phòng - Thống kê",
-                  "Công chức Tư pháp - Hộ tịch", "Công chức Địa chính - Xây dựng",
-                  "Công chức Văn hoá - Xã hội", "Công chức Tài chính - Kế toán",
-                  "Chuyên viên", "Chuyên viên")
-CELL_POSITIONS = ("Bí thư chi bộ", "Phó Bí thư chi bộ", "Chi uỷ viên", "Đảng viên", "Đảng viên",
-                  "Đảng viên")
+AGENCY_POSITIONS = (
+    "Chuyên viên",
+    "Chuyên viên",
+    "Chuyên viên",
+    "Chuyên viên chính",
+    "Chuyên viên chính",
+    "Phó Trưởng phòng",
+    "Trưởng phòng",
+    "Phó Chánh Văn phòng",
+    "Thanh tra viên",
+    "Kế toán viên",
+)
+WARD_POSITIONS = (
+    "Chủ tịch UBND {kind}",
+    "Phó Chủ tịch UBND {kind}",
+    "Phó Chủ tịch UBND {kind}",
+    "Bí thư Đảng uỷ {kind}",
+    "Công chức Văn phòng - Thống kê",
+    "Công chức Tư pháp - Hộ tịch",
+    "Công chức Địa chính - Xây dựng",
+    "Công chức Văn hoá - Xã hội",
+    "Công chức Tài chính - Kế toán",
+    "Chuyên viên",
+    "Chuyên viên",
+)
+CELL_POSITIONS = (
+    "Bí thư chi bộ",
+    "Phó Bí thư chi bộ",
+    "Chi uỷ viên",
+    "Đảng viên",
+    "Đảng viên",
+    "Đảng viên",
+)
 
 # (email local part, full name, roles, where: "city" | "ward" | "agency", position)
 DEMO_ACCOUNTS = (
@@ -111,7 +245,10 @@ def ward_names(count: int = WARD_COUNT) -> list[str]:
     pairs = [(a, b) for a in WARD_FIRST for b in WARD_SECOND if a != b]
     rng.shuffle(pairs)
     communes = int(count * COMMUNE_SHARE)
-    return [("Xã " if i < communes else "Phường ") + f"{a} {b}" for i, (a, b) in enumerate(pairs[:count])]
+    return [
+        ("Xã " if i < communes else "Phường ") + f"{a} {b}"
+        for i, (a, b) in enumerate(pairs[:count])
+    ]
 
 
 class NameMaker:

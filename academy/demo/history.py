@@ -9,6 +9,7 @@ answer picks a distractor by stable per-question weights, so the authors' statis
 correct, discrimination, distractors) have something to show. Answers are inserted after their
 attempts, in bulk, attempt ids looked up once per chunk.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,19 +19,28 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import JSON, Text, bindparam, cast, func, insert, select
 
-from academy.demo import data
-from academy.demo.seed import AssignmentInfo, CourseInfo, UnitInfo, sigmoid
 from academy.auth.models import User, UserRole
 from academy.catalog.models import TRACKS, Choice, Question
 from academy.database import utcnow
+from academy.demo import data
+from academy.demo.seed import AssignmentInfo, CourseInfo, UnitInfo, sigmoid
 from academy.extensions import db
 from academy.learning.models import (
-    AttemptAnswer, Enrollment, LessonProgress, ModuleResult, QuizAttempt)
+    AttemptAnswer,
+    Enrollment,
+    LessonProgress,
+    ModuleResult,
+    QuizAttempt,
+)
 
 BIAS = 1.1
 RETRY_GAIN = 0.6  # a retake after re-reading goes better
-TABLES = (("enrollments", Enrollment), ("lesson_progress", LessonProgress),
-          ("quiz_attempts", QuizAttempt), ("module_results", ModuleResult))
+TABLES = (
+    ("enrollments", Enrollment),
+    ("lesson_progress", LessonProgress),
+    ("quiz_attempts", QuizAttempt),
+    ("module_results", ModuleResult),
+)
 
 
 @dataclass
@@ -60,10 +70,15 @@ def _attempt_ids(user_ids: set[int]) -> dict[str, int]:
     """Seeded attempts' ids by token, for these learners (one query per batch of learners)."""
     ids, users, batch = {}, sorted(user_ids), 5000
     for start in range(0, len(users), batch):
-        ids.update((token, attempt_id) for attempt_id, token in db.session.execute(
-            select(QuizAttempt.id, QuizAttempt.token).where(
-                QuizAttempt.user_id.in_(users[start:start + batch]),
-                QuizAttempt.token.like("demo-%"))))
+        ids.update(
+            (token, attempt_id)
+            for attempt_id, token in db.session.execute(
+                select(QuizAttempt.id, QuizAttempt.token).where(
+                    QuizAttempt.user_id.in_(users[start : start + batch]),
+                    QuizAttempt.token.like("demo-%"),
+                )
+            )
+        )
     return ids
 
 
@@ -93,8 +108,11 @@ def load_answer_keys() -> dict[int, AnswerKey]:
     """Every active question's key, with a stable ease and distractor weights per question."""
     choices: dict[int, list[tuple[int, bool]]] = {}
     for question_id, choice_id, is_correct in db.session.execute(
-            select(Choice.question_id, Choice.id, Choice.is_correct).join(Question)
-            .where(Question.is_active.is_(True)).order_by(Choice.question_id, Choice.position)):
+        select(Choice.question_id, Choice.id, Choice.is_correct)
+        .join(Question)
+        .where(Question.is_active.is_(True))
+        .order_by(Choice.question_id, Choice.position)
+    ):
         choices.setdefault(question_id, []).append((choice_id, is_correct))
     keys = {}
     for question_id, rows in choices.items():
@@ -102,8 +120,9 @@ def load_answer_keys() -> dict[int, AnswerKey]:
         wrong = tuple(cid for cid, ok in rows if not ok)
         # Squared uniforms: most questions have one distractor that draws most wrong answers.
         weights = tuple(0.05 + rng.random() ** 2 for _ in wrong)
-        keys[question_id] = AnswerKey(tuple(cid for cid, ok in rows if ok), wrong, weights,
-                                      rng.gauss(0, 0.8))
+        keys[question_id] = AnswerKey(
+            tuple(cid for cid, ok in rows if ok), wrong, weights, rng.gauss(0, 0.8)
+        )
     return keys
 
 
@@ -118,15 +137,24 @@ class Learner:
 
     @classmethod
     def draw(cls, user_id: int, rng: random.Random) -> Learner:
-        return cls(user_id, rng.gauss(0, 0.8), {t: rng.gauss(0, 0.5) for t in TRACKS},
-                   0.55 + 0.4 * rng.random())
+        return cls(
+            user_id,
+            rng.gauss(0, 0.8),
+            {t: rng.gauss(0, 0.5) for t in TRACKS},
+            0.55 + 0.4 * rng.random(),
+        )
 
 
 class HistoryMaker:
     """Enrolments, lessons read, quiz attempts and best results for one learner at a time."""
 
-    def __init__(self, catalog: list[CourseInfo], rng: random.Random, now: datetime | None = None,
-                 keys: dict[int, AnswerKey] | None = None):
+    def __init__(
+        self,
+        catalog: list[CourseInfo],
+        rng: random.Random,
+        now: datetime | None = None,
+        keys: dict[int, AnswerKey] | None = None,
+    ):
         self.catalog, self.rng, self.now = catalog, rng, now or utcnow()
         self.keys = load_answer_keys() if keys is None else keys
         self.rows = Rows()
@@ -140,14 +168,22 @@ class HistoryMaker:
             if a is not None:
                 start = a.created_at + timedelta(days=rng.uniform(0, 10))
                 self._course(learner, course, min(start, self.now), a)
-            elif enrol_all or rng.random() < 0.45 + 0.3 * sigmoid(2 * learner.affinity[course.track]):
+            elif enrol_all or rng.random() < 0.45 + 0.3 * sigmoid(
+                2 * learner.affinity[course.track]
+            ):
                 self._course(learner, course, self.now - timedelta(days=rng.uniform(2, 300)), None)
 
     def _course(self, learner: Learner, course: CourseInfo, at: datetime, a: AssignmentInfo | None):
         rng, rows = self.rng, self.rows
-        enrolment = {"user_id": learner.user_id, "course_id": course.id,
-                     "source": "assigned" if a else "self", "assignment_id": a.id if a else None,
-                     "enrolled_at": at, "due_at": a.due_at if a else None, "completed_at": None}
+        enrolment = {
+            "user_id": learner.user_id,
+            "course_id": course.id,
+            "source": "assigned" if a else "self",
+            "assignment_id": a.id if a else None,
+            "enrolled_at": at,
+            "due_at": a.due_at if a else None,
+            "completed_at": None,
+        }
         rows.enrollments.append(enrolment)
         if rng.random() < 0.12:  # enrolled, never started
             return
@@ -175,7 +211,9 @@ class HistoryMaker:
                 at = self._later(at, 20)
                 if at is None:
                     return None, False
-                self.rows.lesson_progress.append({"user_id": uid, "lesson_id": lesson_id, "completed_at": at})
+                self.rows.lesson_progress.append(
+                    {"user_id": uid, "lesson_id": lesson_id, "completed_at": at}
+                )
         if not module.question_ids:
             return at, True
         return self._attempts(learner, course, module, at)
@@ -193,10 +231,19 @@ class HistoryMaker:
             count += 1
             ok = score >= course.threshold - 1e-9
             token = f"demo-{learner.user_id}-{module.id}-{count}"
-            self.rows.quiz_attempts.append({
-                "user_id": learner.user_id, "module_id": module.id, "token": token,
-                "kind": "module", "question_ids_json": module.question_ids_json,
-                "started_at": started, "submitted_at": at, "score": score, "passed": ok})
+            self.rows.quiz_attempts.append(
+                {
+                    "user_id": learner.user_id,
+                    "module_id": module.id,
+                    "token": token,
+                    "kind": "module",
+                    "question_ids_json": module.question_ids_json,
+                    "started_at": started,
+                    "submitted_at": at,
+                    "score": score,
+                    "passed": ok,
+                }
+            )
             self._answers(token, module.question_ids, round(score * n))
             best = max(best, score)
             if ok:
@@ -205,11 +252,17 @@ class HistoryMaker:
             if rng.random() < 0.3:  # gave up
                 break
         if count:
-            self.rows.module_results.append({"user_id": learner.user_id, "module_id": module.id,
-                                             "best_score": best, "attempts_count": count,
-                                             "passed_at": passed_at, "updated_at": at})
+            self.rows.module_results.append(
+                {
+                    "user_id": learner.user_id,
+                    "module_id": module.id,
+                    "best_score": best,
+                    "attempts_count": count,
+                    "passed_at": passed_at,
+                    "updated_at": at,
+                }
+            )
         return at, passed_at is not None
-
 
     def _answers(self, token: str, question_ids, right: int) -> None:
         """``right`` questions answered rightly (the easier ones, with noise), the rest wrongly."""
@@ -219,9 +272,14 @@ class HistoryMaker:
         for qid in question_ids:
             key = keys.get(qid)
             picks = () if key is None else key.right if qid in correct else self._wrong_picks(key)
-            self.rows.attempt_answers.append({
-                "token": token, "question_id": qid, "is_correct": qid in correct,
-                "choice_ids_json": json.dumps(sorted(picks))})
+            self.rows.attempt_answers.append(
+                {
+                    "token": token,
+                    "question_id": qid,
+                    "is_correct": qid in correct,
+                    "choice_ids_json": json.dumps(sorted(picks)),
+                }
+            )
 
     def _wrong_picks(self, key: AnswerKey) -> tuple[int, ...]:
         """A wrong answer: one distractor by its weight; for several right choices, a right one
@@ -241,13 +299,21 @@ class HistoryMaker:
 def next_learner_number() -> int:
     """1 + the highest number among seeded learners' employee codes (HVS0000042 → 43)."""
     prefix = data.LEARNER_CODE_PREFIX
-    top = db.session.scalar(select(func.max(User.employee_code)).where(User.employee_code.like(f"{prefix}%")))
-    return int(top[len(prefix):]) + 1 if top else 1
+    top = db.session.scalar(
+        select(func.max(User.employee_code)).where(User.employee_code.like(f"{prefix}%"))
+    )
+    return int(top[len(prefix) :]) + 1 if top else 1
 
 
 def count_seeded_learners() -> int:
-    return db.session.scalar(select(func.count(User.id)).where(
-        User.employee_code.like(f"{data.LEARNER_CODE_PREFIX}%"))) or 0
+    return (
+        db.session.scalar(
+            select(func.count(User.id)).where(
+                User.employee_code.like(f"{data.LEARNER_CODE_PREFIX}%")
+            )
+        )
+        or 0
+    )
 
 
 def learner_code(number: int) -> str:
@@ -261,23 +327,39 @@ def unit_pools(units: list[UnitInfo]) -> dict[str, list[UnitInfo]]:
     return pools
 
 
-def insert_learners(first: int, last: int, pools: dict[str, list[UnitInfo]], password_hash: str,
-                    rng: random.Random) -> list[tuple[int, int]]:
+def insert_learners(
+    first: int, last: int, pools: dict[str, list[UnitInfo]], password_hash: str, rng: random.Random
+) -> list[tuple[int, int]]:
     """Users ``first``..``last`` (numbers, inclusive) with the learner role. Returns (id, unit id)."""
     names, now = data.NameMaker(rng), utcnow()
     rows = []
     for number in range(first, last + 1):
         full_name, stem = names.full_name()
         unit = _pick_unit(pools, rng)
-        rows.append({"email": f"{stem}.{number:06d}@{data.DEMO_EMAIL_DOMAIN}",
-                     "employee_code": learner_code(number), "full_name": full_name,
-                     "password_hash": password_hash, "unit_id": unit.id,
-                     "position": data.position_for(unit.kind, unit.name, rng), "locale": "vi",
-                     "is_active": True, "session_version": 1, "created_at": now, "last_login_at": None})
+        rows.append(
+            {
+                "email": f"{stem}.{number:06d}@{data.DEMO_EMAIL_DOMAIN}",
+                "employee_code": learner_code(number),
+                "full_name": full_name,
+                "password_hash": password_hash,
+                "unit_id": unit.id,
+                "position": data.position_for(unit.kind, unit.name, rng),
+                "locale": "vi",
+                "is_active": True,
+                "session_version": 1,
+                "created_at": now,
+                "last_login_at": None,
+            }
+        )
     db.session.execute(insert(User.__table__), rows)
-    made = db.session.execute(select(User.id, User.unit_id).where(
-        User.employee_code.between(learner_code(first), learner_code(last)))).all()
-    db.session.execute(insert(UserRole.__table__), [{"user_id": uid, "role": "learner"} for uid, _ in made])
+    made = db.session.execute(
+        select(User.id, User.unit_id).where(
+            User.employee_code.between(learner_code(first), learner_code(last))
+        )
+    ).all()
+    db.session.execute(
+        insert(UserRole.__table__), [{"user_id": uid, "role": "learner"} for uid, _ in made]
+    )
     return [(uid, unit_id) for uid, unit_id in made]
 
 

@@ -1,12 +1,16 @@
-"""Where a lesson sits in its course: breadcrumbs, previous/next, the quiz after a module."""
+"""The way through a course: the outline beside each lesson (read / current / not yet, each module's
+quiz), previous and next, and where "mark as done" or a passed quiz leads."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import contains_eager, load_only
 
-from academy.catalog.models import Lesson, Module
+from academy.catalog.models import Lesson, Module, Question
 from academy.database import db
-from academy.learning.models import LessonProgress
+from academy.learning.models import LessonProgress, ModuleResult
 
 
 def course_outline(course) -> list[Lesson]:
@@ -20,24 +24,148 @@ def course_outline(course) -> list[Lesson]:
         .order_by(Module.position, Module.id, Lesson.position, Lesson.id)))
 
 
-def lesson_context(user, course, lesson) -> dict:
-    """Template context for the lesson page: neighbours, position, done state, quiz link."""
-    from academy.learning.services import active_question_counts
+@dataclass
+class OutlineLesson:
+    id: int
+    slug: str
+    title: str
+    module_slug: str
+    is_done: bool
 
-    lessons = course_outline(course)
+
+@dataclass
+class OutlineModule:
+    id: int
+    slug: str
+    title: str
+    question_count: int  # what one attempt shows: the draw, or every active question
+    best_score: float | None
+    passed: bool
+    lessons: list[OutlineLesson] = field(default_factory=list)
+
+    @property
+    def has_quiz(self) -> bool:
+        return self.question_count > 0
+
+    @property
+    def lessons_done(self) -> int:
+        return sum(1 for lesson in self.lessons if lesson.is_done)
+
+    @property
+    def all_read(self) -> bool:
+        return self.lessons_done == len(self.lessons)
+
+
+@dataclass
+class CourseMap:
+    """One learner's view of a course's modules, lessons and quizzes, in reading order."""
+
+    modules: list[OutlineModule]
+
+    @property
+    def lessons(self) -> list[OutlineLesson]:
+        return [lesson for module in self.modules for lesson in module.lessons]
+
+    @property
+    def lessons_done(self) -> int:
+        return sum(module.lessons_done for module in self.modules)
+
+    @property
+    def is_complete(self) -> bool:
+        return bool(self.modules) and all(module.passed for module in self.modules)
+
+    def module_of(self, lesson_id: int) -> OutlineModule:
+        return next(m for m in self.modules if any(lesson.id == lesson_id for lesson in m.lessons))
+
+
+class Step(NamedTuple):
+    """Where to go next: a lesson (module and lesson slug), a module's quiz, or the course's end."""
+
+    kind: str  # "lesson" | "quiz" | "end"
+    module: OutlineModule | None = None
+    lesson: OutlineLesson | None = None
+
+
+def course_map(user, course) -> CourseMap:
+    """The outline of ``course`` with ``user``'s lessons read and quizzes passed (two queries)."""
+    active = (select(func.count(Question.id))
+              .where(Question.module_id == Module.id, Question.is_active.is_(True))
+              .correlate(Module).scalar_subquery())
+    modules = [OutlineModule(row.id, row.slug, row.title, _shown(row.active, row.quiz_draw),
+                             row.best_score, row.passed_at is not None)
+               for row in db.session.execute(
+                   select(Module.id, Module.slug, Module.title, Module.quiz_draw,
+                          active.label("active"), ModuleResult.best_score, ModuleResult.passed_at)
+                   .outerjoin(ModuleResult, and_(ModuleResult.module_id == Module.id,
+                                                 ModuleResult.user_id == user.id))
+                   .where(Module.course_id == course.id).order_by(Module.position, Module.id))]
+    by_id = {module.id: module for module in modules}
+    for row in db.session.execute(
+            select(Lesson.id, Lesson.slug, Lesson.title, Lesson.module_id, LessonProgress.id.label("read"))
+            .join(Lesson.module)
+            .outerjoin(LessonProgress, and_(LessonProgress.lesson_id == Lesson.id,
+                                            LessonProgress.user_id == user.id))
+            .where(Module.course_id == course.id)
+            .order_by(Module.position, Module.id, Lesson.position, Lesson.id)):
+        module = by_id[row.module_id]
+        module.lessons.append(OutlineLesson(row.id, row.slug, row.title, module.slug, row.read is not None))
+    return CourseMap(modules)
+
+
+def _shown(active: int, draw: int | None) -> int:
+    return min(active, draw) if draw else active
+
+
+def lesson_context(user, course, lesson) -> dict:
+    """Template context for the lesson page: the outline, neighbours, position, done state, quiz."""
+    outline = course_map(user, course)
+    lessons = outline.lessons
     index = next(i for i, item in enumerate(lessons) if item.id == lesson.id)
-    previous = lessons[index - 1] if index > 0 else None
     following = lessons[index + 1] if index + 1 < len(lessons) else None
-    module = lesson.module
-    is_done = db.session.scalar(select(LessonProgress.id).where(
-        LessonProgress.user_id == user.id, LessonProgress.lesson_id == lesson.id)) is not None
+    here = outline.module_of(lesson.id)
     return {
-        "module": module,
-        "previous": previous,
+        "module": lesson.module,
+        "outline": outline,
+        "previous": lessons[index - 1] if index > 0 else None,
         "following": following,
         "position": index + 1,
         "lesson_count": len(lessons),
-        "is_done": is_done,
-        "is_last_in_module": following is None or following.module_id != lesson.module_id,
-        "has_quiz": active_question_counts([module.id]).get(module.id, 0) > 0,
+        "is_done": lessons[index].is_done,
+        "is_last_in_module": here.lessons[-1].id == lesson.id,
+        "has_quiz": here.has_quiz,
+        "quiz_passed": here.passed,
     }
+
+
+def step_after_lesson(outline: CourseMap, lesson_id: int) -> Step:
+    """Where "mark as done" leads: the module's next lesson; after its last one the module's quiz
+    (unless passed already); else on into the next module not yet passed."""
+    module = outline.module_of(lesson_id)
+    ids = [lesson.id for lesson in module.lessons]
+    at = ids.index(lesson_id)
+    if at + 1 < len(ids):
+        return Step("lesson", module, module.lessons[at + 1])
+    if module.has_quiz and not module.passed:
+        return Step("quiz", module)
+    return step_after_module(outline, module.id)
+
+
+def step_after_module(outline: CourseMap, module_id: int) -> Step:
+    """After a module: the first unread lesson (else the first lesson, else the quiz) of the next
+    module not yet passed, looking past this one first and then from the start; "end" when every
+    module is passed."""
+    at = next(i for i, module in enumerate(outline.modules) if module.id == module_id)
+    for module in outline.modules[at + 1:] + outline.modules[:at]:
+        if module.passed:
+            continue
+        unread = [lesson for lesson in module.lessons if not lesson.is_done]
+        if unread or module.lessons:
+            return Step("lesson", module, (unread or module.lessons)[0])
+        if module.has_quiz:
+            return Step("quiz", module)
+    return Step("end")
+
+
+def after_module(user, module) -> Step:
+    """For a result page: where a learner goes once ``module`` is behind them."""
+    return step_after_module(course_map(user, module.course), module.id)

@@ -25,7 +25,6 @@ from academy.learning import services as svc
 from academy.learning.models import ModuleResult, QuizAttempt
 
 _random = random.SystemRandom()
-REVIEW_POLICIES = ("settled", "always", "never")
 
 
 class QuizNotYetOpen(Exception):

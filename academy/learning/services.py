@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from academy.catalog.models import Module, Question
 from academy.database import db, utcnow
 from academy.events import attempt_recorded, course_completed, lesson_viewed, module_passed, send
+from academy.learning.grants import extra_attempts
 from academy.learning.models import (
     AttemptAnswer,
     Enrollment,
@@ -25,7 +26,7 @@ from academy.learning.progress import course_progress, learner_overview  # noqa:
 
 
 class AttemptLimitReached(Exception):
-    """The learner has used every attempt QUIZ_MAX_ATTEMPTS allows on this module."""
+    """The learner has used every attempt allowed on this module (QUIZ_MAX_ATTEMPTS and grants)."""
 
 
 def dialect_insert(model):
@@ -138,12 +139,16 @@ def _attempt_limit() -> int:
     return max(0, int(current_app.config.get("QUIZ_MAX_ATTEMPTS") or 0))
 
 
+def attempts_allowed(user, module) -> int | None:
+    """QUIZ_MAX_ATTEMPTS plus the attempts granted to ``user`` on ``module``; None: unlimited."""
+    limit = _attempt_limit()
+    return limit + extra_attempts(user, module) if limit else None
+
+
 def attempts_left(user, module) -> int | None:
     """Attempts the learner still has on this module's quiz, or None when unlimited."""
-    limit = _attempt_limit()
-    if limit <= 0:
-        return None
-    return max(0, limit - attempts_used(user, module))
+    allowed = attempts_allowed(user, module)
+    return None if allowed is None else max(0, allowed - attempts_used(user, module))
 
 
 def attempt_by_token(token: str) -> QuizAttempt | None:
@@ -159,17 +164,19 @@ def grade_attempt(questions, answers) -> tuple[float, dict[int, bool]]:
 
 
 def submit_attempt(user, module, token: str, answers: dict[int, list[int]], *,
-                   question_ids: list[int], kind="module", started_at=None) -> tuple[QuizAttempt, bool]:
+                   question_ids: list[int], kind="module", started_at=None,
+                   choice_order: dict | None = None) -> tuple[QuizAttempt, bool]:
     """Store one graded attempt per ``token``; returns (attempt, newly created).
 
     A token already used (a resent form, a double click, concurrent copies) returns the stored
-    attempt. Graded against ``question_ids`` — what the learner was shown — even if some have
-    been retired since. Raises AttemptLimitReached for a module quiz with no attempts left (checked
-    again once this attempt is stored, so concurrent different forms cannot exceed the limit).
+    attempt. Graded against ``question_ids`` — what the learner was shown, with its choices in
+    ``choice_order`` — even if some have been retired since. Raises AttemptLimitReached for a
+    module quiz with no attempts left (checked again once this attempt is stored, so concurrent
+    different forms cannot exceed the limit).
     """
     existing = attempt_by_token(token)
     if existing is not None:
-        return _owned(existing, user), False
+        return owned_attempt(existing, user), False
     if kind == "module" and attempts_left(user, module) == 0:
         raise AttemptLimitReached()
     questions = _questions_by_ids(module, question_ids)
@@ -181,18 +188,19 @@ def submit_attempt(user, module, token: str, answers: dict[int, list[int]], *,
     stmt = dialect_insert(QuizAttempt).values(
         user_id=user.id, module_id=module.id, token=token, kind=kind,
         question_ids=[q.id for q in questions], started_at=started_at or now, submitted_at=now,
-        score=score, passed=passed,
+        choice_order=_shown_order(questions, choice_order or {}), score=score, passed=passed,
     )
     inserted = db.session.execute(stmt.on_conflict_do_nothing(index_elements=["token"])
                                   .returning(stmt.table.c.id)).scalar()
     attempt = attempt_by_token(token)
     if inserted is None:  # a concurrent copy of the same form got there first
-        return _owned(attempt, user), False
+        return owned_attempt(attempt, user), False
     _store_answers(attempt, questions, answers, correct)
     _record_result(user, module, score, passed, now)
     # The upsert above holds this learner's result row (PostgreSQL) or the write lock (SQLite) until
     # commit, so a concurrent submission counts after this one is settled: never one past the limit.
-    if kind == "module" and _attempt_limit() and attempts_used(user, module) > _attempt_limit():
+    allowed = attempts_allowed(user, module) if kind == "module" else None
+    if allowed is not None and attempts_used(user, module) > allowed:
         raise AttemptLimitReached()
     if passed:
         send(module_passed, user=user, module=module, attempt=attempt)
@@ -201,7 +209,8 @@ def submit_attempt(user, module, token: str, answers: dict[int, list[int]], *,
     return attempt, True
 
 
-def _owned(attempt: QuizAttempt, user) -> QuizAttempt:
+def owned_attempt(attempt: QuizAttempt, user) -> QuizAttempt:
+    """``attempt``, if it is ``user``'s (a token is never another learner's to reuse)."""
     if attempt.user_id != user.id:
         raise ValueError("token belongs to another learner's attempt")
     return attempt
@@ -212,6 +221,11 @@ def _questions_by_ids(module, question_ids) -> list[Question]:
         select(Question).where(Question.id.in_(list(question_ids)), Question.module_id == module.id)
         .options(selectinload(Question.choices)))}
     return [found[qid] for qid in dict.fromkeys(question_ids) if qid in found]
+
+
+def _shown_order(questions, choice_order: dict) -> dict[str, list[int]]:
+    """{"<question id>": [choice ids as shown]}: the order given, else the authored one."""
+    return {str(q.id): list(choice_order.get(q.id) or [c.id for c in q.choices]) for q in questions}
 
 
 def _store_answers(attempt, questions, answers, correct) -> None:
@@ -249,19 +263,3 @@ def active_question_counts(module_ids) -> dict[int, int]:
         select(Question.module_id, func.count(Question.id))
         .where(Question.module_id.in_(ids), Question.is_active.is_(True))
         .group_by(Question.module_id)).all())
-
-
-def attempt_rows(attempt: QuizAttempt) -> list[dict]:
-    """Each question of an attempt, as shown, with the learner's and the correct choices."""
-    ids = list(attempt.question_ids or [])
-    questions = {q.id: q for q in db.session.scalars(
-        select(Question).where(Question.id.in_(ids)).options(selectinload(Question.choices)))}
-    answers = {a.question_id: a for a in attempt.answers}
-    rows = []
-    for qid in ids:
-        question, answer = questions.get(qid), answers.get(qid)
-        if question is not None:
-            rows.append({"question": question, "chosen": set(answer.choice_ids if answer else ()),
-                         "correct": question.correct_choice_ids,
-                         "is_correct": bool(answer and answer.is_correct)})
-    return rows

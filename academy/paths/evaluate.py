@@ -8,6 +8,7 @@ within-learner AUC (for each learner, the chance that a module they passed is pr
 than one they failed, averaged over learners who have both), the AUC of predicting a pass over all
 rows, and the mean fit and predict time per fold.
 """
+
 from __future__ import annotations
 
 import csv
@@ -29,12 +30,25 @@ BASELINE = "BaselineOnly"
 TUNED_SVD = "SVD (tinh chỉnh lồng)"
 CHOSEN = "→ mô hình train chọn"
 # Surprise's algorithms with their default parameters (KNNBaseline compares modules, as served).
-ANCHORS = [(BASELINE, "BaselineOnly", {"verbose": False}), ("SVD", "SVD", {"random_state": 7}),
-           ("SVD++", "SVDpp", {"random_state": 7}),
-           ("KNNBaseline (mô-đun)", "KNNBaseline", {"sim_options": {"user_based": False}, "verbose": False}),
-           ("NMF", "NMF", {"random_state": 7}), ("SlopeOne", "SlopeOne", {}),
-           ("CoClustering", "CoClustering", {"random_state": 7})]
-SVD_GRID = {"n_factors": [10, 50], "n_epochs": [20, 40], "lr_all": [0.005, 0.01], "reg_all": [0.02, 0.1]}
+ANCHORS = [
+    (BASELINE, "BaselineOnly", {"verbose": False}),
+    ("SVD", "SVD", {"random_state": 7}),
+    ("SVD++", "SVDpp", {"random_state": 7}),
+    (
+        "KNNBaseline (mô-đun)",
+        "KNNBaseline",
+        {"sim_options": {"user_based": False}, "verbose": False},
+    ),
+    ("NMF", "NMF", {"random_state": 7}),
+    ("SlopeOne", "SlopeOne", {}),
+    ("CoClustering", "CoClustering", {"random_state": 7}),
+]
+SVD_GRID = {
+    "n_factors": [10, 50],
+    "n_epochs": [20, 40],
+    "lr_all": [0.005, 0.01],
+    "reg_all": [0.02, 0.1],
+}
 
 
 class RatingsFileError(ValueError):
@@ -62,8 +76,9 @@ class TunedSVD(AlgoBase):
 
     def fit(self, trainset):
         AlgoBase.fit(self, trainset)
-        search = GridSearchCV(SVD, {**SVD_GRID, "random_state": [7]},
-                              measures=["rmse"], cv=self.folds, n_jobs=1)
+        search = GridSearchCV(
+            SVD, {**SVD_GRID, "random_state": [7]}, measures=["rmse"], cv=self.folds, n_jobs=1
+        )
         search.fit(build_dataset(trainset_rows(trainset)))
         self.best_params = search.best_params["rmse"]
         self.svd = make_algorithm("SVD", self.best_params).fit(trainset)
@@ -88,6 +103,7 @@ class Row:
 @dataclass
 class _Scores:
     """One row's predictions over the outer folds, and its time."""
+
     predictions: list = field(default_factory=list)
     fit: float = 0.0
     predict: float = 0.0
@@ -186,8 +202,12 @@ def _select_and_score(scores: dict, train, test, fold: int, progress) -> str:
         progress(label)
     for label, (cols, intercept, weights) in selection.blends.items():
         parts = [columns[selection.components[c][0]] for c in cols]
-        blended = [p._replace(est=min(max(intercept + sum(w * q.est for w, q in zip(weights, qs)), 0.0), 1.0))
-                   for p, *qs in zip(parts[0], *parts)]
+        blended = [
+            p._replace(
+                est=min(max(intercept + sum(w * q.est for w, q in zip(weights, qs)), 0.0), 1.0)
+            )
+            for p, *qs in zip(parts[0], *parts)
+        ]
         entry = scores.setdefault(label, _Scores())
         entry.fit += sum(scores[selection.components[c][0]].fit for c in cols) / (fold + 1)
         entry.predictions.extend(p._replace(uid=(fold, p.uid)) for p in blended)
@@ -198,15 +218,24 @@ def _select_and_score(scores: dict, train, test, fold: int, progress) -> str:
     return selection.label
 
 
-def cross_validate_all(rows, folds: int = 5, pass_mark: float = 0.7, seed: int = 7, algorithm: str | None = None,
-                       tuned_svd: bool = True, progress=None) -> tuple[list[Row], list[str]]:
+def cross_validate_all(
+    rows,
+    folds: int = 5,
+    pass_mark: float = 0.7,
+    seed: int = 7,
+    algorithm: str | None = None,
+    tuned_svd: bool = True,
+    progress=None,
+) -> tuple[list[Row], list[str]]:
     """Every row on the same ``folds`` outer folds; returns the rows and the choice made on each fold.
 
     ``algorithm`` replaces model selection by that one algorithm with the platform's parameters."""
     progress = progress or (lambda _label: None)
     scores: dict[str, _Scores] = {GLOBAL_MEAN: _Scores()}
     choices = []
-    for fold, (train, test) in enumerate(KFold(n_splits=folds, random_state=seed).split(build_dataset(rows))):
+    for fold, (train, test) in enumerate(
+        KFold(n_splits=folds, random_state=seed).split(build_dataset(rows))
+    ):
         _run(scores, GLOBAL_MEAN, GlobalMean(), train, test, fold)
         for label, name, params in ANCHORS:
             _run(scores, label, make_algorithm(name, params), train, test, fold)
@@ -216,7 +245,9 @@ def cross_validate_all(rows, folds: int = 5, pass_mark: float = 0.7, seed: int =
             progress(TUNED_SVD)
         if algorithm:
             predictions = _run(scores, algorithm, make_algorithm(algorithm), train, test, fold)
-            scores.setdefault(CHOSEN, _Scores()).predictions.extend(p._replace(uid=(fold, p.uid)) for p in predictions)
+            scores.setdefault(CHOSEN, _Scores()).predictions.extend(
+                p._replace(uid=(fold, p.uid)) for p in predictions
+            )
             choices.append(algorithm)
         else:
             choices.append(_select_and_score(scores, train, test, fold, progress))
@@ -225,9 +256,16 @@ def cross_validate_all(rows, folds: int = 5, pass_mark: float = 0.7, seed: int =
 
 def _row(label: str, entry: _Scores, folds: int, pass_mark: float) -> Row:
     errors = np.array([p.est - p.r_ui for p in entry.predictions])
-    return Row(label, float(np.sqrt(np.mean(errors ** 2))), float(np.mean(np.abs(errors))), entry.fit / folds,
-               entry.predict / folds, per_learner_auc(entry.predictions, pass_mark),
-               pass_auc(entry.predictions, pass_mark), label == CHOSEN)
+    return Row(
+        label,
+        float(np.sqrt(np.mean(errors**2))),
+        float(np.mean(np.abs(errors))),
+        entry.fit / folds,
+        entry.predict / folds,
+        per_learner_auc(entry.predictions, pass_mark),
+        pass_auc(entry.predictions, pass_mark),
+        label == CHOSEN,
+    )
 
 
 def _fmt(value: float | None) -> str:
@@ -235,33 +273,52 @@ def _fmt(value: float | None) -> str:
 
 
 def format_table(results: list[Row]) -> str:
-    header = (f"{'thuật toán':<30} {'RMSE':>7} {'MAE':>7} {'AUC/hv':>7} {'AUC đạt':>8} "
-              f"{'học (s)':>8} {'đoán (s)':>9}")
+    header = (
+        f"{'thuật toán':<30} {'RMSE':>7} {'MAE':>7} {'AUC/hv':>7} {'AUC đạt':>8} "
+        f"{'học (s)':>8} {'đoán (s)':>9}"
+    )
     lines = [header, "-" * len(header)]
     for r in results:
-        lines.append(f"{r.name:<30} {r.rmse:>7.4f} {r.mae:>7.4f} {_fmt(r.auc):>7} {_fmt(r.auc_pass):>8} "
-                     f"{r.fit_seconds:>8.2f} {r.predict_seconds:>9.2f}")
+        lines.append(
+            f"{r.name:<30} {r.rmse:>7.4f} {r.mae:>7.4f} {_fmt(r.auc):>7} {_fmt(r.auc_pass):>8} "
+            f"{r.fit_seconds:>8.2f} {r.predict_seconds:>9.2f}"
+        )
     return "\n".join(lines)
 
 
 def format_markdown(results: list[Row]) -> str:
-    lines = ["| algorithm | RMSE | MAE | AUC within learner | AUC pass | fit (s) | predict (s) |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| algorithm | RMSE | MAE | AUC within learner | AUC pass | fit (s) | predict (s) |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in results:
         name = f"**{r.name}**" if r.chosen else r.name
-        lines.append(f"| {name} | {r.rmse:.4f} | {r.mae:.4f} | {_fmt(r.auc)} | {_fmt(r.auc_pass)} | "
-                     f"{r.fit_seconds:.2f} | {r.predict_seconds:.2f} |")
+        lines.append(
+            f"| {name} | {r.rmse:.4f} | {r.mae:.4f} | {_fmt(r.auc)} | {_fmt(r.auc_pass)} | "
+            f"{r.fit_seconds:.2f} | {r.predict_seconds:.2f} |"
+        )
     return "\n".join(lines)
 
 
 def write_csv(results: list[Row], path: str) -> None:
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["algorithm", "rmse", "mae", "auc_within", "auc_pass", "fit_s", "predict_s", "chosen"])
+        writer.writerow(
+            ["algorithm", "rmse", "mae", "auc_within", "auc_pass", "fit_s", "predict_s", "chosen"]
+        )
         for r in results:
-            writer.writerow([r.name, f"{r.rmse:.6f}", f"{r.mae:.6f}", "" if r.auc is None else f"{r.auc:.6f}",
-                             "" if r.auc_pass is None else f"{r.auc_pass:.6f}", f"{r.fit_seconds:.4f}",
-                             f"{r.predict_seconds:.4f}", int(r.chosen)])
+            writer.writerow(
+                [
+                    r.name,
+                    f"{r.rmse:.6f}",
+                    f"{r.mae:.6f}",
+                    "" if r.auc is None else f"{r.auc:.6f}",
+                    "" if r.auc_pass is None else f"{r.auc_pass:.6f}",
+                    f"{r.fit_seconds:.4f}",
+                    f"{r.predict_seconds:.4f}",
+                    int(r.chosen),
+                ]
+            )
 
 
 def _gain(ours: Row, other: Row) -> str:
@@ -278,10 +335,14 @@ def verdict(results: list[Row], choices: list[str]) -> str:
     best = min(anchors, key=lambda r: r.rmse)
     picked = ", ".join(f"{name} ×{choices.count(name)}" for name in dict.fromkeys(choices))
     higher = "cao hơn" if (ours.auc or 0) > (baseline.auc or 0) else "KHÔNG cao hơn"
-    lines = [f"Mô hình train chọn (theo từng phần: {picked}):",
-             (f"  so với BaselineOnly: {_gain(ours, baseline)}; AUC trong từng học viên {_fmt(ours.auc)} "
-              f"so với {_fmt(baseline.auc)} ({higher});"),
-             f"  so với thuật toán Surprise mặc định tốt nhất: {_gain(ours, best)};"]
+    lines = [
+        f"Mô hình train chọn (theo từng phần: {picked}):",
+        (
+            f"  so với BaselineOnly: {_gain(ours, baseline)}; AUC trong từng học viên {_fmt(ours.auc)} "
+            f"so với {_fmt(baseline.auc)} ({higher});"
+        ),
+        f"  so với thuật toán Surprise mặc định tốt nhất: {_gain(ours, best)};",
+    ]
     if TUNED_SVD in by_name:
         lines.append(f"  so với SVD tinh chỉnh lồng: {_gain(ours, by_name[TUNED_SVD])}.")
     return "\n".join(lines)

@@ -1,6 +1,8 @@
 """Forms of the learning path."""
-from academy.forms import Form
+
 from wtforms import HiddenField
+
+from academy.forms import Form
 
 
 class PlacementForm(Form):

@@ -1,4 +1,5 @@
 """What the learning-paths feature does when other features report an event."""
+
 from __future__ import annotations
 
 from academy.events import attempt_recorded

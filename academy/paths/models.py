@@ -1,4 +1,5 @@
 """Trained recommender models: the file lives under instance/models/, the metadata here."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -5,6 +5,7 @@ date), then the largest predicted gap below the pass mark, then modules predicte
 A prerequisite inherits the most urgent key of anything that needs it, and the final order is a
 topological one: no module appears before a prerequisite still on the path.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -13,14 +14,22 @@ OVERDUE, ASSIGNED, GAP, TEST_OUT = 0, 1, 2, 3
 FAR_FUTURE = float("inf")
 
 
-def module_key(*, assigned: bool, overdue: bool, due_ts: float | None, gap: float, test_out: bool) -> tuple:
+def module_key(
+    *, assigned: bool, overdue: bool, due_ts: float | None, gap: float, test_out: bool
+) -> tuple:
     """Sort key of one module before prerequisites are taken into account."""
     if assigned:
-        return (OVERDUE if overdue else ASSIGNED, due_ts if due_ts is not None else FAR_FUTURE, -gap)
+        return (
+            OVERDUE if overdue else ASSIGNED,
+            due_ts if due_ts is not None else FAR_FUTURE,
+            -gap,
+        )
     return (TEST_OUT if test_out else GAP, 0.0, -gap)
 
 
-def prerequisite_closure(candidates: set[int], prerequisites: dict[int, list[int]], done: set[int]) -> set[int]:
+def prerequisite_closure(
+    candidates: set[int], prerequisites: dict[int, list[int]], done: set[int]
+) -> set[int]:
     """The candidates plus every prerequisite (transitively, across courses) not yet passed."""
     result, stack = set(), list(candidates)
     while stack:
@@ -32,7 +41,9 @@ def prerequisite_closure(candidates: set[int], prerequisites: dict[int, list[int
     return result
 
 
-def inherit_urgency(keys: dict[int, tuple], prerequisites: dict[int, list[int]]) -> dict[int, tuple]:
+def inherit_urgency(
+    keys: dict[int, tuple], prerequisites: dict[int, list[int]]
+) -> dict[int, tuple]:
     """A prerequisite is as urgent as the most urgent module that needs it (fixed point, cycle-safe)."""
     effective = dict(keys)
     changed = True
@@ -48,7 +59,9 @@ def inherit_urgency(keys: dict[int, tuple], prerequisites: dict[int, list[int]])
     return effective
 
 
-def topological_order(keys: dict[int, tuple], prerequisites: dict[int, list[int]], tiebreak) -> list[int]:
+def topological_order(
+    keys: dict[int, tuple], prerequisites: dict[int, list[int]], tiebreak
+) -> list[int]:
     """Kahn's algorithm taking the most urgent available module each time; a cycle in bad data is
     broken by the most urgent remaining module rather than dropping anything."""
     waiting = {m: {r for r in prerequisites.get(m, ()) if r in keys and r != m} for m in keys}

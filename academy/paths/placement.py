@@ -4,6 +4,7 @@ The form carries the signed quiz ticket of ``academy.learning.quiz_tokens`` (lea
 questions shown, a random nonce); answers are stored as one ``placement`` attempt per module
 covered, so they count for those modules.
 """
+
 from __future__ import annotations
 
 import random
@@ -22,10 +23,15 @@ def track_modules(track: str) -> list:
     and choices (the page shows choices of questions from every module)."""
     from academy.catalog.models import Course, Module, Question
 
-    return list(db.session.scalars(
-        select(Module).join(Course).where(Course.track == track, Course.status == "published")
-        .options(selectinload(Module.questions).selectinload(Question.choices))
-        .order_by(Course.id, Module.position)))
+    return list(
+        db.session.scalars(
+            select(Module)
+            .join(Course)
+            .where(Course.track == track, Course.status == "published")
+            .options(selectinload(Module.questions).selectinload(Question.choices))
+            .order_by(Course.id, Module.position)
+        )
+    )
 
 
 def draw_questions(track: str, rng: random.Random | None = None) -> list:
@@ -34,7 +40,11 @@ def draw_questions(track: str, rng: random.Random | None = None) -> list:
     drawn = []
     for module in track_modules(track):
         active = module.active_questions
-        drawn.extend(sorted(rng.sample(active, min(QUESTIONS_PER_MODULE, len(active))), key=lambda q: q.position))
+        drawn.extend(
+            sorted(
+                rng.sample(active, min(QUESTIONS_PER_MODULE, len(active))), key=lambda q: q.position
+            )
+        )
     return drawn
 
 
@@ -46,7 +56,9 @@ def submit_placement(user, track: str, ticket: QuizTicket, answers: dict[int, li
     from academy.catalog.models import Question
     from academy.learning.services import submit_attempt
 
-    questions = db.session.scalars(select(Question).where(Question.id.in_(ticket.question_ids))).all()
+    questions = db.session.scalars(
+        select(Question).where(Question.id.in_(ticket.question_ids))
+    ).all()
     by_module: dict[int, list[int]] = {}
     for question in sorted(questions, key=lambda q: ticket.question_ids.index(q.id)):
         by_module.setdefault(question.module_id, []).append(question.id)
@@ -57,7 +69,13 @@ def submit_placement(user, track: str, ticket: QuizTicket, answers: dict[int, li
         if module_id not in modules:
             continue  # a course left the track or was unpublished since the quiz was shown
         module_answers = {q: answers.get(q, []) for q in question_ids}
-        attempt, _created = submit_attempt(user, modules[module_id], f"{digest}:{module_id}", module_answers,
-                                           question_ids=question_ids, kind="placement")
+        attempt, _created = submit_attempt(
+            user,
+            modules[module_id],
+            f"{digest}:{module_id}",
+            module_answers,
+            question_ids=question_ids,
+            kind="placement",
+        )
         attempts.append(attempt)
     return attempts

@@ -3,6 +3,7 @@
 Scores are on 0..1 (a learner's best quiz score on a module). The platform's parameters live in
 ``PLATFORM_PARAMS``; ``RECOMMENDER_PARAMS`` in the config overrides them per algorithm.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,12 +25,23 @@ from academy.paths.logit import LogitFactors
 from academy.paths.scorer import BlendScorer, Scorer
 
 # What the platform can train and serve; ``Blend`` combines any of the others.
-ALGORITHMS = {"SVD": SVD, "SVDpp": SVDpp, "KNNBaseline": KNNBaseline, "BaselineOnly": BaselineOnly,
-              "LogitFactors": LogitFactors, "Blend": Blend}
+ALGORITHMS = {
+    "SVD": SVD,
+    "SVDpp": SVDpp,
+    "KNNBaseline": KNNBaseline,
+    "BaselineOnly": BaselineOnly,
+    "LogitFactors": LogitFactors,
+    "Blend": Blend,
+}
 AUTO = "auto"  # RECOMMENDER_ALGORITHM: let cross-validation choose (academy/paths/selection.py)
 # Measured by ``evaluate`` for comparison only.
-BASELINES = {"NormalPredictor": NormalPredictor, "BaselineOnly": BaselineOnly, "NMF": NMF, "SlopeOne": SlopeOne,
-             "CoClustering": CoClustering}
+BASELINES = {
+    "NormalPredictor": NormalPredictor,
+    "BaselineOnly": BaselineOnly,
+    "NMF": NMF,
+    "SlopeOne": SlopeOne,
+    "CoClustering": CoClustering,
+}
 
 # Chosen on the demo data and the generated file (see bench/): scores live on 0..1, so the
 # learning rate and regularisation differ from Surprise's 1..5 star defaults. SVD: with one
@@ -38,20 +50,44 @@ BASELINES = {"NormalPredictor": NormalPredictor, "BaselineOnly": BaselineOnly, "
 # faster rate and lighter regularisation (10 are enough and keep a million-rating fit short),
 # the biases keep lr 0.01 / reg 0.05.
 PLATFORM_PARAMS = {
-    "SVD": {"n_factors": 10, "n_epochs": 30, "lr_all": 0.01, "reg_all": 0.05, "lr_pu": 0.15, "lr_qi": 0.15,
-            "reg_pu": 0.03, "reg_qi": 0.03, "random_state": 7},
+    "SVD": {
+        "n_factors": 10,
+        "n_epochs": 30,
+        "lr_all": 0.01,
+        "reg_all": 0.05,
+        "lr_pu": 0.15,
+        "lr_qi": 0.15,
+        "reg_pu": 0.03,
+        "reg_qi": 0.03,
+        "random_state": 7,
+    },
     "SVDpp": {"n_factors": 20, "n_epochs": 20, "lr_all": 0.007, "reg_all": 0.05, "random_state": 7},
-    "KNNBaseline": {"k": 40, "sim_options": {"name": "pearson_baseline", "user_based": False},
-                    "verbose": False},
+    "KNNBaseline": {
+        "k": 40,
+        "sim_options": {"name": "pearson_baseline", "user_based": False},
+        "verbose": False,
+    },
     "BaselineOnly": {"bsl_options": {"method": "als", "n_epochs": 10}, "verbose": False},
     # Chosen on the three shared learner files (see academy/paths/selection.py for the candidates).
     "LogitFactors": {"n_factors": 4, "reg": 3.0, "reg_bias": 0.3},
 }
 TUNE_GRIDS = {
-    "SVD": {"n_factors": [20, 50, 100], "n_epochs": [20, 30], "lr_all": [0.005, 0.01], "reg_all": [0.02, 0.05]},
-    "SVDpp": {"n_factors": [10, 20], "n_epochs": [20], "lr_all": [0.005, 0.007], "reg_all": [0.02, 0.05]},
+    "SVD": {
+        "n_factors": [20, 50, 100],
+        "n_epochs": [20, 30],
+        "lr_all": [0.005, 0.01],
+        "reg_all": [0.02, 0.05],
+    },
+    "SVDpp": {
+        "n_factors": [10, 20],
+        "n_epochs": [20],
+        "lr_all": [0.005, 0.007],
+        "reg_all": [0.02, 0.05],
+    },
     "KNNBaseline": {"k": [20, 40, 60]},
-    "BaselineOnly": {"bsl_options": [{"method": "als", "n_epochs": 10}, {"method": "sgd", "n_epochs": 20}]},
+    "BaselineOnly": {
+        "bsl_options": [{"method": "als", "n_epochs": 10}, {"method": "sgd", "n_epochs": 20}]
+    },
 }
 
 
@@ -108,16 +144,43 @@ def export_scorer(name: str, algo, params: dict) -> Scorer:
         return Scorer("factors", mu, users, items, bu, bi, reg=reg)
     if name == "KNNBaseline":
         if params.get("sim_options", {}).get("user_based", True):
-            raise UnknownAlgorithm("KNNBaseline must be item-based to be served (sim_options.user_based=False)")
+            raise UnknownAlgorithm(
+                "KNNBaseline must be item-based to be served (sim_options.user_based=False)"
+            )
         bu, bi = algo.compute_baselines()
-        return Scorer("neighbours", mu, users, items, bu, bi, sim=algo.sim, k=int(params.get("k", 40)), reg=reg)
+        return Scorer(
+            "neighbours",
+            mu,
+            users,
+            items,
+            bu,
+            bi,
+            sim=algo.sim,
+            k=int(params.get("k", 40)),
+            reg=reg,
+        )
     if name == "LogitFactors":
         sim = algo.sim if algo.alpha else None
-        return Scorer("logit", algo.m, users, items, algo.bu, algo.bi, pu=algo.pu, qi=algo.qi, sim=sim,
-                      reg=algo.reg, alpha=algo.alpha, damp=algo.damp, reg_bias=algo.reg_bias)
+        return Scorer(
+            "logit",
+            algo.m,
+            users,
+            items,
+            algo.bu,
+            algo.bi,
+            pu=algo.pu,
+            qi=algo.qi,
+            sim=sim,
+            reg=algo.reg,
+            alpha=algo.alpha,
+            damp=algo.damp,
+            reg_bias=algo.reg_bias,
+        )
     if name == "Blend":
-        parts = [export_scorer(part_name, part, part_params)
-                 for (part_name, part_params), part in zip(algo.components, algo.fitted)]
+        parts = [
+            export_scorer(part_name, part, part_params)
+            for (part_name, part_params), part in zip(algo.components, algo.fitted)
+        ]
         return BlendScorer(parts, algo.weights, algo.intercept)
     raise UnknownAlgorithm(name)
 

@@ -6,6 +6,7 @@ results). A learner unknown to the model, or whose results changed since trainin
 from their current results (ridge regression against the fixed item side), so the path reacts to
 a quiz at once without retraining.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,17 +22,40 @@ class IncompatibleModel(ValueError):
 
 
 class Scorer:
-    def __init__(self, kind, mu, users, items, bu, bi, *, pu=None, qi=None, sim=None, k=40, reg=0.02,
-                 alpha=0.0, damp=1.0, reg_bias=None):
+    def __init__(
+        self,
+        kind,
+        mu,
+        users,
+        items,
+        bu,
+        bi,
+        *,
+        pu=None,
+        qi=None,
+        sim=None,
+        k=40,
+        reg=0.02,
+        alpha=0.0,
+        damp=1.0,
+        reg_bias=None,
+    ):
         self.kind, self.mu, self.k, self.reg = kind, float(mu), int(k), float(reg)
         self.reg_bias = self.reg if reg_bias is None else float(reg_bias)
-        self.alpha, self.damp = float(alpha), float(damp)  # ``logit``: weight and damping of the kNN offset
+        self.alpha, self.damp = (
+            float(alpha),
+            float(damp),
+        )  # ``logit``: weight and damping of the kNN offset
         self.users = np.asarray(users, dtype=np.int64)
         self.items = np.asarray(items, dtype=np.int64)
         self.bu, self.bi = np.asarray(bu, dtype=np.float64), np.asarray(bi, dtype=np.float64)
         factors = 0 if pu is None else np.asarray(pu).shape[1]
-        self.pu = np.zeros((len(self.users), factors)) if pu is None else np.asarray(pu, dtype=np.float64)
-        self.qi = np.zeros((len(self.items), factors)) if qi is None else np.asarray(qi, dtype=np.float64)
+        self.pu = (
+            np.zeros((len(self.users), factors)) if pu is None else np.asarray(pu, dtype=np.float64)
+        )
+        self.qi = (
+            np.zeros((len(self.items), factors)) if qi is None else np.asarray(qi, dtype=np.float64)
+        )
         self.sim = None if sim is None else np.asarray(sim, dtype=np.float64)
         self._user_index = {int(u): n for n, u in enumerate(self.users)}
         self._item_index = {int(i): n for n, i in enumerate(self.items)}
@@ -43,12 +67,25 @@ class Scorer:
             np.savez(handle, meta=np.array(json.dumps(meta)), **self.arrays())
 
     def meta(self) -> dict:
-        return {"kind": self.kind, "mu": self.mu, "k": self.k, "reg": self.reg, "alpha": self.alpha,
-                "damp": self.damp, "reg_bias": self.reg_bias}
+        return {
+            "kind": self.kind,
+            "mu": self.mu,
+            "k": self.k,
+            "reg": self.reg,
+            "alpha": self.alpha,
+            "damp": self.damp,
+            "reg_bias": self.reg_bias,
+        }
 
     def arrays(self) -> dict:
-        arrays = {"users": self.users, "items": self.items, "bu": self.bu, "bi": self.bi, "pu": self.pu,
-                  "qi": self.qi}
+        arrays = {
+            "users": self.users,
+            "items": self.items,
+            "bu": self.bu,
+            "bi": self.bi,
+            "pu": self.pu,
+            "qi": self.qi,
+        }
         if self.sim is not None:
             arrays["sim"] = self.sim
         return arrays
@@ -64,8 +101,17 @@ class Scorer:
                     raise IncompatibleModel(f"unsupported model format {meta.get('format')!r}")
                 arrays = {name: data[name] for name in data.files if name != "meta"}
                 if meta["kind"] == "blend":
-                    parts = [cls.from_parts(part, {k.split("/", 1)[1]: v for k, v in arrays.items()
-                                                  if k.startswith(f"{n}/")}) for n, part in enumerate(meta["parts"])]
+                    parts = [
+                        cls.from_parts(
+                            part,
+                            {
+                                k.split("/", 1)[1]: v
+                                for k, v in arrays.items()
+                                if k.startswith(f"{n}/")
+                            },
+                        )
+                        for n, part in enumerate(meta["parts"])
+                    ]
                     scorer = BlendScorer(parts, meta["weights"], meta["intercept"])
                 else:
                     scorer = cls.from_parts(meta, arrays)
@@ -80,24 +126,42 @@ class Scorer:
     def from_parts(cls, meta: dict, arrays: dict) -> Scorer:
         if meta.get("kind") not in ("factors", "neighbours", "logit"):
             raise IncompatibleModel(f"unsupported model kind {meta.get('kind')!r}")
-        scorer = cls(meta["kind"], meta["mu"], arrays["users"], arrays["items"], arrays["bu"], arrays["bi"],
-                     pu=arrays["pu"], qi=arrays["qi"], sim=arrays.get("sim"), k=meta["k"], reg=meta["reg"],
-                     alpha=meta.get("alpha", 0.0), damp=meta.get("damp", 1.0),
-                     reg_bias=meta.get("reg_bias"))
+        scorer = cls(
+            meta["kind"],
+            meta["mu"],
+            arrays["users"],
+            arrays["items"],
+            arrays["bu"],
+            arrays["bi"],
+            pu=arrays["pu"],
+            qi=arrays["qi"],
+            sim=arrays.get("sim"),
+            k=meta["k"],
+            reg=meta["reg"],
+            alpha=meta.get("alpha", 0.0),
+            damp=meta.get("damp", 1.0),
+            reg_bias=meta.get("reg_bias"),
+        )
         scorer._check_shapes()
         return scorer
 
     def _check_shapes(self) -> None:
         n_users, n_items = len(self.users), len(self.items)
-        ok = (self.bu.shape == (n_users,) and self.bi.shape == (n_items,)
-              and self.pu.shape[0] == n_users and self.qi.shape[0] == n_items
-              and self.pu.shape[1] == self.qi.shape[1]
-              and (self.sim is None or self.sim.shape == (n_items, n_items)))
+        ok = (
+            self.bu.shape == (n_users,)
+            and self.bi.shape == (n_items,)
+            and self.pu.shape[0] == n_users
+            and self.qi.shape[0] == n_items
+            and self.pu.shape[1] == self.qi.shape[1]
+            and (self.sim is None or self.sim.shape == (n_items, n_items))
+        )
         if not ok:
             raise IncompatibleModel("model arrays have inconsistent shapes")
 
     # ---- prediction ----------------------------------------------------------------------
-    def predict(self, user_id: int, results: dict[int, float], item_ids, *, fold_in: bool = False) -> dict:
+    def predict(
+        self, user_id: int, results: dict[int, float], item_ids, *, fold_in: bool = False
+    ) -> dict:
         """Predicted 0..1 scores for ``item_ids`` the model knows (others are left out).
 
         ``results`` are the learner's current scores; they are used when the learner is unknown to
@@ -106,7 +170,11 @@ class Scorer:
         wanted = [(i, self._item_index[int(i)]) for i in item_ids if int(i) in self._item_index]
         if not wanted:
             return {}
-        rated = [(self._item_index[int(i)], float(s)) for i, s in results.items() if int(i) in self._item_index]
+        rated = [
+            (self._item_index[int(i)], float(s))
+            for i, s in results.items()
+            if int(i) in self._item_index
+        ]
         index = self._user_index.get(int(user_id))
         if index is not None and not fold_in:
             bu, pu = self.bu[index], self.pu[index]
@@ -131,7 +199,11 @@ class Scorer:
         found = {}
         for item in item_ids:
             row = self._item_index.get(int(item))
-            others = [(self.sim[row, n], raw) for n, raw in rated if raw != int(item)] if row is not None else []
+            others = (
+                [(self.sim[row, n], raw) for n, raw in rated if raw != int(item)]
+                if row is not None
+                else []
+            )
             if others and max(others)[0] > 0:
                 found[int(item)] = max(others)[1]
         return found
@@ -146,7 +218,9 @@ class Scorer:
         scores = np.array([s for _, s in rated])
         design = np.hstack([np.ones((len(idx), 1)), self.qi[idx]])
         if self.kind == "logit":
-            return _logistic_fold_in(design, scores, self.mu + self.bi[idx], self.reg, self.reg_bias)
+            return _logistic_fold_in(
+                design, scores, self.mu + self.bi[idx], self.reg, self.reg_bias
+            )
         target = scores - self.mu - self.bi[idx]
         penalty = (self.reg * len(idx) + 1.0) * np.eye(factors + 1)
         solution = np.linalg.solve(design.T @ design + penalty, design.T @ target)
@@ -171,11 +245,12 @@ class Scorer:
         sims = self.sim[np.ix_(idx, rated_idx)].copy()
         sims[idx[:, None] == rated_idx[None, :]] = 0.0  # a module is not its own neighbour
         if len(rated_idx) > self.k:
-            cut = -np.partition(-sims, self.k - 1, axis=1)[:, self.k - 1:self.k]
+            cut = -np.partition(-sims, self.k - 1, axis=1)[:, self.k - 1 : self.k]
             sims[sims < cut] = 0.0
         sims[sims < 0] = 0.0
         total = sims.sum(axis=1)
         return np.divide(sims @ deviations, total, out=np.zeros(len(idx)), where=total > 0)
+
 
 def _sigmoid(z):
     return 1.0 / (1.0 + np.exp(-z))
@@ -199,12 +274,26 @@ class BlendScorer:
     kind = "blend"
 
     def __init__(self, parts, weights, intercept):
-        self.parts, self.weights, self.intercept = list(parts), [float(w) for w in weights], float(intercept)
+        self.parts, self.weights, self.intercept = (
+            list(parts),
+            [float(w) for w in weights],
+            float(intercept),
+        )
 
     def save(self, path) -> None:
-        meta = {"format": FORMAT, "kind": "blend", "weights": self.weights, "intercept": self.intercept,
-                "parts": [part.meta() for part in self.parts], "about": getattr(self, "about", None)}
-        arrays = {f"{n}/{name}": value for n, part in enumerate(self.parts) for name, value in part.arrays().items()}
+        meta = {
+            "format": FORMAT,
+            "kind": "blend",
+            "weights": self.weights,
+            "intercept": self.intercept,
+            "parts": [part.meta() for part in self.parts],
+            "about": getattr(self, "about", None),
+        }
+        arrays = {
+            f"{n}/{name}": value
+            for n, part in enumerate(self.parts)
+            for name, value in part.arrays().items()
+        }
         with open(path, "wb") as handle:
             np.savez(handle, meta=np.array(json.dumps(meta)), **arrays)
 
@@ -214,8 +303,20 @@ class BlendScorer:
                 return part.related(results, item_ids)
         return {}
 
-    def predict(self, user_id: int, results: dict[int, float], item_ids, *, fold_in: bool = False) -> dict:
-        predictions = [part.predict(user_id, results, item_ids, fold_in=fold_in) for part in self.parts]
+    def predict(
+        self, user_id: int, results: dict[int, float], item_ids, *, fold_in: bool = False
+    ) -> dict:
+        predictions = [
+            part.predict(user_id, results, item_ids, fold_in=fold_in) for part in self.parts
+        ]
         known = set.intersection(*(set(p) for p in predictions)) if predictions else set()
-        return {i: float(np.clip(self.intercept + sum(w * p[i] for w, p in zip(self.weights, predictions)), 0.0, 1.0))
-                for i in known}
+        return {
+            i: float(
+                np.clip(
+                    self.intercept + sum(w * p[i] for w, p in zip(self.weights, predictions)),
+                    0.0,
+                    1.0,
+                )
+            )
+            for i in known
+        }

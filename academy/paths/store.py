@@ -5,6 +5,7 @@ workers look at the metadata at most every ``RECOMMENDER_RELOAD_SECONDS`` and lo
 when one appears; a missing, corrupt or incompatible file is logged and serving goes on without
 a model (the path falls back to module difficulty).
 """
+
 from __future__ import annotations
 
 import logging
@@ -49,7 +50,9 @@ def load_signal() -> list[tuple[int, int, float]]:
     """Every (learner, module, best score 0..1): the recommender's ratings."""
     from academy.learning.models import ModuleResult
 
-    rows = db.session.execute(select(ModuleResult.user_id, ModuleResult.module_id, ModuleResult.best_score))
+    rows = db.session.execute(
+        select(ModuleResult.user_id, ModuleResult.module_id, ModuleResult.best_score)
+    )
     return [(u, m, min(max(float(s), 0.0), 1.0)) for u, m, s in rows]
 
 
@@ -73,8 +76,11 @@ def planned_steps(algorithm: str | None, folds: int | None, n_ratings: int) -> i
     return 3 + cv_folds(folds)
 
 
-def train_model(algorithm: str | None = None, folds: int | None = None,
-                progress: Callable[[str, int], None] | None = None) -> RecommenderModel:
+def train_model(
+    algorithm: str | None = None,
+    folds: int | None = None,
+    progress: Callable[[str, int], None] | None = None,
+) -> RecommenderModel:
     """Train on all results, write a versioned file, record its metadata and make it current.
 
     With the algorithm ``auto`` (the default) the algorithm and its parameters are chosen by
@@ -103,7 +109,9 @@ def train_model(algorithm: str | None = None, folds: int | None = None,
         params = algorithm_params(name, (config.get("RECOMMENDER_PARAMS") or {}).get(name))
         folds = cv_folds(folds)
         if folds and len(rows) >= folds * 5:
-            cv_rmse, cv_mae = _cross_validate(make_algorithm(name, params), build_dataset(rows), folds, step)
+            cv_rmse, cv_mae = _cross_validate(
+                make_algorithm(name, params), build_dataset(rows), folds, step
+            )
         else:
             step("bỏ qua kiểm định chéo", folds)
     started = time.perf_counter()
@@ -113,11 +121,26 @@ def train_model(algorithm: str | None = None, folds: int | None = None,
     trained_at = utcnow()
     filename = f"model-{trained_at:%Y%m%dT%H%M%S%f}-{name}.npz"
     scorer = export_scorer(name, algo, params)
-    scorer.about = about or {"chosen": name, "reason": "set by configuration or --algorithm", "n_ratings": len(rows)}
+    scorer.about = about or {
+        "chosen": name,
+        "reason": "set by configuration or --algorithm",
+        "n_ratings": len(rows),
+    }
     _write_atomically(scorer, filename)
     stored = {**params, "selection": about} if about else params
-    row = _record(name, stored, filename, rows, users, items, cv_rmse, cv_mae, fit_seconds,
-                  trained_at, last_attempt_id)
+    row = _record(
+        name,
+        stored,
+        filename,
+        rows,
+        users,
+        items,
+        cv_rmse,
+        cv_mae,
+        fit_seconds,
+        trained_at,
+        last_attempt_id,
+    )
     step("lưu mô hình", 1)
     return row
 
@@ -140,13 +163,35 @@ def _write_atomically(scorer: Scorer, filename: str) -> None:
     os.replace(partial, target)
 
 
-def _record(name, params, filename, rows, users, items, cv_rmse, cv_mae, fit_seconds, trained_at,
-            last_attempt_id) -> RecommenderModel:
+def _record(
+    name,
+    params,
+    filename,
+    rows,
+    users,
+    items,
+    cv_rmse,
+    cv_mae,
+    fit_seconds,
+    trained_at,
+    last_attempt_id,
+) -> RecommenderModel:
     db.session.query(RecommenderModel).filter_by(is_current=True).update({"is_current": False})
-    row = RecommenderModel(algorithm=name, params=_jsonable(params), filename=filename, n_ratings=len(rows),
-                           n_users=users, n_items=items, cv_rmse=cv_rmse, cv_mae=cv_mae,
-                           fit_seconds=fit_seconds, trained_at=trained_at, is_current=True,
-                           last_attempt_id=last_attempt_id, module_stats=module_stats(rows))
+    row = RecommenderModel(
+        algorithm=name,
+        params=_jsonable(params),
+        filename=filename,
+        n_ratings=len(rows),
+        n_users=users,
+        n_items=items,
+        cv_rmse=cv_rmse,
+        cv_mae=cv_mae,
+        fit_seconds=fit_seconds,
+        trained_at=trained_at,
+        is_current=True,
+        last_attempt_id=last_attempt_id,
+        module_stats=module_stats(rows),
+    )
     db.session.add(row)
     db.session.flush()
     _prune_old_files()
@@ -188,9 +233,11 @@ def retrain_job(job_id: str) -> None:
 
 # ---- serving -------------------------------------------------------------------------------
 
+
 def _cache() -> dict:
     return current_app.extensions.setdefault(
-        "recommender_cache", {"checked_at": float("-inf"), "row_id": None, "scorer": None, "meta": None}
+        "recommender_cache",
+        {"checked_at": float("-inf"), "row_id": None, "scorer": None, "meta": None},
     )
 
 
@@ -203,15 +250,26 @@ def current_model() -> tuple[Scorer | None, dict | None]:
     with _lock:
         cache["checked_at"] = time.monotonic()
         row = db.session.execute(
-            select(RecommenderModel.id, RecommenderModel.filename, RecommenderModel.trained_at,
-                   RecommenderModel.last_attempt_id, RecommenderModel.algorithm)
-            .where(RecommenderModel.is_current).order_by(RecommenderModel.id.desc()).limit(1)
+            select(
+                RecommenderModel.id,
+                RecommenderModel.filename,
+                RecommenderModel.trained_at,
+                RecommenderModel.last_attempt_id,
+                RecommenderModel.algorithm,
+            )
+            .where(RecommenderModel.is_current)
+            .order_by(RecommenderModel.id.desc())
+            .limit(1)
         ).first()
         if row is None:
             cache.update(row_id=None, scorer=None, meta=None)
         elif row.id != cache["row_id"]:
-            meta = {"id": row.id, "trained_at": row.trained_at, "last_attempt_id": row.last_attempt_id or 0,
-                    "algorithm": row.algorithm}
+            meta = {
+                "id": row.id,
+                "trained_at": row.trained_at,
+                "last_attempt_id": row.last_attempt_id or 0,
+                "algorithm": row.algorithm,
+            }
             cache.update(row_id=row.id, scorer=_load_file(row.filename), meta=meta)
     return cache["scorer"], cache["meta"]
 
@@ -223,5 +281,7 @@ def _load_file(filename: str) -> Scorer | None:
     except FileNotFoundError:
         log.error("recommender model file %s is missing; paths use module difficulty", path)
     except IncompatibleModel as exc:
-        log.error("recommender model file %s cannot be used (%s); paths use module difficulty", path, exc)
+        log.error(
+            "recommender model file %s cannot be used (%s); paths use module difficulty", path, exc
+        )
     return None

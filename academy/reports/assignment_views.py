@@ -1,4 +1,5 @@
 """HR assigns a course to a unit subtree with a due date (routes on the reports blueprint)."""
+
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
@@ -6,11 +7,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from academy.core.audit import record_audit
 from academy.auth.access import hr_scope, roles_required
 from academy.auth.units import unit_choices
 from academy.catalog.models import Course
 from academy.catalog.services import course_choices
+from academy.core.audit import record_audit
 from academy.extensions import db
 from academy.learning.models import Assignment
 from academy.reports import services
@@ -35,9 +36,14 @@ def assignments():
         unit = services.narrow_unit(scope, form.unit.data)
         course = db.session.get(Course, form.course.data) or abort(404)
         try:
-            assignment, added = assign_course(unit, course, services.due_datetime(form.due_date.data), current_user)
-            record_audit("assignment.save", target=f"assignment:{assignment.id}",
-                         detail={"unit": unit.code, "course": course.slug, "enrolled": added})
+            assignment, added = assign_course(
+                unit, course, services.due_datetime(form.due_date.data), current_user
+            )
+            record_audit(
+                "assignment.save",
+                target=f"assignment:{assignment.id}",
+                detail={"unit": unit.code, "course": course.slug, "enrolled": added},
+            )
             db.session.commit()
         except IntegrityError:  # the same assignment submitted twice at once: one is stored
             db.session.rollback()
@@ -46,8 +52,12 @@ def assignments():
         flash(_("Đã giao khoá học; %(n)s người được ghi danh mới.", n=added), "success")
         return redirect(url_for("reports.assignments"))
     status = 400 if form.is_submitted() else 200
-    return render_template("reports/assignments.html", form=form, delete_form=DeleteForm(),
-                           assignments=list_assignments(scope)), status
+    return render_template(
+        "reports/assignments.html",
+        form=form,
+        delete_form=DeleteForm(),
+        assignments=list_assignments(scope),
+    ), status
 
 
 @bp.post("/reports/assignments/<int:assignment_id>/delete")
@@ -59,8 +69,11 @@ def delete_assignment_view(assignment_id: int):
         abort(404)
     if not DeleteForm().validate_on_submit():
         abort(400)
-    record_audit("assignment.delete", target=f"assignment:{assignment.id}",
-                 detail={"unit": assignment.unit.code, "course": assignment.course.slug})
+    record_audit(
+        "assignment.delete",
+        target=f"assignment:{assignment.id}",
+        detail={"unit": assignment.unit.code, "course": assignment.course.slug},
+    )
     delete_assignment(assignment)
     db.session.commit()
     flash(_("Đã huỷ giao khoá học. Những người đã ghi danh vẫn giữ kết quả học tập."), "info")

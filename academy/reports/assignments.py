@@ -4,6 +4,7 @@
 of people cost two round trips, not thousands); ``apply_assignments_to`` enrols one person who
 joined or moved into a subtree later. Both are idempotent.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -17,21 +18,28 @@ from academy.extensions import db
 from academy.learning.models import Assignment, Enrollment
 
 
-def assign_course(unit: Unit, course, due_at: datetime | None, assigned_by=None) -> tuple[Assignment, int]:
+def assign_course(
+    unit: Unit, course, due_at: datetime | None, assigned_by=None
+) -> tuple[Assignment, int]:
     """Create (or re-date) the assignment of ``course`` to ``unit``'s subtree and enrol its members.
 
     Returns the assignment and how many people were newly enrolled; a new assignment sends
     ``assignment_created``. The caller commits.
     """
     assignment = db.session.scalar(
-        select(Assignment).where(Assignment.course_id == course.id, Assignment.unit_id == unit.id))
+        select(Assignment).where(Assignment.course_id == course.id, Assignment.unit_id == unit.id)
+    )
     if assignment is not None:
         if assignment.due_at != due_at:
             assignment.due_at = due_at
             _redate_enrolments(assignment)
         return assignment, enrol_subtree(assignment, unit)
-    assignment = Assignment(course_id=course.id, unit_id=unit.id, due_at=due_at,
-                            assigned_by_id=getattr(assigned_by, "id", None))
+    assignment = Assignment(
+        course_id=course.id,
+        unit_id=unit.id,
+        due_at=due_at,
+        assigned_by_id=getattr(assigned_by, "id", None),
+    )
     db.session.add(assignment)
     db.session.flush()
     enrolled = enrol_subtree(assignment, unit)
@@ -44,13 +52,17 @@ def _redate_enrolments(assignment: Assignment) -> None:
         update(Enrollment)
         .where(Enrollment.assignment_id == assignment.id, Enrollment.completed_at.is_(None))
         .values(due_at=assignment.due_at)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _members(unit: Unit):
     """Active people in ``unit`` and every unit below it (a SELECT of user ids)."""
-    return (select(User.id).join(Unit, User.unit_id == Unit.id)
-            .where(unit.subtree_filter(), User.is_active.is_(True)))
+    return (
+        select(User.id)
+        .join(Unit, User.unit_id == Unit.id)
+        .where(unit.subtree_filter(), User.is_active.is_(True))
+    )
 
 
 def enrol_subtree(assignment: Assignment, unit: Unit) -> int:
@@ -62,17 +74,34 @@ def enrol_subtree(assignment: Assignment, unit: Unit) -> int:
     course_id = assignment.course_id
     db.session.execute(
         update(Enrollment)
-        .where(Enrollment.course_id == course_id, Enrollment.assignment_id.is_(None),
-               Enrollment.completed_at.is_(None), Enrollment.user_id.in_(_members(unit)))
+        .where(
+            Enrollment.course_id == course_id,
+            Enrollment.assignment_id.is_(None),
+            Enrollment.completed_at.is_(None),
+            Enrollment.user_id.in_(_members(unit)),
+        )
         .values(source="assigned", assignment_id=assignment.id, due_at=assignment.due_at)
-        .execution_options(synchronize_session=False))
-    not_enrolled = ~exists().where(and_(Enrollment.user_id == User.id, Enrollment.course_id == course_id))
-    rows = (_members(unit).where(not_enrolled)
-            .add_columns(literal(course_id), literal("assigned"), literal(assignment.id),
-                         literal(utcnow(), UTCDateTime), literal(assignment.due_at, UTCDateTime)))
+        .execution_options(synchronize_session=False)
+    )
+    not_enrolled = ~exists().where(
+        and_(Enrollment.user_id == User.id, Enrollment.course_id == course_id)
+    )
+    rows = (
+        _members(unit)
+        .where(not_enrolled)
+        .add_columns(
+            literal(course_id),
+            literal("assigned"),
+            literal(assignment.id),
+            literal(utcnow(), UTCDateTime),
+            literal(assignment.due_at, UTCDateTime),
+        )
+    )
     result = db.session.execute(
         insert(Enrollment).from_select(
-            ["user_id", "course_id", "source", "assignment_id", "enrolled_at", "due_at"], rows))
+            ["user_id", "course_id", "source", "assignment_id", "enrolled_at", "due_at"], rows
+        )
+    )
     db.session.expire_all()
     _complete_already_passed(assignment)
     return max(result.rowcount or 0, 0)
@@ -89,12 +118,19 @@ def _complete_already_passed(assignment: Assignment) -> None:
     total = db.session.scalar(select(func.count()).select_from(modules.subquery()))
     if not total:
         return
-    passed_all = (select(ModuleResult.user_id)
-                  .where(ModuleResult.module_id.in_(modules), ModuleResult.passed_at.is_not(None))
-                  .group_by(ModuleResult.user_id).having(func.count() >= total))
+    passed_all = (
+        select(ModuleResult.user_id)
+        .where(ModuleResult.module_id.in_(modules), ModuleResult.passed_at.is_not(None))
+        .group_by(ModuleResult.user_id)
+        .having(func.count() >= total)
+    )
     pending = db.session.scalars(
-        select(Enrollment).where(Enrollment.assignment_id == assignment.id, Enrollment.completed_at.is_(None),
-                                 Enrollment.user_id.in_(passed_all)))
+        select(Enrollment).where(
+            Enrollment.assignment_id == assignment.id,
+            Enrollment.completed_at.is_(None),
+            Enrollment.user_id.in_(passed_all),
+        )
+    )
     for enrollment in list(pending):
         complete_course_if_done(enrollment.user, assignment.course, enrollment)
 
@@ -103,9 +139,14 @@ def assignments_covering(unit: Unit | None) -> list[Assignment]:
     """Assignments made to ``unit`` or any unit above it."""
     if unit is None:
         return []
-    return list(db.session.scalars(
-        select(Assignment).join(Unit, Assignment.unit_id == Unit.id)
-        .where(literal(unit.path).startswith(Unit.path)).order_by(Assignment.id)))
+    return list(
+        db.session.scalars(
+            select(Assignment)
+            .join(Unit, Assignment.unit_id == Unit.id)
+            .where(literal(unit.path).startswith(Unit.path))
+            .order_by(Assignment.id)
+        )
+    )
 
 
 def apply_assignments_to(user: User) -> int:
@@ -124,21 +165,30 @@ def apply_assignments_to(user: User) -> int:
 def _enrol(user: User, assignment: Assignment) -> None:
     from academy.learning.services import enrol_learner
 
-    enrol_learner(user, assignment.course, source="assigned", due_at=assignment.due_at, assignment=assignment)
+    enrol_learner(
+        user, assignment.course, source="assigned", due_at=assignment.due_at, assignment=assignment
+    )
 
 
 def delete_assignment(assignment: Assignment) -> None:
     """Remove the assignment; enrolments made by it stay (the learners keep their progress)."""
     db.session.execute(
-        update(Enrollment).where(Enrollment.assignment_id == assignment.id)
-        .values(assignment_id=None).execution_options(synchronize_session=False))
+        update(Enrollment)
+        .where(Enrollment.assignment_id == assignment.id)
+        .values(assignment_id=None)
+        .execution_options(synchronize_session=False)
+    )
     db.session.delete(assignment)
     db.session.flush()
 
 
 def list_assignments(scope: Unit | None) -> list[Assignment]:
     """Assignments to units inside ``scope`` (all of them for None), newest first."""
-    query = select(Assignment).join(Unit, Assignment.unit_id == Unit.id).order_by(Assignment.created_at.desc())
+    query = (
+        select(Assignment)
+        .join(Unit, Assignment.unit_id == Unit.id)
+        .order_by(Assignment.created_at.desc())
+    )
     if scope is not None:
         query = query.where(scope.subtree_filter())
     return list(db.session.scalars(query))

@@ -1,12 +1,18 @@
 """HR grants extra quiz attempts to people in its units, on courses mandatory for them (routes on
 the reports blueprint, imported at the end of views.py)."""
+
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from academy.auth.access import (
-    can_grant_attempts, can_see_person, hr_scope, require, roles_required)
+    can_grant_attempts,
+    can_see_person,
+    hr_scope,
+    require,
+    roles_required,
+)
 from academy.auth.models import User
 from academy.catalog.models import Module
 from academy.core.once import submit_once
@@ -22,11 +28,13 @@ from academy.reports.views import bp
 def people():
     scope = hr_scope(current_user)
     query, blocked = request.args.get("q", "").strip()[:100], request.args.get("blocked") == "1"
-    page = people_in_scope(scope, query=query, blocked_only=blocked,
-                           page=request.args.get("page", 1, type=int))
+    page = people_in_scope(
+        scope, query=query, blocked_only=blocked, page=request.args.get("page", 1, type=int)
+    )
     args = {k: v for k, v in {"q": query, "blocked": "1" if blocked else ""}.items() if v}
-    return render_template("reports/people.html", page=page, query=query, blocked=blocked,
-                           args=args)
+    return render_template(
+        "reports/people.html", page=page, query=query, blocked=blocked, args=args
+    )
 
 
 def _person(user_id: int) -> User:
@@ -40,9 +48,14 @@ def _person_page(person: User, posted=None):
     courses = [c for c in mandatory_courses(person) if can_grant_attempts(current_user, person, c)]
     module_ids = [m.id for c in courses for m in c.modules]
     return render_template(
-        "reports/person_attempts.html", person=person, courses=courses,
-        standings=attempt_standings([person.id], module_ids), forms=grant_forms(module_ids, posted),
-        grants=grants_for(person, module_ids), is_self=person.id == current_user.id)
+        "reports/person_attempts.html",
+        person=person,
+        courses=courses,
+        standings=attempt_standings([person.id], module_ids),
+        forms=grant_forms(module_ids, posted),
+        grants=grants_for(person, module_ids),
+        is_self=person.id == current_user.id,
+    )
 
 
 @bp.get("/reports/people/<int:user_id>/attempts")
@@ -66,5 +79,6 @@ def person_grant(user_id: int, module_id: int):
         return _person_page(person, posted=(module.id, form)), 400
     db.session.commit()
     flash(granted_message(grant, person, module), "success")
-    return redirect(url_for("reports.person_attempts", user_id=person.id,
-                            _anchor=f"module-{module.id}"), 303)
+    return redirect(
+        url_for("reports.person_attempts", user_id=person.id, _anchor=f"module-{module.id}"), 303
+    )

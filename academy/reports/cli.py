@@ -1,4 +1,5 @@
 """flask reports completion --format csv|xlsx|pdf --out FILE [filters]"""
+
 from __future__ import annotations
 
 import sys
@@ -17,8 +18,16 @@ reports_cli = AppGroup("reports", help="Báo cáo đào tạo.")
 
 
 @reports_cli.command("completion")
-@click.option("--format", "fmt", type=click.Choice(("csv", "xlsx", "pdf")), default="csv", show_default=True)
-@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), required=True, help="Tệp kết quả")
+@click.option(
+    "--format", "fmt", type=click.Choice(("csv", "xlsx", "pdf")), default="csv", show_default=True
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, writable=True),
+    required=True,
+    help="Tệp kết quả",
+)
 @click.option("--unit", "unit_code", default=None, help="Mã đơn vị (gồm đơn vị cấp dưới)")
 @click.option("--course", "course_slug", default=None, help="Slug khoá học")
 @click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), default=None)
@@ -30,9 +39,13 @@ def completion_command(fmt, out, unit_code, course_slug, date_from, date_to, sta
         # an empty --unit/--course means no filter, as it always has for this command
         unit = find_or_fail(Unit, Unit.code, unit_code or None, "đơn vị")
         course = find_or_fail(Course, Course.slug, course_slug or None, "khoá học")
-        filters = ReportFilters(unit=unit, course_id=course.id if course else None,
-                                date_from=date_from.date() if date_from else None,
-                                date_to=date_to.date() if date_to else None, status=status)
+        filters = ReportFilters(
+            unit=unit,
+            course_id=course.id if course else None,
+            date_from=date_from.date() if date_from else None,
+            date_to=date_to.date() if date_to else None,
+            status=status,
+        )
         count = _export(fmt, filters, out)
         from academy.reports.services import record_download
 
@@ -68,8 +81,13 @@ class UnitProgress:
 
     def __call__(self, unit_name: str, units: int) -> None:
         if self.bar is None:
-            self.bar = click.progressbar(length=units, label="Đang xuất báo cáo", show_pos=True,
-                                         item_show_func=lambda name: name, file=sys.stderr)
+            self.bar = click.progressbar(
+                length=units,
+                label="Đang xuất báo cáo",
+                show_pos=True,
+                item_show_func=lambda name: name,
+                file=sys.stderr,
+            )
             self.bar.__enter__()
         self.bar.update(1, unit_name)
 

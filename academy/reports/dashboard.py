@@ -4,6 +4,7 @@ At city scale (a million enrolments, two million module results) each figure is 
 index that holds every column it reads (see the indexes on ``Enrollment`` and ``ModuleResult``):
 per learner in index order, then per unit over one row per learner.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -39,7 +40,9 @@ def _per_user(query, user_column, scope):
         query = query.where(user_column.in_(_scoped_ids(scope)))
     inner = query.group_by(user_column).subquery()
     sums = [func.sum(c) for c in list(inner.c)[1:]]
-    return select(User.unit_id, *sums).join(inner, inner.c.user_id == User.id).group_by(User.unit_id)
+    return (
+        select(User.unit_id, *sums).join(inner, inner.c.user_id == User.id).group_by(User.unit_id)
+    )
 
 
 def _per_unit(now, scope):
@@ -50,16 +53,35 @@ def _per_unit(now, scope):
     unit_id = (User.unit_id + 0).label("unit_id")
     people = _scoped(select(unit_id, func.count(User.id)).where(User.is_active.is_(True)), scope)
     late = Enrollment.completed_at.is_(None) & (Enrollment.due_at < literal(now, UTCDateTime))
-    enrol = _per_user(select(Enrollment.user_id.label("user_id"), func.count().label("n"),
-                             func.count(Enrollment.completed_at).label("done"),
-                             func.count(case((late, 1))).label("late")),
-                      Enrollment.user_id, scope)
-    scores = _per_user(select(ModuleResult.user_id.label("user_id"), func.sum(ModuleResult.best_score).label("s"),
-                              func.count().label("n")), ModuleResult.user_id, scope)
-    certs = _scoped(select(User.unit_id, func.count(Certificate.id)).select_from(Certificate)
-                    .join(User, User.id == Certificate.user_id)
-                    .where(Certificate.revoked_at.is_(None), Certificate.issued_at >= literal(month_start, UTCDateTime)),
-                    scope).group_by(User.unit_id)
+    enrol = _per_user(
+        select(
+            Enrollment.user_id.label("user_id"),
+            func.count().label("n"),
+            func.count(Enrollment.completed_at).label("done"),
+            func.count(case((late, 1))).label("late"),
+        ),
+        Enrollment.user_id,
+        scope,
+    )
+    scores = _per_user(
+        select(
+            ModuleResult.user_id.label("user_id"),
+            func.sum(ModuleResult.best_score).label("s"),
+            func.count().label("n"),
+        ),
+        ModuleResult.user_id,
+        scope,
+    )
+    certs = _scoped(
+        select(User.unit_id, func.count(Certificate.id))
+        .select_from(Certificate)
+        .join(User, User.id == Certificate.user_id)
+        .where(
+            Certificate.revoked_at.is_(None),
+            Certificate.issued_at >= literal(month_start, UTCDateTime),
+        ),
+        scope,
+    ).group_by(User.unit_id)
     return people.group_by(unit_id), enrol, scores, certs
 
 
@@ -90,7 +112,9 @@ def _focus(scope: Unit | None) -> Unit | None:
 
 
 def _roll_up(stats: dict, focus: Unit | None) -> tuple[list[dict], dict]:
-    units = db.session.execute(select(Unit.id, Unit.code, Unit.name, Unit.path, Unit.parent_id)).all()
+    units = db.session.execute(
+        select(Unit.id, Unit.code, Unit.name, Unit.path, Unit.parent_id)
+    ).all()
     by_id = {u.id: u for u in units}
     base = focus.path if focus is not None else "/"
     rows: dict[int, dict] = {}
@@ -99,10 +123,12 @@ def _roll_up(stats: dict, focus: Unit | None) -> tuple[list[dict], dict]:
         unit = by_id.get(unit_id)
         if unit is None or not unit.path.startswith(base):
             continue
-        rest = unit.path[len(base):].strip("/")
+        rest = unit.path[len(base) :].strip("/")
         key = int(rest.split("/")[0]) if rest else unit.id
         target = by_id[key]
-        row = rows.setdefault(key, {**_blank(), "unit_id": key, "code": target.code, "name": target.name})
+        row = rows.setdefault(
+            key, {**_blank(), "unit_id": key, "code": target.code, "name": target.name}
+        )
         for name, value in figures.items():
             row[name] += value
             total[name] += value
@@ -110,14 +136,23 @@ def _roll_up(stats: dict, focus: Unit | None) -> tuple[list[dict], dict]:
 
 
 def _blank() -> dict:
-    return {"learners": 0, "enrolled": 0, "completed": 0, "overdue": 0, "score_sum": 0.0, "score_n": 0,
-            "certificates": 0}
+    return {
+        "learners": 0,
+        "enrolled": 0,
+        "completed": 0,
+        "overdue": 0,
+        "score_sum": 0.0,
+        "score_n": 0,
+        "certificates": 0,
+    }
 
 
 def _finish(row: dict) -> dict:
     score_n = row.pop("score_n")
     score_sum = row.pop("score_sum")
-    row["completion_rate"] = round(100 * row["completed"] / row["enrolled"], 1) if row["enrolled"] else 0.0
+    row["completion_rate"] = (
+        round(100 * row["completed"] / row["enrolled"], 1) if row["enrolled"] else 0.0
+    )
     row["average_score"] = round(100 * score_sum / score_n, 1) if score_n else None
     return row
 
@@ -126,13 +161,26 @@ def _weekly(scope, now) -> list[dict]:
     start = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
     starts = [start - timedelta(weeks=WEEKS - 1 - i) for i in range(WEEKS)]
     at = Enrollment.completed_at
-    columns = [func.sum(case(((at >= literal(s, UTCDateTime)) & (at < literal(s + timedelta(weeks=1), UTCDateTime)), 1),
-                             else_=0)) for s in starts]
+    columns = [
+        func.sum(
+            case(
+                (
+                    (at >= literal(s, UTCDateTime))
+                    & (at < literal(s + timedelta(weeks=1), UTCDateTime)),
+                    1,
+                ),
+                else_=0,
+            )
+        )
+        for s in starts
+    ]
     query = select(*columns).select_from(Enrollment).where(at >= literal(starts[0], UTCDateTime))
     if scope is not None:
         query = _scoped(query.join(User, User.id == Enrollment.user_id), scope)
     counts = db.session.execute(query).one()
-    return [{"week": s.date().isoformat(), "completed": int(n or 0)} for s, n in zip(starts, counts)]
+    return [
+        {"week": s.date().isoformat(), "completed": int(n or 0)} for s, n in zip(starts, counts)
+    ]
 
 
 def _distribution(scope) -> list[dict]:
@@ -163,7 +211,9 @@ def cached_dashboard_data(scope: Unit | None) -> dict:
 
 def _scope_snapshot(scope_id: int | None) -> dict:
     scope = db.session.get(Unit, scope_id) if scope_id is not None else None
-    if scope_id is not None and scope is None:  # never the whole city in place of a unit that is gone
+    if (
+        scope_id is not None and scope is None
+    ):  # never the whole city in place of a unit that is gone
         raise LookupError(f"unit {scope_id} no longer exists")
     return dashboard_data(scope)
 
@@ -173,5 +223,11 @@ def dashboard_data(scope: Unit | None) -> dict:
     now = utcnow()
     focus = _focus(scope)
     rows, kpis = _roll_up(_collect(scope, now), focus)
-    return {"generated_at": now.isoformat(), "scope": focus.name if focus else None, "kpis": kpis,
-            "units": rows, "weekly": _weekly(scope, now), "scores": _distribution(scope)}
+    return {
+        "generated_at": now.isoformat(),
+        "scope": focus.name if focus else None,
+        "kpis": kpis,
+        "units": rows,
+        "weekly": _weekly(scope, now),
+        "scores": _distribution(scope),
+    }

@@ -1,12 +1,15 @@
 """CSV and XLSX writers for the completion report: streamed, flat memory, formula-safe."""
+
 from __future__ import annotations
 
 import csv
 import io
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from itertools import islice
-from flask_babel import gettext as _, lazy_gettext as _l
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from academy.i18n import academy_zone
 
@@ -17,20 +20,35 @@ BLANKS = "\\s\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u206
 _TRIGGER = "[" + re.escape(FORMULA_TRIGGERS) + "]"
 _FORMULA_AT_START = re.compile(f"[{BLANKS}]*{_TRIGGER}")
 # a cell break for a spreadsheet splitting on another separator (or a line-based reader), then a trigger
-_FORMULA_AFTER_BREAK = re.compile(f"([;,\\t\\r\\n][{BLANKS}\"]*)(?={_TRIGGER})")
-SEPARATORS = {"comma": ",", "semicolon": ";"}  # CSV flavours: "semicolon" is what a Vietnamese Excel splits on
+_FORMULA_AFTER_BREAK = re.compile(f'([;,\\t\\r\\n][{BLANKS}"]*)(?={_TRIGGER})')
+SEPARATORS = {
+    "comma": ",",
+    "semicolon": ";",
+}  # CSV flavours: "semicolon" is what a Vietnamese Excel splits on
 BATCH = 2000
 
 COLUMNS = (
-    ("unit_name", _l("Đơn vị")), ("employee_code", _l("Mã cán bộ")), ("full_name", _l("Họ và tên")),
-    ("position", _l("Chức vụ")), ("course_title", _l("Khoá học")), ("source", _l("Hình thức")),
-    ("enrolled_at", _l("Ngày ghi danh")), ("due_at", _l("Hạn hoàn thành")), ("progress", _l("Tiến độ (%)")),
-    ("score", _l("Điểm bài kiểm tra trung bình (%)")), ("completed_at", _l("Ngày hoàn thành")),
-    ("status", _l("Trạng thái")), ("certificate_serial", _l("Số chứng chỉ")),
+    ("unit_name", _l("Đơn vị")),
+    ("employee_code", _l("Mã cán bộ")),
+    ("full_name", _l("Họ và tên")),
+    ("position", _l("Chức vụ")),
+    ("course_title", _l("Khoá học")),
+    ("source", _l("Hình thức")),
+    ("enrolled_at", _l("Ngày ghi danh")),
+    ("due_at", _l("Hạn hoàn thành")),
+    ("progress", _l("Tiến độ (%)")),
+    ("score", _l("Điểm bài kiểm tra trung bình (%)")),
+    ("completed_at", _l("Ngày hoàn thành")),
+    ("status", _l("Trạng thái")),
+    ("certificate_serial", _l("Số chứng chỉ")),
 )
 SOURCE_LABELS = {"self": _l("Tự đăng ký"), "assigned": _l("Được giao")}
-STATUS_LABELS = {"not_started": _l("Chưa bắt đầu"), "in_progress": _l("Đang học"),
-                 "completed": _l("Hoàn thành"), "overdue": _l("Quá hạn")}
+STATUS_LABELS = {
+    "not_started": _l("Chưa bắt đầu"),
+    "in_progress": _l("Đang học"),
+    "completed": _l("Hoàn thành"),
+    "overdue": _l("Quá hạn"),
+}
 
 
 def neutralise(value):
@@ -109,19 +127,25 @@ class LocalDates:
                 day = self._hours[value[:13]] = self._hour(value[:13])
             if day is not False:
                 return day
-            value = datetime.fromisoformat(value).replace(tzinfo=timezone.utc)
+            value = datetime.fromisoformat(value).replace(tzinfo=UTC)
         elif value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return self.render(value.astimezone(self.zone).date())
 
     def column(self, values) -> list:
         """Dates for a column of times (None stays None); a time whose hour is known costs one look-up."""
         hours = self._hours
-        return [(hours.get(value[:13]) or self(value)) if value.__class__ is str else value and self(value)
-                for value in values]
+        return [
+            (hours.get(value[:13]) or self(value))
+            if value.__class__ is str
+            else value and self(value)
+            for value in values
+        ]
 
     def _hour(self, hour: str):
-        start = datetime.fromisoformat(hour + ":00").replace(tzinfo=timezone.utc).astimezone(self.zone)
+        start = (
+            datetime.fromisoformat(hour + ":00").replace(tzinfo=UTC).astimezone(self.zone)
+        )
         end = (start + timedelta(hours=1, microseconds=-1)).astimezone(self.zone)
         if start.date() != end.date() or start.utcoffset() != end.utcoffset():
             return False
@@ -146,15 +170,42 @@ class RowFormatter:
         """Display-ready rows (tuples in column order) for a list of report rows."""
         if not rows:
             return []
-        (_ids, _unit_ids, units, _unit_codes, codes, names, positions, courses, sources, enrolled, due,
-         progress, scores, completed, statuses, serials) = zip(*rows)
+        (
+            _ids,
+            _unit_ids,
+            units,
+            _unit_codes,
+            codes,
+            names,
+            positions,
+            courses,
+            sources,
+            enrolled,
+            due,
+            progress,
+            scores,
+            completed,
+            statuses,
+            serials,
+        ) = zip(*rows)
         day, text = self.day, self.text
-        return list(zip(
-            text(units), text(codes), text(names), text(positions), text(courses),
-            map(self.sources.get, sources, sources), day.column(enrolled),
-            day.column(due), map(int, progress),
-            [round(float(score), 1) if score is not None else None for score in scores],
-            day.column(completed), map(self.statuses.get, statuses, statuses), text(serials)))
+        return list(
+            zip(
+                text(units),
+                text(codes),
+                text(names),
+                text(positions),
+                text(courses),
+                map(self.sources.get, sources, sources),
+                day.column(enrolled),
+                day.column(due),
+                map(int, progress),
+                [round(float(score), 1) if score is not None else None for score in scores],
+                day.column(completed),
+                map(self.statuses.get, statuses, statuses),
+                text(serials),
+            )
+        )
 
 
 def _batches(rows, size: int = BATCH):
@@ -171,7 +222,9 @@ def csv_chunks(rows, separator: str = ","):
     list separator of a Vietnamese Excel) decimals are written with a decimal comma.
     """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=separator, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\r\n")
+    writer = csv.writer(
+        buffer, delimiter=separator, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\r\n"
+    )
     writer.writerow(headers())
     yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
     formatter = RowFormatter(as_text=True)
@@ -188,8 +241,12 @@ _SCORE = [key for key, _label in COLUMNS].index("score")
 
 def _decimal_commas(lines):
     at = _SCORE
-    return [line[:at] + (None if line[at] is None else str(line[at]).replace(".", ","),) + line[at + 1:]
-            for line in lines]
+    return [
+        line[:at]
+        + (None if line[at] is None else str(line[at]).replace(".", ","),)
+        + line[at + 1 :]
+        for line in lines
+    ]
 
 
 def write_xlsx(rows, target) -> int:

@@ -1,12 +1,13 @@
 """Report filters (a GET form) and the assignment form."""
+
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from academy.forms import Form, int_or_none
 from wtforms import DateField, HiddenField, SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Optional, ValidationError
 
+from academy.forms import Form, int_or_none
 from academy.reports.exporters import STATUS_LABELS
 from academy.reports.queries import SORTS
 
@@ -17,12 +18,20 @@ class ReportFilterForm(Form):
     class Meta:
         csrf = False
 
-    unit = SelectField(_l("Đơn vị (gồm đơn vị cấp dưới)"), coerce=int_or_none, validators=[Optional()])
+    unit = SelectField(
+        _l("Đơn vị (gồm đơn vị cấp dưới)"), coerce=int_or_none, validators=[Optional()]
+    )
     course = SelectField(_l("Khoá học"), coerce=int_or_none, validators=[Optional()])
     date_from = DateField(_l("Từ ngày"), validators=[Optional()])
     date_to = DateField(_l("Đến ngày"), validators=[Optional()])
-    status = SelectField(_l("Trạng thái"), validators=[Optional()], choices=[
-        SelectChoice("", _l("Tất cả")), *(SelectChoice(key, label) for key, label in STATUS_LABELS.items())])
+    status = SelectField(
+        _l("Trạng thái"),
+        validators=[Optional()],
+        choices=[
+            SelectChoice("", _l("Tất cả")),
+            *(SelectChoice(key, label) for key, label in STATUS_LABELS.items()),
+        ],
+    )
     sort = HiddenField(default="unit")
     dir = HiddenField(default="asc")
 
@@ -40,7 +49,9 @@ class ReportFilterForm(Form):
 
 
 class AssignmentForm(Form):
-    unit = SelectField(_l("Đơn vị (gồm đơn vị cấp dưới)"), coerce=int_or_none, validators=[DataRequired()])
+    unit = SelectField(
+        _l("Đơn vị (gồm đơn vị cấp dưới)"), coerce=int_or_none, validators=[DataRequired()]
+    )
     course = SelectField(_l("Khoá học"), coerce=int_or_none, validators=[DataRequired()])
     due_date = DateField(_l("Hạn hoàn thành"), validators=[DataRequired()])
     submit = SubmitField(_l("Giao khoá học"))

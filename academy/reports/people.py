@@ -1,5 +1,6 @@
 """HR's view of one person's quizzes: the people in scope, and the courses mandatory for a person
 (assigned to their unit or a unit above it), for granting extra attempts."""
+
 from __future__ import annotations
 
 from sqlalchemy import or_, select
@@ -16,17 +17,28 @@ from academy.reports.assignments import assignments_covering
 PER_PAGE = 50
 
 
-def people_in_scope(scope: Unit | None, *, query: str = "", blocked_only: bool = False,
-                    page: int = 1):
+def people_in_scope(
+    scope: Unit | None, *, query: str = "", blocked_only: bool = False, page: int = 1
+):
     """A page of the active people HR with ``scope`` may see (everyone for None), by name;
     ``blocked_only`` keeps those out of attempts on a quiz of a course mandatory for them."""
-    stmt = (select(User).join(Unit, Unit.id == User.unit_id)
-            .where(User.is_active.is_(True)).order_by(User.full_name, User.id))
+    stmt = (
+        select(User)
+        .join(Unit, Unit.id == User.unit_id)
+        .where(User.is_active.is_(True))
+        .order_by(User.full_name, User.id)
+    )
     if scope is not None:
         stmt = stmt.where(scope.subtree_filter())
     if query:
-        stmt = stmt.where(or_(*(contains_text(column, query)
-                                for column in (User.full_name, User.email, User.employee_code))))
+        stmt = stmt.where(
+            or_(
+                *(
+                    contains_text(column, query)
+                    for column in (User.full_name, User.email, User.employee_code)
+                )
+            )
+        )
     if blocked_only:
         stmt = stmt.where(User.id.in_(_blocked_on_mandatory_courses()))
     return db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
@@ -35,13 +47,15 @@ def people_in_scope(scope: Unit | None, *, query: str = "", blocked_only: bool =
 def _blocked_on_mandatory_courses():
     """A SELECT of the people blocked on a module of a course assigned to their unit or above."""
     person, home, assigned = aliased(User), aliased(Unit), aliased(Unit)
-    return (blocked_user_ids()
-            .join(Module, Module.id == ModuleResult.module_id)
-            .join(Assignment, Assignment.course_id == Module.course_id)
-            .join(assigned, assigned.id == Assignment.unit_id)
-            .join(person, person.id == ModuleResult.user_id)
-            .join(home, home.id == person.unit_id)
-            .where(home.path.startswith(assigned.path)))
+    return (
+        blocked_user_ids()
+        .join(Module, Module.id == ModuleResult.module_id)
+        .join(Assignment, Assignment.course_id == Module.course_id)
+        .join(assigned, assigned.id == Assignment.unit_id)
+        .join(person, person.id == ModuleResult.user_id)
+        .join(home, home.id == person.unit_id)
+        .where(home.path.startswith(assigned.path))
+    )
 
 
 def mandatory_courses(person: User) -> list:

@@ -3,13 +3,24 @@ aggregates of lesson progress and module results. No per-row queries, whatever t
 
 Exports run that query once per unit name (``unit_ids``), so the database sorts one group of units'
 rows at a time instead of the whole city's; the groups, taken in name order, give the same order."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import (
-    Float, and_, case, cast, func, literal, literal_column, null, select, type_coerce, union_all,
+    Float,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+    type_coerce,
+    union_all,
 )
 from sqlalchemy.types import NullType
 
@@ -20,7 +31,18 @@ from academy.database import UTCDateTime, utcnow
 from academy.learning.models import Enrollment, LessonProgress, ModuleResult
 
 STATUSES = ("not_started", "in_progress", "completed", "overdue")
-SORTS = ("unit", "name", "code", "course", "enrolled", "due", "progress", "score", "completed", "status")
+SORTS = (
+    "unit",
+    "name",
+    "code",
+    "course",
+    "enrolled",
+    "due",
+    "progress",
+    "score",
+    "completed",
+    "status",
+)
 
 
 @dataclass
@@ -42,9 +64,13 @@ class ReportFilters:
 
     def describe(self) -> dict:
         """Plain data for the audit log."""
-        return {"unit": self.subtree.code if self.subtree else None, "course_id": self.course_id,
-                "from": self.date_from.isoformat() if self.date_from else None,
-                "to": self.date_to.isoformat() if self.date_to else None, "status": self.status}
+        return {
+            "unit": self.subtree.code if self.subtree else None,
+            "course_id": self.course_id,
+            "from": self.date_from.isoformat() if self.date_from else None,
+            "to": self.date_to.isoformat() if self.date_to else None,
+            "status": self.status,
+        }
 
 
 def _scoped_users(filters: ReportFilters, unit_ids=None):
@@ -53,15 +79,21 @@ def _scoped_users(filters: ReportFilters, unit_ids=None):
     unit = filters.subtree
     if unit is None:
         return None
-    return select(User.id).join(Unit, User.unit_id == Unit.id).where(
-        unit.subtree_filter())
+    return select(User.id).join(Unit, User.unit_id == Unit.id).where(unit.subtree_filter())
 
 
 def _lesson_totals():
     """Per course: lessons and modules, the steps progress is counted in."""
-    return (select(Module.course_id.label("course_id"), func.count(Lesson.id).label("total"),
-                   func.count(func.distinct(Module.id)).label("modules"))
-            .outerjoin(Lesson, Lesson.module_id == Module.id).group_by(Module.course_id).subquery("lt"))
+    return (
+        select(
+            Module.course_id.label("course_id"),
+            func.count(Lesson.id).label("total"),
+            func.count(func.distinct(Module.id)).label("modules"),
+        )
+        .outerjoin(Lesson, Lesson.module_id == Module.id)
+        .group_by(Module.course_id)
+        .subquery("lt")
+    )
 
 
 def _learner_progress(filters: ReportFilters, unit_ids=None):
@@ -70,22 +102,40 @@ def _learner_progress(filters: ReportFilters, unit_ids=None):
     Lesson progress and module results go through ONE grouped pass (a union), not one each: a
     single sort, and a single lookup structure for the join to enrolments.
     """
-    lessons = (select(LessonProgress.user_id.label("user_id"), Module.course_id.label("course_id"),
-                      literal_column("1").label("lesson"), cast(null(), Float).label("score"),
-                      literal_column("0").label("passed"))
-               .join(Lesson, Lesson.id == LessonProgress.lesson_id)
-               .join(Module, Module.id == Lesson.module_id))
-    results = (select(ModuleResult.user_id, Module.course_id, literal_column("0"), ModuleResult.best_score,
-                      case((ModuleResult.passed_at.is_not(None), 1), else_=0))
-               .join(Module, Module.id == ModuleResult.module_id))
+    lessons = (
+        select(
+            LessonProgress.user_id.label("user_id"),
+            Module.course_id.label("course_id"),
+            literal_column("1").label("lesson"),
+            cast(null(), Float).label("score"),
+            literal_column("0").label("passed"),
+        )
+        .join(Lesson, Lesson.id == LessonProgress.lesson_id)
+        .join(Module, Module.id == Lesson.module_id)
+    )
+    results = select(
+        ModuleResult.user_id,
+        Module.course_id,
+        literal_column("0"),
+        ModuleResult.best_score,
+        case((ModuleResult.passed_at.is_not(None), 1), else_=0),
+    ).join(Module, Module.id == ModuleResult.module_id)
     users = _scoped_users(filters, unit_ids)
     if users is not None:
         lessons = lessons.where(LessonProgress.user_id.in_(users))
         results = results.where(ModuleResult.user_id.in_(users))
     steps = union_all(lessons, results).subquery("steps")
-    return (select(steps.c.user_id, steps.c.course_id, func.sum(steps.c.lesson).label("done"),
-                   func.avg(steps.c.score).label("score"), func.sum(steps.c.passed).label("passed"))
-            .group_by(steps.c.user_id, steps.c.course_id).subquery("lp"))
+    return (
+        select(
+            steps.c.user_id,
+            steps.c.course_id,
+            func.sum(steps.c.lesson).label("done"),
+            func.avg(steps.c.score).label("score"),
+            func.sum(steps.c.passed).label("passed"),
+        )
+        .group_by(steps.c.user_id, steps.c.course_id)
+        .subquery("lp")
+    )
 
 
 def status_expr(done, score, now: datetime):
@@ -95,11 +145,18 @@ def status_expr(done, score, now: datetime):
         (Enrollment.due_at < literal(now, UTCDateTime), literal("overdue")),
         (func.coalesce(done, 0) > 0, literal("in_progress")),
         (score.is_not(None), literal("in_progress")),
-        else_=literal("not_started"))
+        else_=literal("not_started"),
+    )
 
 
-def completion_select(filters: ReportFilters, sort: str = "unit", descending: bool = False, *,
-                      unit_ids=None, raw_times: bool = False):
+def completion_select(
+    filters: ReportFilters,
+    sort: str = "unit",
+    descending: bool = False,
+    *,
+    unit_ids=None,
+    raw_times: bool = False,
+):
     """The report: one row per enrolment with everything the exports show.
 
     ``unit_ids`` (ids, or an expanding bind parameter) keeps the learners of those units only: an
@@ -110,27 +167,52 @@ def completion_select(filters: ReportFilters, sort: str = "unit", descending: bo
     # The same measure the learner sees: lessons read and module quizzes passed count alike.
     done = func.coalesce(lp.c.done, 0) + func.coalesce(lp.c.passed, 0)
     steps = func.coalesce(lt.c.total, 0) + func.coalesce(lt.c.modules, 0)
-    progress = case((Enrollment.completed_at.is_not(None), literal(100)),
-                    (steps > 0, (done * 100) // steps), else_=literal(0))
+    progress = case(
+        (Enrollment.completed_at.is_not(None), literal(100)),
+        (steps > 0, (done * 100) // steps),
+        else_=literal(0),
+    )
     status = status_expr(lp.c.done, lp.c.score, filters.now).label("status")
     enrolled_at, due_at, completed_at = (
         type_coerce(column, NullType()).label(column.key) if raw_times else column
-        for column in (Enrollment.enrolled_at, Enrollment.due_at, Enrollment.completed_at))
+        for column in (Enrollment.enrolled_at, Enrollment.due_at, Enrollment.completed_at)
+    )
     query = (
-        select(Enrollment.id.label("enrollment_id"), Unit.id.label("unit_id"), Unit.name.label("unit_name"),
-               Unit.code.label("unit_code"), User.employee_code, User.full_name, User.position,
-               Course.title.label("course_title"), Enrollment.source, enrolled_at,
-               due_at, progress.label("progress"), (lp.c.score * 100).label("score"),
-               completed_at, status, Certificate.serial.label("certificate_serial"))
+        select(
+            Enrollment.id.label("enrollment_id"),
+            Unit.id.label("unit_id"),
+            Unit.name.label("unit_name"),
+            Unit.code.label("unit_code"),
+            User.employee_code,
+            User.full_name,
+            User.position,
+            Course.title.label("course_title"),
+            Enrollment.source,
+            enrolled_at,
+            due_at,
+            progress.label("progress"),
+            (lp.c.score * 100).label("score"),
+            completed_at,
+            status,
+            Certificate.serial.label("certificate_serial"),
+        )
         .select_from(Enrollment)
         .join(User, User.id == Enrollment.user_id)
         .join(Unit, Unit.id == User.unit_id)
         .join(Course, Course.id == Enrollment.course_id)
         .outerjoin(lt, lt.c.course_id == Enrollment.course_id)
-        .outerjoin(lp, and_(lp.c.user_id == Enrollment.user_id, lp.c.course_id == Enrollment.course_id))
-        .outerjoin(Certificate, and_(Certificate.user_id == Enrollment.user_id,
-                                     Certificate.course_id == Enrollment.course_id,
-                                     Certificate.revoked_at.is_(None))))
+        .outerjoin(
+            lp, and_(lp.c.user_id == Enrollment.user_id, lp.c.course_id == Enrollment.course_id)
+        )
+        .outerjoin(
+            Certificate,
+            and_(
+                Certificate.user_id == Enrollment.user_id,
+                Certificate.course_id == Enrollment.course_id,
+                Certificate.revoked_at.is_(None),
+            ),
+        )
+    )
     if unit_ids is not None:
         query = query.where(User.unit_id.in_(unit_ids))
     query = _apply_filters(query, filters, status)
@@ -153,11 +235,14 @@ def _apply_filters(query, filters: ReportFilters, status):
     if filters.course_id:
         query = query.where(Enrollment.course_id == filters.course_id)
     if filters.date_to:
-        end = datetime.combine(filters.date_to + timedelta(days=1), time.min, timezone.utc)
+        end = datetime.combine(filters.date_to + timedelta(days=1), time.min, UTC)
         query = query.where(Enrollment.enrolled_at < literal(end, UTCDateTime))
     if filters.date_from:
-        start = datetime.combine(filters.date_from, time.min, timezone.utc)
-        query = query.where((Enrollment.completed_at.is_(None)) | (Enrollment.completed_at >= literal(start, UTCDateTime)))
+        start = datetime.combine(filters.date_from, time.min, UTC)
+        query = query.where(
+            (Enrollment.completed_at.is_(None))
+            | (Enrollment.completed_at >= literal(start, UTCDateTime))
+        )
     if filters.status in STATUSES:
         query = query.where(status == filters.status)
     return query
@@ -165,10 +250,16 @@ def _apply_filters(query, filters: ReportFilters, status):
 
 def _ordering(sort, descending, progress, score, status):
     columns = {
-        "unit": [Unit.name, User.full_name, Course.title], "name": [User.full_name, Course.title],
-        "code": [User.employee_code, Course.title], "course": [Course.title, User.full_name],
-        "enrolled": [Enrollment.enrolled_at], "due": [Enrollment.due_at], "progress": [progress],
-        "score": [score], "completed": [Enrollment.completed_at], "status": [status],
+        "unit": [Unit.name, User.full_name, Course.title],
+        "name": [User.full_name, Course.title],
+        "code": [User.employee_code, Course.title],
+        "course": [Course.title, User.full_name],
+        "enrolled": [Enrollment.enrolled_at],
+        "due": [Enrollment.due_at],
+        "progress": [progress],
+        "score": [score],
+        "completed": [Enrollment.completed_at],
+        "status": [status],
     }.get(sort) or [Unit.name, User.full_name, Course.title]
     ordered = [c.desc() if descending else c.asc() for c in columns]
     return [*ordered, Enrollment.id.desc() if descending else Enrollment.id.asc()]
@@ -177,17 +268,30 @@ def _ordering(sort, descending, progress, score, status):
 def totals_select(filters: ReportFilters):
     """Row count, completed, overdue, average progress and average score of the filtered report."""
     rows = completion_select(filters).order_by(None).subquery("r")
-    return select(func.count().label("rows"),
-                  func.coalesce(func.sum(case((rows.c.status == "completed", 1), else_=0)), 0).label("completed"),
-                  func.coalesce(func.sum(case((rows.c.status == "overdue", 1), else_=0)), 0).label("overdue"),
-                  func.avg(rows.c.progress).label("progress"), func.avg(rows.c.score).label("score"))
+    return select(
+        func.count().label("rows"),
+        func.coalesce(func.sum(case((rows.c.status == "completed", 1), else_=0)), 0).label(
+            "completed"
+        ),
+        func.coalesce(func.sum(case((rows.c.status == "overdue", 1), else_=0)), 0).label("overdue"),
+        func.avg(rows.c.progress).label("progress"),
+        func.avg(rows.c.score).label("score"),
+    )
 
 
 def unit_summary_select(filters: ReportFilters):
     """Per-unit totals of the filtered report (the PDF's first part)."""
     rows = completion_select(filters).order_by(None).subquery("r")
-    return (select(rows.c.unit_name, rows.c.unit_code, func.count().label("rows"),
-                   func.sum(case((rows.c.status == "completed", 1), else_=0)).label("completed"),
-                   func.sum(case((rows.c.status == "overdue", 1), else_=0)).label("overdue"),
-                   func.avg(rows.c.progress).label("progress"), func.avg(rows.c.score).label("score"))
-            .group_by(rows.c.unit_id, rows.c.unit_name, rows.c.unit_code).order_by(rows.c.unit_name))
+    return (
+        select(
+            rows.c.unit_name,
+            rows.c.unit_code,
+            func.count().label("rows"),
+            func.sum(case((rows.c.status == "completed", 1), else_=0)).label("completed"),
+            func.sum(case((rows.c.status == "overdue", 1), else_=0)).label("overdue"),
+            func.avg(rows.c.progress).label("progress"),
+            func.avg(rows.c.score).label("score"),
+        )
+        .group_by(rows.c.unit_id, rows.c.unit_name, rows.c.unit_code)
+        .order_by(rows.c.unit_name)
+    )

@@ -1,7 +1,8 @@
 """Completion report services: who may see which rows, running the query, recording downloads."""
+
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 from itertools import groupby
 
 from flask import current_app
@@ -11,8 +12,8 @@ from academy.auth.models import Unit
 from academy.catalog.models import Course
 from academy.core.audit import record_audit
 from academy.core.downloads import download_filename
-from academy.errors import NotFound
 from academy.core.pagination import Page, clamp_page
+from academy.errors import NotFound
 from academy.extensions import db
 from academy.i18n import academy_zone
 from academy.reports.queries import (
@@ -38,17 +39,23 @@ def narrow_unit(scope: Unit | None, unit_id: int | None) -> Unit | None:
 
 def filters_from_form(form, scope: Unit | None) -> ReportFilters:
     """Filters that can narrow the reader's scope, never widen it."""
-    return ReportFilters(scope=scope, unit=narrow_unit(scope, form.unit.data), course_id=form.course.data or None,
-                         date_from=form.date_from.data, date_to=form.date_to.data,
-                         status=form.status.data or None)
+    return ReportFilters(
+        scope=scope,
+        unit=narrow_unit(scope, form.unit.data),
+        course_id=form.course.data or None,
+        date_from=form.date_from.data,
+        date_to=form.date_to.data,
+        status=form.status.data or None,
+    )
 
 
 def report_page(filters: ReportFilters, sort: str, descending: bool, page: int, per_page: int = 50):
     """One page of rows plus the totals of the whole filtered report."""
     totals = db.session.execute(totals_select(filters)).one()
     page = clamp_page(page, int(totals.rows), per_page)
-    rows = db.session.execute(completion_select(filters, sort, descending)
-                              .limit(per_page).offset((page - 1) * per_page)).all()
+    rows = db.session.execute(
+        completion_select(filters, sort, descending).limit(per_page).offset((page - 1) * per_page)
+    ).all()
     return rows, totals, Page(items=rows, page=page, per_page=per_page, total=int(totals.rows))
 
 
@@ -67,7 +74,9 @@ def stream_rows(filters: ReportFilters, progress=None):
     connection = db.session.connection()
     units = connection.execute(export_unit_groups(filters)).all()
     names = len({unit.name for unit in units})
-    stmt = completion_select(filters, unit_ids=bindparam("unit_ids", expanding=True), raw_times=True)
+    stmt = completion_select(
+        filters, unit_ids=bindparam("unit_ids", expanding=True), raw_times=True
+    )
     stmt = stmt.execution_options(yield_per=STREAM_BATCH)
     for name, group in groupby(units, key=lambda unit: unit.name):
         result = connection.execute(stmt, {"unit_ids": [unit.id for unit in group]})
@@ -82,8 +91,12 @@ def stream_rows(filters: ReportFilters, progress=None):
 
 def record_download(fmt: str, filters: ReportFilters, actor=None, via: str = "web") -> None:
     """Audit a report download (the caller commits before sending any data)."""
-    record_audit("report.download", target=f"completion.{fmt}",
-                 detail={**filters.describe(), "format": fmt, "via": via}, actor=actor)
+    record_audit(
+        "report.download",
+        target=f"completion.{fmt}",
+        detail={**filters.describe(), "format": fmt, "via": via},
+        actor=actor,
+    )
 
 
 def pdf_bytes(filters: ReportFilters) -> bytes:
@@ -102,25 +115,35 @@ def describe_filters(filters: ReportFilters) -> str:
 
     from academy.reports.exporters import STATUS_LABELS
 
-    parts = [_("Đơn vị: %(unit)s", unit=filters.subtree.name) if filters.subtree else _("Toàn thành phố")]
+    parts = [
+        _("Đơn vị: %(unit)s", unit=filters.subtree.name) if filters.subtree else _("Toàn thành phố")
+    ]
     if filters.course_id:
         course = db.session.get(Course, filters.course_id)
         parts.append(_("Khoá học: %(title)s", title=course.title if course else "?"))
     if filters.date_from or filters.date_to:
-        parts.append(_("Thời gian: %(start)s – %(end)s",
-                       start=filters.date_from.strftime("%d/%m/%Y") if filters.date_from else "…",
-                       end=filters.date_to.strftime("%d/%m/%Y") if filters.date_to else "…"))
+        parts.append(
+            _(
+                "Thời gian: %(start)s – %(end)s",
+                start=filters.date_from.strftime("%d/%m/%Y") if filters.date_from else "…",
+                end=filters.date_to.strftime("%d/%m/%Y") if filters.date_to else "…",
+            )
+        )
     if filters.status:
-        parts.append(_("Trạng thái: %(status)s", status=STATUS_LABELS.get(filters.status, filters.status)))
+        parts.append(
+            _("Trạng thái: %(status)s", status=STATUS_LABELS.get(filters.status, filters.status))
+        )
     return " · ".join(str(p) for p in parts)
 
 
 def due_datetime(day) -> datetime:
     """A due date means the end of that day in the academy's time zone."""
-    return datetime.combine(day, time(23, 59, 59), academy_zone()).astimezone(timezone.utc)
+    return datetime.combine(day, time(23, 59, 59), academy_zone()).astimezone(UTC)
 
 
 def download_name(fmt: str, filters: ReportFilters) -> str:
     """The report's file name: a safe slug of the unit code and the time, whatever the code holds."""
     unit = filters.subtree.code if filters.subtree else "toan-thanh-pho"
-    return download_filename("bao-cao-hoan-thanh", unit, filters.now.strftime("%Y%m%d-%H%M"), ext=fmt)
+    return download_filename(
+        "bao-cao-hoan-thanh", unit, filters.now.strftime("%Y%m%d-%H%M"), ext=fmt
+    )

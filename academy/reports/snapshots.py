@@ -5,6 +5,7 @@ background thread per key computes a new one while readers keep getting the old;
 first reader of a key waits for a computation. A refresh that fails is logged and leaves the last
 snapshot in place (its ``generated_at`` tells readers how old it is).
 """
+
 from __future__ import annotations
 
 import logging
@@ -27,9 +28,14 @@ class Snapshots:
         """The latest snapshot for ``key``; starts a background refresh when it is older than ``max_age``."""
         with self._lock:
             latest = self._latest.get(key)
-            if latest is not None and time.monotonic() - latest[0] >= max_age and key not in self._refreshing:
+            if (
+                latest is not None
+                and time.monotonic() - latest[0] >= max_age
+                and key not in self._refreshing
+            ):
                 self._refreshing[key] = thread = threading.Thread(
-                    target=self._refresh, args=(app, key), name=f"snapshot-{key}", daemon=True)
+                    target=self._refresh, args=(app, key), name=f"snapshot-{key}", daemon=True
+                )
                 thread.start()
             first = self._first.setdefault(key, threading.Lock()) if latest is None else None
         if latest is not None:

@@ -1,25 +1,45 @@
 """Reports: the completion report (browser, CSV, XLSX, PDF), the live dashboard, assignments."""
+
 from __future__ import annotations
 
 import tempfile
 
-from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, \
-    request, send_file, stream_with_context, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from academy.core.audit import record_audit
 from academy.auth.access import hr_scope, roles_required
 from academy.auth.units import unit_choices
 from academy.catalog.services import course_choices
+from academy.core.audit import record_audit
 from academy.core.downloads import attachment_header, download_filename
 from academy.extensions import db
 from academy.jobs import download_ready, own_job
 from academy.reports import services
-from academy.reports.jobs import JOB_KIND, start_export
 from academy.reports.dashboard import cached_dashboard_data
-from academy.reports.exporters import COLUMNS, SEPARATORS, STATUS_LABELS, SOURCE_LABELS, csv_chunks, write_xlsx
+from academy.reports.exporters import (
+    COLUMNS,
+    SEPARATORS,
+    SOURCE_LABELS,
+    STATUS_LABELS,
+    csv_chunks,
+    write_xlsx,
+)
 from academy.reports.forms import ReportFilterForm
+from academy.reports.jobs import JOB_KIND, start_export
 
 bp = Blueprint("reports", __name__, template_folder="templates")
 
@@ -70,14 +90,31 @@ def completion():
     scope = hr_scope(current_user)
     form = _filter_form(scope)
     if request.args and not form.validate():
-        return render_template("reports/completion.html", form=form, rows=[], totals=None, page=None,
-                               args={}, columns=COLUMNS), 400
+        return render_template(
+            "reports/completion.html",
+            form=form,
+            rows=[],
+            totals=None,
+            page=None,
+            args={},
+            columns=COLUMNS,
+        ), 400
     filters = services.filters_from_form(form, scope)
-    rows, totals, page = services.report_page(filters, form.sort_key, form.descending,
-                                              request.args.get("page", 1, type=int))
+    rows, totals, page = services.report_page(
+        filters, form.sort_key, form.descending, request.args.get("page", 1, type=int)
+    )
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("reports/completion.html", form=form, rows=rows, totals=totals, page=page,
-                           args=args, columns=COLUMNS, statuses=STATUS_LABELS, sources=SOURCE_LABELS)
+    return render_template(
+        "reports/completion.html",
+        form=form,
+        rows=rows,
+        totals=totals,
+        page=page,
+        args=args,
+        columns=COLUMNS,
+        statuses=STATUS_LABELS,
+        sources=SOURCE_LABELS,
+    )
 
 
 @bp.get("/reports/completion.csv")
@@ -100,8 +137,12 @@ def completion_xlsx():
     spool = tempfile.TemporaryFile()  # on disk, not in memory; closed (and removed) after sending
     write_xlsx(services.stream_rows(filters), spool)
     spool.seek(0)
-    return send_file(spool, mimetype=XLSX_MIME, as_attachment=True,
-                     download_name=services.download_name("xlsx", filters))
+    return send_file(
+        spool,
+        mimetype=XLSX_MIME,
+        as_attachment=True,
+        download_name=services.download_name("xlsx", filters),
+    )
 
 
 @bp.get("/reports/completion.pdf")
@@ -109,8 +150,9 @@ def completion_xlsx():
 def completion_pdf():
     filters = _download_filters()
     _audit_download("pdf", filters)
-    return Response(services.pdf_bytes(filters), mimetype="application/pdf",
-                    headers=_attachment("pdf", filters))
+    return Response(
+        services.pdf_bytes(filters), mimetype="application/pdf", headers=_attachment("pdf", filters)
+    )
 
 
 def _export_in_background(filters):
@@ -133,11 +175,18 @@ def export_job_download(job_id: str):
     job = own_job(job_id, current_user, JOB_KIND)
     if not download_ready(job):
         abort(404)
-    record_audit("report.download", target="completion.xlsx", detail={"job": job.id, "via": "job file"})
+    record_audit(
+        "report.download", target="completion.xlsx", detail={"job": job.id, "via": "job file"}
+    )
     db.session.commit()
-    return send_file(job.result_path, mimetype=XLSX_MIME, as_attachment=True,
-                     download_name=download_filename("bao-cao-hoan-thanh", f"{job.created_at:%Y%m%d-%H%M}",
-                                                     ext="xlsx"))
+    return send_file(
+        job.result_path,
+        mimetype=XLSX_MIME,
+        as_attachment=True,
+        download_name=download_filename(
+            "bao-cao-hoan-thanh", f"{job.created_at:%Y%m%d-%H%M}", ext="xlsx"
+        ),
+    )
 
 
 from academy.reports import assignment_views, attempt_views  # noqa: E402,F401 - routes on the same blueprint

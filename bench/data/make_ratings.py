@@ -7,6 +7,7 @@ cannot. Learners take a skewed random subset of modules (popular modules more of
 
     python -m bench.data.make_ratings --learners 100000 --modules 200 --ratings 1000000 --out /tmp/r.csv
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,8 +16,9 @@ import csv
 import numpy as np
 
 
-def generate(learners: int, modules: int, ratings: int, topics: int = 3, noise: float = 0.35,
-             seed: int = 7):
+def generate(
+    learners: int, modules: int, ratings: int, topics: int = 3, noise: float = 0.35, seed: int = 7
+):
     """Return (user_idx, item_idx, score_0_100) arrays with distinct (user, item) pairs."""
     rng = np.random.default_rng(seed)
     ability = rng.normal(0.0, 0.6, learners)
@@ -30,8 +32,12 @@ def generate(learners: int, modules: int, ratings: int, topics: int = 3, noise: 
     users = np.repeat(np.arange(learners), per_user)
     items = np.empty_like(users)
     for u in range(learners):  # distinct modules per learner
-        items[u * per_user:(u + 1) * per_user] = rng.choice(modules, per_user, replace=False, p=popularity)
-    logits = ability[users] + np.einsum("ij,ij->i", skills[users], loadings[items]) - difficulty[items]
+        items[u * per_user : (u + 1) * per_user] = rng.choice(
+            modules, per_user, replace=False, p=popularity
+        )
+    logits = (
+        ability[users] + np.einsum("ij,ij->i", skills[users], loadings[items]) - difficulty[items]
+    )
     logits += rng.normal(0.0, noise, len(users))
     scores = np.round(100.0 / (1.0 + np.exp(-logits)), 1)
     return users, items, scores

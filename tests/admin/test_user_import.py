@@ -1,4 +1,5 @@
 """Bulk user import: dry run lists every bad row, all-or-nothing, idempotent, moves keep history."""
+
 from __future__ import annotations
 
 import io
@@ -6,8 +7,8 @@ import io
 from openpyxl import Workbook
 from sqlalchemy import func, select
 
-from academy.core.audit import AuditEvent
 from academy.auth.models import User
+from academy.core.audit import AuditEvent
 from academy.database import db
 from academy.learning.models import Enrollment, LessonProgress
 
@@ -20,8 +21,11 @@ def _csv(*lines) -> bytes:
 
 def _upload(client, data: bytes, name="nhan-su.csv", apply=False):
     button = {"apply": "Nhập"} if apply else {"dry_run": "Kiểm tra"}
-    return client.post("/admin/users/import", data={"file": (io.BytesIO(data), name), **button},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/admin/users/import",
+        data={"file": (io.BytesIO(data), name), **button},
+        content_type="multipart/form-data",
+    )
 
 
 def _user_count() -> int:
@@ -32,16 +36,24 @@ def test_dry_run_reports_every_bad_row_and_writes_nothing(client, auth, make_use
     ward = make_unit("Phường Bến Thành", code="BT")
     auth.login(make_user(roles=("admin",)))
     before = _user_count()
-    data = _csv("CB1,Nguyễn Văn An,an@hvs.gov.vn,BT,Chuyên viên,learner",
-                "CB2,,binh@hvs.gov.vn,BT,,",                      # line 3: no name
-                "CB3,Lê Chí,khong-phai-email,BT,,",               # line 4: bad email
-                "CB4,Phạm Dũng,dung@hvs.gov.vn,XX,,",             # line 5: unknown unit
-                "CB5,Võ Em,em@hvs.gov.vn,BT,,boss",               # line 6: unknown role
-                "CB1,Trùng Mã,trung@hvs.gov.vn,BT,,")             # line 7: duplicate code
+    data = _csv(
+        "CB1,Nguyễn Văn An,an@hvs.gov.vn,BT,Chuyên viên,learner",
+        "CB2,,binh@hvs.gov.vn,BT,,",  # line 3: no name
+        "CB3,Lê Chí,khong-phai-email,BT,,",  # line 4: bad email
+        "CB4,Phạm Dũng,dung@hvs.gov.vn,XX,,",  # line 5: unknown unit
+        "CB5,Võ Em,em@hvs.gov.vn,BT,,boss",  # line 6: unknown role
+        "CB1,Trùng Mã,trung@hvs.gov.vn,BT,,",
+    )  # line 7: duplicate code
     page = _upload(client, data, apply=True)
     assert page.status_code == 400
     html = page.get_data(as_text=True)
-    for line, text in ((3, "họ và tên"), (4, "Email không hợp lệ"), (5, "XX"), (6, "boss"), (7, "trùng với dòng 2")):
+    for line, text in (
+        (3, "họ và tên"),
+        (4, "Email không hợp lệ"),
+        (5, "XX"),
+        (6, "boss"),
+        (7, "trùng với dòng 2"),
+    ):
         assert f"<td>{line}</td><td>" in html and text in html
     assert "<td>2</td><td>" not in html  # the good row is not reported
     assert _user_count() == before, "a file with errors changes nothing"
@@ -51,14 +63,18 @@ def test_dry_run_reports_every_bad_row_and_writes_nothing(client, auth, make_use
 def test_import_applies_then_reimport_changes_nothing(client, auth, make_user, make_unit):
     make_unit("Phường Bến Thành", code="BT")
     auth.login(make_user(roles=("admin",)))
-    data = _csv("CB1,Nguyễn Văn An,an@hvs.gov.vn,BT,Chuyên viên,learner",
-                "CB2,Trần Thị Bình,binh@hvs.gov.vn,BT,Phó phòng,\"learner,hr\"")
+    data = _csv(
+        "CB1,Nguyễn Văn An,an@hvs.gov.vn,BT,Chuyên viên,learner",
+        'CB2,Trần Thị Bình,binh@hvs.gov.vn,BT,Phó phòng,"learner,hr"',
+    )
     dry = _upload(client, data)
     assert dry.status_code == 200 and "2 tạo mới" in dry.get_data(as_text=True)
     assert db.session.scalar(select(User).where(User.employee_code == "CB1")) is None
     assert _upload(client, data, apply=True).status_code == 302
     binh = db.session.scalar(select(User).where(User.employee_code == "CB2"))
-    assert binh.roles == {"learner", "hr"} and binh.unit.code == "BT" and binh.position == "Phó phòng"
+    assert (
+        binh.roles == {"learner", "hr"} and binh.unit.code == "BT" and binh.position == "Phó phòng"
+    )
     again = _upload(client, data)
     assert "0 tạo mới, 0 cập nhật (0 chuyển đơn vị), 2 không đổi" in again.get_data(as_text=True)
     _upload(client, data, apply=True)
@@ -72,8 +88,12 @@ def test_xlsx_import_and_move_keeps_history(client, auth, make_user, make_unit, 
     person = make_user(full_name="Đỗ Minh", unit=old, employee_code="CB9", email="minh@hvs.gov.vn")
     course = make_course()
     lesson = course.modules[0].lessons[0]
-    db.session.add_all([Enrollment(user_id=person.id, course_id=course.id),
-                        LessonProgress(user_id=person.id, lesson_id=lesson.id)])
+    db.session.add_all(
+        [
+            Enrollment(user_id=person.id, course_id=course.id),
+            LessonProgress(user_id=person.id, lesson_id=lesson.id),
+        ]
+    )
     db.session.commit()
     auth.login(make_user(roles=("admin",)))
     book = Workbook()
@@ -84,9 +104,23 @@ def test_xlsx_import_and_move_keeps_history(client, auth, make_user, make_unit, 
     assert _upload(client, buffer.getvalue(), name="nhan-su.xlsx", apply=True).status_code == 302
     db.session.expire_all()
     moved = db.session.get(User, person.id)
-    assert moved.unit_id == new.id and moved.position == "Trưởng phòng" and moved.roles == {"learner"}
-    assert db.session.scalar(select(func.count()).select_from(Enrollment).where(Enrollment.user_id == person.id)) == 1
-    assert db.session.scalar(select(func.count()).select_from(LessonProgress).where(LessonProgress.user_id == person.id)) == 1
+    assert (
+        moved.unit_id == new.id and moved.position == "Trưởng phòng" and moved.roles == {"learner"}
+    )
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(Enrollment).where(Enrollment.user_id == person.id)
+        )
+        == 1
+    )
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(LessonProgress)
+            .where(LessonProgress.user_id == person.id)
+        )
+        == 1
+    )
 
 
 def test_unreadable_file_is_a_400_not_a_500(client, auth, make_user):

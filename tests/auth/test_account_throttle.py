@@ -1,5 +1,6 @@
 """A growing delay per account on sign-in, shared through Redis, failing closed when Redis is
 gone (issue 15)."""
+
 import logging
 import uuid
 
@@ -17,6 +18,7 @@ DEAD_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1: refused a
 @pytest.fixture
 def clock(monkeypatch):
     """The throttle's clock, moved by hand."""
+
     class Clock:
         at = 1_900_000_000.0
 
@@ -31,8 +33,13 @@ def clock(monkeypatch):
 @pytest.fixture
 def per_account(app):
     """Only the per-account delay in play (the per-address limit raised out of the way)."""
-    app.config.update(LOGIN_RATE_LIMIT="1000 per minute", LOGIN_ACCOUNT_FREE_ATTEMPTS=3,
-                      LOGIN_ACCOUNT_DELAY=10, LOGIN_ACCOUNT_MAX_DELAY=60, LOGIN_ACCOUNT_WINDOW=3600)
+    app.config.update(
+        LOGIN_RATE_LIMIT="1000 per minute",
+        LOGIN_ACCOUNT_FREE_ATTEMPTS=3,
+        LOGIN_ACCOUNT_DELAY=10,
+        LOGIN_ACCOUNT_MAX_DELAY=60,
+        LOGIN_ACCOUNT_WINDOW=3600,
+    )
     return app
 
 
@@ -45,7 +52,9 @@ def _fail(client, email, times):
         assert _try(client, email).status_code == 401
 
 
-def test_after_the_free_attempts_the_account_waits_twice_as_long_each_time(per_account, client, make_user, clock):
+def test_after_the_free_attempts_the_account_waits_twice_as_long_each_time(
+    per_account, client, make_user, clock
+):
     user = make_user()
     _fail(client, user.email, 3)
     refused = _try(client, user.email, PASSWORD)  # even the right password waits
@@ -53,16 +62,22 @@ def test_after_the_free_attempts_the_account_waits_twice_as_long_each_time(per_a
     assert "Vui lòng thử lại sau 10 giây" in refused.get_data(as_text=True)
     clock.advance(10)
     assert _try(client, user.email).status_code == 401  # one more guess after the wait …
-    assert "thử lại sau 20 giây" in _try(client, user.email).get_data(as_text=True)  # … then twice the wait
+    assert "thử lại sau 20 giây" in _try(client, user.email).get_data(
+        as_text=True
+    )  # … then twice the wait
     clock.advance(20)
     _fail(client, user.email, 1)
     assert "thử lại sau 40 giây" in _try(client, user.email).get_data(as_text=True)
     clock.advance(40)
     _fail(client, user.email, 1)
-    assert "thử lại sau 60 giây" in _try(client, user.email).get_data(as_text=True)  # capped: no lasting lockout
+    assert "thử lại sau 60 giây" in _try(client, user.email).get_data(
+        as_text=True
+    )  # capped: no lasting lockout
 
 
-def test_the_right_password_after_the_wait_signs_in_and_starts_afresh(per_account, client, auth, make_user, clock):
+def test_the_right_password_after_the_wait_signs_in_and_starts_afresh(
+    per_account, client, auth, make_user, clock
+):
     user = make_user()
     _fail(client, user.email, 3)
     clock.advance(10)
@@ -75,8 +90,12 @@ def test_the_right_password_after_the_wait_signs_in_and_starts_afresh(per_accoun
 def test_the_delay_is_per_account_not_per_browser(per_account, app, make_user, clock):
     victim, other = make_user(), make_user()
     _fail(app.test_client(), victim.email, 3)
-    assert _try(app.test_client(), victim.email.upper(), PASSWORD).status_code == 429  # another browser, same account
-    assert _try(app.test_client(), other.email, PASSWORD).status_code == 302  # other accounts unaffected
+    assert (
+        _try(app.test_client(), victim.email.upper(), PASSWORD).status_code == 429
+    )  # another browser, same account
+    assert (
+        _try(app.test_client(), other.email, PASSWORD).status_code == 302
+    )  # other accounts unaffected
 
 
 def test_unknown_addresses_are_delayed_alike(per_account, client, clock):
@@ -109,7 +128,9 @@ def shared_redis(per_account):
 def test_with_redis_every_worker_sees_the_same_counts(shared_redis, client, make_user, clock):
     user = make_user(email=f"chung.{uuid.uuid4().hex[:8]}@hvs.gov.vn")
     _fail(client, user.email, 3)
-    shared_redis.extensions.pop("academy.signin_counts")  # as if the next request reached another worker
+    shared_redis.extensions.pop(
+        "academy.signin_counts"
+    )  # as if the next request reached another worker
     assert _try(client, user.email, PASSWORD).status_code == 429
     clock.advance(10)
     assert _try(client, user.email, PASSWORD).status_code == 302
@@ -135,7 +156,9 @@ def test_sign_in_fails_closed_and_loudly_when_redis_is_gone(redis_gone, client, 
     assert "Tạm thời không đăng nhập được" in response.get_data(as_text=True)
     assert client.get("/").status_code == 302  # not signed in
     errors = {r.name: r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR}
-    assert "per worker" in errors.get("flask-limiter", ""), errors  # the per-address limit fell back
+    assert "per worker" in errors.get("flask-limiter", ""), (
+        errors
+    )  # the per-address limit fell back
     assert "Redis unreachable" in errors.get("academy.auth.throttle", ""), errors  # sign-in refused
     db.session.refresh(user)
     assert user.last_login_at is None
@@ -143,4 +166,6 @@ def test_sign_in_fails_closed_and_loudly_when_redis_is_gone(redis_gone, client, 
 
 def test_other_pages_keep_working_while_redis_is_gone(redis_gone, client):
     assert client.get("/login").status_code == 200
-    assert client.get("/verify/" + "a" * 32).status_code == 404  # a rate-limited page, answered per worker
+    assert (
+        client.get("/verify/" + "a" * 32).status_code == 404
+    )  # a rate-limited page, answered per worker

@@ -1,4 +1,5 @@
 """Signing in and out, roles, CSRF, rate limit."""
+
 import pytest
 
 from academy.extensions import db
@@ -54,8 +55,14 @@ def test_password_change_ends_other_sessions(app, make_user):
     laptop, phone = app.test_client(), app.test_client()
     for browser in (laptop, phone):
         browser.post("/login", data={"email": user.email, "password": PASSWORD})
-    response = laptop.post("/account/password", data={
-        "current_password": PASSWORD, "new_password": "mot-mat-khau-moi-dai", "confirm": "mot-mat-khau-moi-dai"})
+    response = laptop.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": "mot-mat-khau-moi-dai",
+            "confirm": "mot-mat-khau-moi-dai",
+        },
+    )
     assert response.status_code == 302
     assert laptop.get("/").status_code == 200  # the browser that changed it stays in
     assert phone.get("/").status_code == 302  # the other one is signed out
@@ -64,8 +71,14 @@ def test_password_change_ends_other_sessions(app, make_user):
 def test_password_change_rejects_a_wrong_current_password(client, auth, make_user):
     user = make_user()
     auth.login(user)
-    page = client.post("/account/password", data={
-        "current_password": "khong-dung", "new_password": "mot-mat-khau-moi-dai", "confirm": "mot-mat-khau-moi-dai"})
+    page = client.post(
+        "/account/password",
+        data={
+            "current_password": "khong-dung",
+            "new_password": "mot-mat-khau-moi-dai",
+            "confirm": "mot-mat-khau-moi-dai",
+        },
+    )
     assert "Mật khẩu hiện tại không đúng" in page.get_data(as_text=True)
     db.session.refresh(user)
     assert user.check_password(PASSWORD)
@@ -74,7 +87,9 @@ def test_password_change_rejects_a_wrong_current_password(client, auth, make_use
 def test_sixth_failed_login_in_a_minute_is_refused(client, make_user):
     user = make_user()
     for _ in range(5):
-        assert client.post("/login", data={"email": user.email, "password": "sai"}).status_code == 401
+        assert (
+            client.post("/login", data={"email": user.email, "password": "sai"}).status_code == 401
+        )
     sixth = client.post("/login", data={"email": user.email, "password": PASSWORD})
     assert sixth.status_code == 429
     assert "Quá nhiều yêu cầu" in sixth.get_data(as_text=True)
@@ -87,7 +102,9 @@ def test_post_without_csrf_token_is_refused(csrf_app, make_user):
     assert refused.status_code == 400
     assert browser.get("/").status_code == 302
     token = csrf_token_from(browser.get("/login").get_data(as_text=True))
-    accepted = browser.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
+    accepted = browser.post(
+        "/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token}
+    )
     assert accepted.status_code == 302
     assert browser.get("/").status_code == 200
 
@@ -103,29 +120,57 @@ def test_logout_needs_csrf_token(csrf_app, make_user):
 
 def test_open_redirect_after_login_is_ignored(client, make_user):
     user = make_user()
-    response = client.post("/login?next=//evil.example/x", data={"email": user.email, "password": PASSWORD})
+    response = client.post(
+        "/login?next=//evil.example/x", data={"email": user.email, "password": PASSWORD}
+    )
     assert response.headers["Location"] in ("/", "http://localhost/")
 
 
-@pytest.mark.parametrize("roles,path,status", [
-    (("learner",), "/admin/", 403),
-    (("learner",), "/dashboard", 403),
-    (("learner",), "/authoring/", 403),
-])
+@pytest.mark.parametrize(
+    "roles,path,status",
+    [
+        (("learner",), "/admin/", 403),
+        (("learner",), "/dashboard", 403),
+        (("learner",), "/authoring/", 403),
+    ],
+)
 def test_roles_guard_staff_pages(client, auth, make_user, roles, path, status):
     auth.login(make_user(roles=roles))
     assert client.get(path).status_code == status
 
 
 def test_users_create_command(runner):
-    result = runner.invoke(args=["users", "create", "--email", "Moi@HVS.gov.vn", "--name", "Lê Thị Mới",
-                                 "--password", "mat-khau-dai-du", "--role", "instructor"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "Moi@HVS.gov.vn",
+            "--name",
+            "Lê Thị Mới",
+            "--password",
+            "mat-khau-dai-du",
+            "--role",
+            "instructor",
+        ]
+    )
     assert result.exit_code == 0, result.output
     from academy.auth.models import User
+
     user = db.session.query(User).filter_by(email="moi@hvs.gov.vn").one()
     assert user.roles == {"instructor"} and user.check_password("mat-khau-dai-du")
-    again = runner.invoke(args=["users", "create", "--email", "moi@hvs.gov.vn", "--name", "X",
-                                "--password", "mat-khau-dai-du"])
+    again = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "moi@hvs.gov.vn",
+            "--name",
+            "X",
+            "--password",
+            "mat-khau-dai-du",
+        ]
+    )
     assert again.exit_code != 0 and "đã được dùng" in again.output
 
 

@@ -1,4 +1,5 @@
 """The session cookie is Secure wherever the site is served over https (issue 16a)."""
+
 import logging
 
 import pytest
@@ -9,8 +10,10 @@ from academy import create_app
 @pytest.fixture
 def production():
     """create_app for a production configuration (no database is touched: create_app does no I/O)."""
+
     def build(**settings):
         return create_app({"ENV_NAME": "production", "SECRET_KEY": "s" * 40, **settings})
+
     return build
 
 
@@ -20,7 +23,9 @@ def test_https_base_url_makes_the_session_cookie_secure(production):
 
 
 def test_a_plain_http_base_url_leaves_it_off(production):
-    assert production(PUBLIC_BASE_URL="http://127.0.0.1:5000").config["SESSION_COOKIE_SECURE"] is False
+    assert (
+        production(PUBLIC_BASE_URL="http://127.0.0.1:5000").config["SESSION_COOKIE_SECURE"] is False
+    )
 
 
 def test_an_explicit_setting_wins(production):
@@ -31,7 +36,10 @@ def test_an_explicit_setting_wins(production):
 def test_production_without_a_secure_cookie_warns_at_start_up(production, caplog):
     with caplog.at_level(logging.WARNING):
         production(PUBLIC_BASE_URL="http://hocvien.example.gov.vn")
-    assert any(r.levelno == logging.WARNING and "SESSION_COOKIE_SECURE" in r.getMessage() for r in caplog.records)
+    assert any(
+        r.levelno == logging.WARNING and "SESSION_COOKIE_SECURE" in r.getMessage()
+        for r in caplog.records
+    )
 
 
 def test_a_secure_production_or_a_development_setup_starts_quietly(production, caplog):
@@ -42,11 +50,14 @@ def test_a_secure_production_or_a_development_setup_starts_quietly(production, c
 
 
 def test_the_secure_cookie_is_sent_with_the_secure_flag(production):
-    app = production(PUBLIC_BASE_URL="https://hocvien.example.gov.vn", SQLALCHEMY_DATABASE_URI="sqlite://")
+    app = production(
+        PUBLIC_BASE_URL="https://hocvien.example.gov.vn", SQLALCHEMY_DATABASE_URI="sqlite://"
+    )
 
     @app.get("/_set")
     def _set():
         from flask import session
+
         session["x"] = 1
         return "ok"
 

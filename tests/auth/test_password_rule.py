@@ -1,4 +1,5 @@
 """Guessable passwords are refused wherever a password is set, with the reason (issue 6)."""
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -11,29 +12,40 @@ STRONG = "nui-xanh-may-trang-bay"
 
 
 def _change(client, new, confirm=None):
-    return client.post("/account/password", data={"current_password": PASSWORD, "new_password": new,
-                                                   "confirm": new if confirm is None else confirm})
+    return client.post(
+        "/account/password",
+        data={
+            "current_password": PASSWORD,
+            "new_password": new,
+            "confirm": new if confirm is None else confirm,
+        },
+    )
 
 
 @pytest.fixture
 def signed_in(client, auth, make_user):
-    user = make_user(email="tran.binh@hvs.gov.vn", full_name="Trần Văn Bình", employee_code="CB004217")
+    user = make_user(
+        email="tran.binh@hvs.gov.vn", full_name="Trần Văn Bình", employee_code="CB004217"
+    )
     auth.login(user)
     return user
 
 
-@pytest.mark.parametrize("weak,reason", [
-    ("1234567890", "mật khẩu phổ biến"),
-    ("password12", "mật khẩu phổ biến"),
-    ("aaaaaaaaaa", "lặp lại"),
-    ("qwertyuiop", "mật khẩu phổ biến"),
-    ("abcdefghij1", "liên tiếp"),
-    ("HocVienSo@2026", "tên Học viện Số"),
-    ("tranbinh2024!", "email, họ tên"),
-    ("Tran.Van.Binh.99", "email, họ tên"),
-    ("cb004217-matkhau", "mã cán bộ"),
-    ("ngắn-quá", "từ 10 đến 200 ký tự"),
-])
+@pytest.mark.parametrize(
+    "weak,reason",
+    [
+        ("1234567890", "mật khẩu phổ biến"),
+        ("password12", "mật khẩu phổ biến"),
+        ("aaaaaaaaaa", "lặp lại"),
+        ("qwertyuiop", "mật khẩu phổ biến"),
+        ("abcdefghij1", "liên tiếp"),
+        ("HocVienSo@2026", "tên Học viện Số"),
+        ("tranbinh2024!", "email, họ tên"),
+        ("Tran.Van.Binh.99", "email, họ tên"),
+        ("cb004217-matkhau", "mã cán bộ"),
+        ("ngắn-quá", "từ 10 đến 200 ký tự"),
+    ],
+)
 def test_a_guessable_new_password_is_refused_with_its_reason(client, signed_in, weak, reason):
     page = _change(client, weak)
     assert page.status_code == 400
@@ -55,12 +67,16 @@ def test_the_form_states_the_rule(client, signed_in):
 
 def test_the_rule_and_the_reason_read_in_english(client, signed_in):
     client.post("/locale", data={"locale": "en", "next": "/"})
-    assert "At least 10 characters and hard to guess" in client.get("/account/password").get_data(as_text=True)
+    assert "At least 10 characters and hard to guess" in client.get("/account/password").get_data(
+        as_text=True
+    )
     page = _change(client, "1234567890").get_data(as_text=True)
     assert "very common password" in page and "mật khẩu phổ biến" not in page
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.text(max_size=260))
 def test_any_new_password_is_answered_without_a_server_error(client, signed_in, candidate):
     before = db.session.get(User, signed_in.id).password_hash
@@ -76,16 +92,36 @@ def test_any_new_password_is_answered_without_a_server_error(client, signed_in, 
 
 
 def test_users_create_refuses_a_weak_password_and_states_the_rule(runner):
-    result = runner.invoke(args=["users", "create", "--email", "le.moi@hvs.gov.vn", "--name", "Lê Thị Mới",
-                                 "--password", "password12"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "le.moi@hvs.gov.vn",
+            "--name",
+            "Lê Thị Mới",
+            "--password",
+            "password12",
+        ]
+    )
     assert result.exit_code != 0
     assert "mật khẩu phổ biến" in result.output and "Ít nhất 10 ký tự" in result.output
     assert db.session.query(User).filter_by(email="le.moi@hvs.gov.vn").count() == 0
 
 
 def test_users_create_refuses_a_password_made_of_the_person(runner):
-    result = runner.invoke(args=["users", "create", "--email", "le.moi@hvs.gov.vn", "--name", "Lê Thị Mới",
-                                 "--password", "lethimoi-2026"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "le.moi@hvs.gov.vn",
+            "--name",
+            "Lê Thị Mới",
+            "--password",
+            "lethimoi-2026",
+        ]
+    )
     assert result.exit_code != 0 and "họ tên" in result.output
 
 

@@ -1,5 +1,6 @@
 """Every sign-in path does the same hash work, so timing does not tell which accounts exist or are
 deactivated (issue 14)."""
+
 import pytest
 from werkzeug import security
 
@@ -25,9 +26,20 @@ def _sign_in(client, email, password):
     return client.post("/login", data={"email": email, "password": password})
 
 
-@pytest.mark.parametrize("path", ["unknown e-mail", "inactive, right password", "inactive, wrong password",
-                                  "wrong password", "no password set", "right password"])
-def test_each_sign_in_path_verifies_exactly_one_hash(app, client, make_user, hash_verifications, path):
+@pytest.mark.parametrize(
+    "path",
+    [
+        "unknown e-mail",
+        "inactive, right password",
+        "inactive, wrong password",
+        "wrong password",
+        "no password set",
+        "right password",
+    ],
+)
+def test_each_sign_in_path_verifies_exactly_one_hash(
+    app, client, make_user, hash_verifications, path
+):
     user = make_user()
     email, password = user.email, "sai-mat-khau-hoan-toan"
     if path == "unknown e-mail":
@@ -39,7 +51,9 @@ def test_each_sign_in_path_verifies_exactly_one_hash(app, client, make_user, has
     if path == "no password set":
         user.password_hash = ""
     db.session.commit()
-    _sign_in(app.test_client(), "khoi-dong@hvs.gov.vn", password)  # what a worker computes once (the dummy hash)
+    _sign_in(
+        app.test_client(), "khoi-dong@hvs.gov.vn", password
+    )  # what a worker computes once (the dummy hash)
     hash_verifications.clear()
     response = _sign_in(client, email, password)
     assert response.status_code == (302 if path == "right password" else 401)

@@ -1,4 +1,5 @@
 """Two-factor sign-in with an authenticator app (issue 6)."""
+
 import re
 import time
 
@@ -29,7 +30,9 @@ def _enrol(client) -> tuple[str, list[str]]:
     secret = _shown_secret(page)
     done = client.post("/account/two-factor/confirm", data={"code": _code(secret)})
     assert done.status_code == 200
-    codes = re.findall(r"\b[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}\b", done.get_data(as_text=True))
+    codes = re.findall(
+        r"\b[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}\b", done.get_data(as_text=True)
+    )
     assert len(codes) == 10
     return secret, codes
 
@@ -48,10 +51,16 @@ def test_enrolment_shows_the_secret_until_confirmed_and_never_after(client, auth
     user = make_user()
     auth.login(user)
     first = client.get("/account/two-factor").get_data(as_text=True)
-    assert _shown_secret(first) == _shown_secret(client.get("/account/two-factor").get_data(as_text=True))
+    assert _shown_secret(first) == _shown_secret(
+        client.get("/account/two-factor").get_data(as_text=True)
+    )
     secret, _ = _enrol(client)
     after = client.get("/account/two-factor").get_data(as_text=True)
-    assert "Đang bật" in after and secret not in after.replace(" ", "") and "data:image/svg" not in after
+    assert (
+        "Đang bật" in after
+        and secret not in after.replace(" ", "")
+        and "data:image/svg" not in after
+    )
     assert db.session.get(TotpCredential, user.id).secret == secret  # kept server-side
     codes = db.session.query(RecoveryCode).filter_by(user_id=user.id).all()
     assert len(codes) == 10 and all(len(c.code_hash) == 64 for c in codes)  # only hashes kept
@@ -73,7 +82,9 @@ def test_sign_in_asks_for_the_code_after_the_password_and_only_then_signs_in(cli
     assert client.get("/").status_code == 302  # the password alone signs nobody in
     page = client.get(step_one.headers["Location"])
     assert "Xác thực hai bước" in page.get_data(as_text=True)
-    done = client.post(step_one.headers["Location"], data={"code": _code(secret, 30)})  # one step of clock drift is fine
+    done = client.post(
+        step_one.headers["Location"], data={"code": _code(secret, 30)}
+    )  # one step of clock drift is fine
     assert done.status_code == 302 and done.headers["Location"].endswith("/courses")
     assert client.get("/").status_code == 200
 
@@ -81,7 +92,9 @@ def test_sign_in_asks_for_the_code_after_the_password_and_only_then_signs_in(cli
 def test_a_wrong_code_is_refused(client, enrolled):
     user, secret, _ = enrolled
     client.post("/login", data={"email": user.email, "password": PASSWORD})
-    wrong = client.post("/login/code", data={"code": "123456" if _code(secret) != "123456" else "654321"})
+    wrong = client.post(
+        "/login/code", data={"code": "123456" if _code(secret) != "123456" else "654321"}
+    )
     assert wrong.status_code == 401 and "Mã không đúng" in wrong.get_data(as_text=True)
     assert client.get("/").status_code == 302
 
@@ -94,7 +107,9 @@ def test_a_used_code_cannot_be_replayed(app, enrolled):
         browser.post("/login", data={"email": user.email, "password": PASSWORD})
     assert first.post("/login/code", data={"code": code}).status_code == 302
     assert thief.post("/login/code", data={"code": code}).status_code == 401
-    assert thief.post("/login/code", data={"code": _code(secret)}).status_code == 401  # an older step neither
+    assert (
+        thief.post("/login/code", data={"code": _code(secret)}).status_code == 401
+    )  # an older step neither
 
 
 def test_a_recovery_code_works_once(app, enrolled):
@@ -119,7 +134,11 @@ def test_the_code_step_expires_and_dies_with_a_password_change(app, client, enro
     client.post("/login", data={"email": user.email, "password": PASSWORD})
     later = time.time() + 301
     monkeypatch.setattr("academy.auth.signin.time.time", lambda: later)
-    assert client.post("/login/code", data={"code": _code(secret)}).headers["Location"].endswith("/login")
+    assert (
+        client.post("/login/code", data={"code": _code(secret)})
+        .headers["Location"]
+        .endswith("/login")
+    )
 
 
 def test_the_code_page_without_a_password_first_sends_to_sign_in(client):
@@ -145,22 +164,32 @@ def test_a_required_second_factor_cannot_be_turned_off(app, client, auth, make_u
     app.config["TOTP_REQUIRED_ROLES"] = ["hr"]
     user = make_user(roles=("hr",))
     auth.login(user)
-    client.post("/login/enrol", data={"code": _code(_shown_secret(client.get("/login/enrol").get_data(as_text=True)))})
+    client.post(
+        "/login/enrol",
+        data={"code": _code(_shown_secret(client.get("/login/enrol").get_data(as_text=True)))},
+    )
     refused = client.post("/account/two-factor/disable", data={"password": PASSWORD})
     assert refused.status_code == 400 and "không thể tắt" in refused.get_data(as_text=True)
 
 
 def test_not_required_users_sign_in_with_the_password_alone(app, auth, make_user):
     app.config["TOTP_REQUIRED_ROLES"] = ["admin"]
-    assert auth.login(make_user(roles=("learner",))).headers["Location"] in ("/", "http://localhost/")
+    assert auth.login(make_user(roles=("learner",))).headers["Location"] in (
+        "/",
+        "http://localhost/",
+    )
 
 
 def test_turning_it_off_needs_the_password(client, auth, enrolled):
     user, secret, _ = enrolled
     client.post("/login", data={"email": user.email, "password": PASSWORD})
-    client.post("/login/code", data={"code": _code(secret, 30)})  # the enrolment used the current step
+    client.post(
+        "/login/code", data={"code": _code(secret, 30)}
+    )  # the enrolment used the current step
     assert client.post("/account/two-factor/disable", data={"password": "sai"}).status_code == 400
-    assert client.post("/account/two-factor/disable", data={"password": PASSWORD}).status_code == 302
+    assert (
+        client.post("/account/two-factor/disable", data={"password": PASSWORD}).status_code == 302
+    )
     auth.logout()
     assert auth.login(user).headers["Location"] in ("/", "http://localhost/")
 
@@ -193,8 +222,13 @@ def test_reset_command_turns_it_off(runner, enrolled):
     assert db.session.get(User, user.id) is not None
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(code=st.text(max_size=60) | st.text(alphabet="0123456789٠١٢٣٤٥٦٧٨٩０１２３ -", min_size=6, max_size=8))
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    code=st.text(max_size=60)
+    | st.text(alphabet="0123456789٠١٢٣٤٥٦٧٨٩０１２３ -", min_size=6, max_size=8)
+)
 def test_any_typed_code_is_answered_without_a_server_error(app, enrolled, code):
     user, _, _ = enrolled
     app.config["LOGIN_ACCOUNT_FREE_ATTEMPTS"] = 10**6
@@ -204,7 +238,9 @@ def test_any_typed_code_is_answered_without_a_server_error(app, enrolled, code):
     assert browser.get("/").status_code == 302
 
 
-def test_a_session_from_before_the_requirement_must_sign_in_again_and_enrol(app, client, auth, make_user):
+def test_a_session_from_before_the_requirement_must_sign_in_again_and_enrol(
+    app, client, auth, make_user
+):
     admin = make_user(roles=("admin",))
     auth.login(admin)
     assert client.get("/admin/").status_code == 200

@@ -1,5 +1,6 @@
 """ZIP round trip from the browser: export then import reproduces the course; a malformed upload
 is rejected with file and line and changes nothing."""
+
 from __future__ import annotations
 
 import io
@@ -24,8 +25,12 @@ def owner_and_course(app, make_user, make_course):
 
 
 def _upload(browser, blob, name="khoa-hoc.zip", follow=False):
-    return browser.post("/authoring/import", data={"file": (io.BytesIO(blob), name)},
-                        content_type="multipart/form-data", follow_redirects=follow)
+    return browser.post(
+        "/authoring/import",
+        data={"file": (io.BytesIO(blob), name)},
+        content_type="multipart/form-data",
+        follow_redirects=follow,
+    )
 
 
 def _comparable(course):
@@ -68,8 +73,10 @@ def _edited(blob: bytes, suffix: str, old: str, new: str) -> bytes:
 def _files(blob: bytes) -> dict[str, str]:
     """Every file of a course ZIP; the status line differs only because the copy is a draft."""
     with zipfile.ZipFile(io.BytesIO(blob)) as archive:
-        return {name: archive.read(name).decode().replace("status: draft\n", "")
-                for name in archive.namelist()}
+        return {
+            name: archive.read(name).decode().replace("status: draft\n", "")
+            for name in archive.namelist()
+        }
 
 
 def test_import_into_published_course_lands_in_its_draft(owner_and_course):
@@ -92,18 +99,26 @@ def test_import_into_published_course_lands_in_its_draft(owner_and_course):
     assert "đã sửa qua ZIP" in db.session.get(Course, course.id).modules[0].lessons[0].body_html
 
 
-def test_a_prerequisite_inside_the_course_survives_a_zip_into_the_draft_and_publishing(app, make_user):
+def test_a_prerequisite_inside_the_course_survives_a_zip_into_the_draft_and_publishing(
+    app, make_user
+):
     import_courses(MINI_COURSE)  # thuc-hanh requires nhap-mon
     db.session.commit()
     browser = login_client(app, make_user(roles=("admin",)))
     live = db.session.scalar(select(Course).where(Course.slug == "mini-course"))
     blob = browser.get(f"/authoring/courses/{live.id}/export.zip").data
     # something changes (an unchanged ZIP makes no draft at all, see test_quiz_settings.py)
-    assert _upload(browser, _edited(blob, "course.md", "Nội dung ngắn gọn", "Nội dung rất ngắn gọn")
-                   ).status_code == 303
+    assert (
+        _upload(
+            browser, _edited(blob, "course.md", "Nội dung ngắn gọn", "Nội dung rất ngắn gọn")
+        ).status_code
+        == 303
+    )
     db.session.expire_all()
     draft = db.session.get(Course, live.id).draft
-    assert [(m.course_id, m.slug) for m in draft.modules[1].prerequisites] == [(draft.id, "nhap-mon")]
+    assert [(m.course_id, m.slug) for m in draft.modules[1].prerequisites] == [
+        (draft.id, "nhap-mon")
+    ]
     assert browser.post(f"/authoring/courses/{draft.id}/publish").status_code == 303
     db.session.expire_all()
     live = db.session.get(Course, live.id)
@@ -111,11 +126,22 @@ def test_a_prerequisite_inside_the_course_survives_a_zip_into_the_draft_and_publ
     assert [(m.course_id, m.slug) for m in live.modules[1].prerequisites] == [(live.id, "nhap-mon")]
 
 
-@pytest.mark.parametrize("mutate,where", [
-    (lambda text: text.replace("- [x] Đáp án A", "- [x Đáp án A", 1), "du-lieu-phuong/01-mo-dun-1/quiz.md:"),
-    (lambda text: text.replace("title:", "title: [không đóng", 1), "du-lieu-phuong/01-mo-dun-1/01-bai-1.md:"),
-])
-def test_malformed_zip_is_rejected_with_file_and_line_and_changes_nothing(owner_and_course, mutate, where):
+@pytest.mark.parametrize(
+    "mutate,where",
+    [
+        (
+            lambda text: text.replace("- [x] Đáp án A", "- [x Đáp án A", 1),
+            "du-lieu-phuong/01-mo-dun-1/quiz.md:",
+        ),
+        (
+            lambda text: text.replace("title:", "title: [không đóng", 1),
+            "du-lieu-phuong/01-mo-dun-1/01-bai-1.md:",
+        ),
+    ],
+)
+def test_malformed_zip_is_rejected_with_file_and_line_and_changes_nothing(
+    owner_and_course, mutate, where
+):
     browser, course = owner_and_course
     blob = browser.get(f"/authoring/courses/{course.id}/export.zip").data
     target_file = where.rstrip(":")
@@ -123,19 +149,33 @@ def test_malformed_zip_is_rejected_with_file_and_line_and_changes_nothing(owner_
     with zipfile.ZipFile(io.BytesIO(blob)) as source, zipfile.ZipFile(broken, "w") as target:
         for info in source.infolist():
             text = source.read(info).decode()
-            target.writestr(info, mutate(text) if info.filename == target_file else text.replace(
-                "Nội dung bài học", "Không được lưu"))
-    counts = (db.session.scalar(select(func.count()).select_from(Course)),
-              db.session.scalar(select(func.count()).select_from(Lesson)))
+            target.writestr(
+                info,
+                mutate(text)
+                if info.filename == target_file
+                else text.replace("Nội dung bài học", "Không được lưu"),
+            )
+    counts = (
+        db.session.scalar(select(func.count()).select_from(Course)),
+        db.session.scalar(select(func.count()).select_from(Lesson)),
+    )
     response = _upload(browser, broken.getvalue())
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert f"<code>{where}" in page  # file:line shown to the author
     db.session.expire_all()
-    assert counts == (db.session.scalar(select(func.count()).select_from(Course)),
-                      db.session.scalar(select(func.count()).select_from(Lesson)))
-    assert db.session.scalar(select(func.count()).select_from(Lesson).where(
-        Lesson.body_md.contains("Không được lưu"))) == 0
+    assert counts == (
+        db.session.scalar(select(func.count()).select_from(Course)),
+        db.session.scalar(select(func.count()).select_from(Lesson)),
+    )
+    assert (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Lesson)
+            .where(Lesson.body_md.contains("Không được lưu"))
+        )
+        == 0
+    )
 
 
 def test_not_a_zip_and_foreign_course_are_refused(owner_and_course, app, make_user, make_course):
@@ -146,7 +186,9 @@ def test_not_a_zip_and_foreign_course_are_refused(owner_and_course, app, make_us
     admin = login_client(app, make_user(roles=("admin",)))
     blob = admin.get(f"/authoring/courses/{other.id}/export.zip").data
     refused = _upload(browser, blob)
-    assert refused.status_code == 400 and "cua-nguoi-khac/course.md" in refused.get_data(as_text=True)
+    assert refused.status_code == 400 and "cua-nguoi-khac/course.md" in refused.get_data(
+        as_text=True
+    )
     db.session.expire_all()
     assert db.session.get(Course, other.id).draft is None
 
@@ -157,8 +199,11 @@ def test_images_a_lesson_shows_travel_with_the_exported_course(owner_and_course,
     from tests.authoring.helpers import PNG_1PX
 
     browser, course = owner_and_course
-    uploaded = browser.post(f"/authoring/courses/{course.id}/media", content_type="multipart/form-data",
-                            data={"file": (io.BytesIO(PNG_1PX), "so-do.png"), "alt": "Sơ đồ"})
+    uploaded = browser.post(
+        f"/authoring/courses/{course.id}/media",
+        content_type="multipart/form-data",
+        data={"file": (io.BytesIO(PNG_1PX), "so-do.png"), "alt": "Sơ đồ"},
+    )
     url, name = uploaded.json["url"], uploaded.json["url"].rsplit("/", 1)[1]
     lesson = course.modules[0].lessons[0]
     lesson.body_md += f"\n\n{uploaded.json['markdown']}\n"
@@ -179,11 +224,19 @@ def test_images_a_lesson_shows_travel_with_the_exported_course(owner_and_course,
     assert served.status_code == 200 and served.data == PNG_1PX and served.mimetype == "image/png"
 
 
-@pytest.mark.parametrize("member,content", [
-    ("media/0123456789abcdef0123456789abcdef.png", b"<script>alert(1)</script>"),  # not a PNG inside
-    ("media/so-do.png", None),  # a name the platform never gives
-])
-def test_an_unusable_image_in_a_zip_is_named_and_changes_nothing(owner_and_course, app, member, content):
+@pytest.mark.parametrize(
+    "member,content",
+    [
+        (
+            "media/0123456789abcdef0123456789abcdef.png",
+            b"<script>alert(1)</script>",
+        ),  # not a PNG inside
+        ("media/so-do.png", None),  # a name the platform never gives
+    ],
+)
+def test_an_unusable_image_in_a_zip_is_named_and_changes_nothing(
+    owner_and_course, app, member, content
+):
     import os
 
     from tests.authoring.helpers import PNG_1PX
@@ -204,6 +257,8 @@ def test_an_unusable_image_in_a_zip_is_named_and_changes_nothing(owner_and_cours
     assert page.status_code in (200, 400)
     assert f"du-lieu-phuong/{member}" in page.get_data(as_text=True)
     db.session.expire_all()
-    assert [lesson.body_md for module in course.modules for lesson in module.lessons] == lessons_before
+    assert [
+        lesson.body_md for module in course.modules for lesson in module.lessons
+    ] == lessons_before
     media = os.path.join(app.instance_path, "media")
     assert not os.path.isdir(media) or os.listdir(media) == []

@@ -1,5 +1,6 @@
 """Authoring rough edges: deleting and publishing ask first (without script), an image can be
 uploaded while writing a new lesson, and re-importing an unchanged course ZIP changes nothing."""
+
 from __future__ import annotations
 
 import io
@@ -28,8 +29,13 @@ def draft(client, make_user, auth):
     course = create_course(client)
     module = add_module(client, course)
     lesson_id = add_lesson(client, course, module)
-    add_question(client, course, module, "Dữ liệu mở là gì?", [("Dữ liệu công khai", True),
-                                                                 ("Dữ liệu mật", False)])
+    add_question(
+        client,
+        course,
+        module,
+        "Dữ liệu mở là gì?",
+        [("Dữ liệu công khai", True), ("Dữ liệu mật", False)],
+    )
     db.session.expire_all()
     question = db.session.get(Module, module.id).active_questions[0]
     return course, module, lesson_id, question.id
@@ -37,17 +43,21 @@ def draft(client, make_user, auth):
 
 def _confirm_form(page: str, action: str) -> bool:
     """The page asks "Bạn chắc chắn…?" and has a POST form to ``action``."""
-    return "Bạn chắc chắn" in page and re.search(
-        rf'<form method="post" action="{re.escape(action)}"', page) is not None
+    return (
+        "Bạn chắc chắn" in page
+        and re.search(rf'<form method="post" action="{re.escape(action)}"', page) is not None
+    )
 
 
 def test_deleting_asks_first_and_only_the_post_deletes(client, draft):
     course, module, lesson_id, question_id = draft
     course_page = client.get(f"/authoring/courses/{course.id}").get_data(as_text=True)
     base = f"/authoring/courses/{course.id}"
-    targets = [(f"{base}/lessons/{lesson_id}/delete", Lesson, lesson_id),
-               (f"{base}/modules/{module.id}/quiz/{question_id}/delete", Question, question_id),
-               (f"{base}/modules/{module.id}/delete", Module, module.id)]
+    targets = [
+        (f"{base}/lessons/{lesson_id}/delete", Lesson, lesson_id),
+        (f"{base}/modules/{module.id}/quiz/{question_id}/delete", Question, question_id),
+        (f"{base}/modules/{module.id}/delete", Module, module.id),
+    ]
     for url, model, row_id in targets:
         if model is not Question:  # the course page links to the question, not a POST button
             assert f'href="{url}"' in course_page
@@ -83,9 +93,17 @@ def test_an_image_is_uploaded_while_writing_a_new_lesson(client, draft):
     url = f"/authoring/courses/{course.id}/modules/{module.id}/lessons/new"
     assert 'enctype="multipart/form-data"' in client.get(url).get_data(as_text=True)
     lessons = db.session.scalar(select(func.count(Lesson.id)))
-    sent = client.post(url, content_type="multipart/form-data", data={
-        "title": "Bài có hình", "body_md": "Đoạn mở đầu đã gõ.", "action": "upload",
-        "image_alt": "Sơ đồ dữ liệu", "image": (io.BytesIO(PNG_1PX), "so-do.png")})
+    sent = client.post(
+        url,
+        content_type="multipart/form-data",
+        data={
+            "title": "Bài có hình",
+            "body_md": "Đoạn mở đầu đã gõ.",
+            "action": "upload",
+            "image_alt": "Sơ đồ dữ liệu",
+            "image": (io.BytesIO(PNG_1PX), "so-do.png"),
+        },
+    )
     page = sent.get_data(as_text=True)
     assert sent.status_code == 200
     inserted = re.search(r"!\[Sơ đồ dữ liệu\]\((/media/[0-9a-f]{32}\.png)\)", page)
@@ -104,17 +122,28 @@ def test_an_image_is_uploaded_while_writing_a_new_lesson(client, draft):
 def test_an_upload_that_is_no_image_keeps_the_typed_lesson(client, draft):
     course, module, _lesson_id, _question_id = draft
     url = f"/authoring/courses/{course.id}/modules/{module.id}/lessons/new"
-    sent = client.post(url, content_type="multipart/form-data", data={
-        "title": "Bài mới", "body_md": "Nội dung đang gõ", "action": "upload",
-        "image": (io.BytesIO(b"<svg onload=alert(1)>"), "anh.png")})
+    sent = client.post(
+        url,
+        content_type="multipart/form-data",
+        data={
+            "title": "Bài mới",
+            "body_md": "Nội dung đang gõ",
+            "action": "upload",
+            "image": (io.BytesIO(b"<svg onload=alert(1)>"), "anh.png"),
+        },
+    )
     page = sent.get_data(as_text=True)
     assert sent.status_code == 400 and "Chỉ nhận ảnh PNG, JPEG, GIF hoặc WebP." in page
     assert "Nội dung đang gõ" in page and 'value="Bài mới"' in page
 
 
 def _upload(browser, blob):
-    return browser.post("/authoring/import", data={"file": (io.BytesIO(blob), "khoa-hoc.zip")},
-                        content_type="multipart/form-data", follow_redirects=True)
+    return browser.post(
+        "/authoring/import",
+        data={"file": (io.BytesIO(blob), "khoa-hoc.zip")},
+        content_type="multipart/form-data",
+        follow_redirects=True,
+    )
 
 
 def _edited(blob: bytes, suffix: str, old: bytes, new: bytes) -> bytes:
@@ -122,8 +151,9 @@ def _edited(blob: bytes, suffix: str, old: bytes, new: bytes) -> bytes:
     with zipfile.ZipFile(io.BytesIO(blob)) as source, zipfile.ZipFile(out, "w") as target:
         for info in source.infolist():
             data = source.read(info)
-            target.writestr(info, data.replace(old, new) if info.filename.endswith(suffix)
-                            else data)
+            target.writestr(
+                info, data.replace(old, new) if info.filename.endswith(suffix) else data
+            )
     return out.getvalue()
 
 
@@ -132,7 +162,8 @@ def _revisions() -> int:
 
 
 def test_reimporting_an_unchanged_zip_reports_no_change_and_keeps_every_revision(
-        app, make_user, make_course):
+    app, make_user, make_course
+):
     owner = make_user(roles=("instructor",))
     course = make_course(owner=owner, slug="du-lieu-mo")
     browser = login_client(app, owner)

@@ -1,4 +1,5 @@
 """Image upload: the content decides the type, the size is capped, serving cannot run anything."""
+
 from __future__ import annotations
 
 import io
@@ -25,8 +26,11 @@ def setup(app, make_user, make_course):
 
 
 def upload(browser, course: Course, data: bytes, name: str):
-    return browser.post(f"/authoring/courses/{course.id}/media", data={"file": (io.BytesIO(data), name)},
-                        content_type="multipart/form-data")
+    return browser.post(
+        f"/authoring/courses/{course.id}/media",
+        data={"file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
 
 
 @pytest.mark.parametrize("ext", sorted(SAMPLES))
@@ -44,18 +48,22 @@ def test_each_image_type_is_stored_and_served_safely(setup, ext):
     assert served.headers["Content-Security-Policy"].startswith("default-src 'none'")
 
 
-@pytest.mark.parametrize("data,name", [
-    (b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "anh.svg"),
-    (b"<html><script>alert(1)</script></html>", "anh.png"),
-    (b"%PDF-1.4 fake", "anh.jpg"),
-    (b"GIF8", "cut.gif"),
-])
+@pytest.mark.parametrize(
+    "data,name",
+    [
+        (b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "anh.svg"),
+        (b"<html><script>alert(1)</script></html>", "anh.png"),
+        (b"%PDF-1.4 fake", "anh.jpg"),
+        (b"GIF8", "cut.gif"),
+    ],
+)
 def test_non_images_are_refused_whatever_their_name(setup, app, data, name):
     browser, course = setup
     response = upload(browser, course, data, name)
     assert response.status_code == 400 and "PNG, JPEG, GIF" in response.json["error"]
     assert not os.path.isdir(os.path.join(app.instance_path, "media")) or not [
-        f for f in os.listdir(os.path.join(app.instance_path, "media")) if not f.startswith(".")]
+        f for f in os.listdir(os.path.join(app.instance_path, "media")) if not f.startswith(".")
+    ]
 
 
 def test_oversized_image_is_refused(setup, app):

@@ -1,11 +1,12 @@
 """Only a course's owner, its co-authors and admins may touch it; everyone else gets 404 everywhere."""
+
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import func, select
 
-from academy.core.audit import AuditEvent
 from academy.catalog.models import Course
+from academy.core.audit import AuditEvent
 from academy.database import db
 from tests.authoring.helpers import login_client
 
@@ -15,8 +16,14 @@ VALUES = {}
 def _urls(app, course):
     """Every authoring URL that names this course, with the methods it answers."""
     module = course.modules[0]
-    ids = {"course_id": course.id, "module_id": module.id, "lesson_id": module.lessons[0].id,
-           "question_id": module.active_questions[0].id, "number": 1, "user_id": course.owner_id}
+    ids = {
+        "course_id": course.id,
+        "module_id": module.id,
+        "lesson_id": module.lessons[0].id,
+        "question_id": module.active_questions[0].id,
+        "number": 1,
+        "user_id": course.owner_id,
+    }
     for rule in app.url_map.iter_rules():
         if rule.endpoint.startswith("authoring.") and "course_id" in rule.arguments:
             path = rule.rule
@@ -40,8 +47,11 @@ def test_other_instructor_gets_404_on_every_authoring_route(app, owned, make_use
     assert len(urls) >= 25
     before = db.session.scalar(select(func.count()).select_from(AuditEvent))
     for method, path in urls:
-        response = stranger.open(path, method=method, data={"title": "Chiếm quyền", "direction": "up",
-                                                            "body_md": "x", "email": "a@b.vn"})
+        response = stranger.open(
+            path,
+            method=method,
+            data={"title": "Chiếm quyền", "direction": "up", "body_md": "x", "email": "a@b.vn"},
+        )
         assert response.status_code == 404, (method, path, response.status_code)
     db.session.expire_all()
     assert db.session.get(Course, course.id).title == "Khoá của người khác"
@@ -61,21 +71,43 @@ def test_coauthor_edits_but_cannot_manage_authors_and_admin_edits_all(app, owned
     owner, course = owned
     helper = make_user(email="dongtacgia@hvs.gov.vn", roles=("instructor",))
     owner_browser = login_client(app, owner)
-    owner_browser.post(f"/authoring/courses/{course.id}/authors", data={"email": "DongTacGia@hvs.gov.vn"})
+    owner_browser.post(
+        f"/authoring/courses/{course.id}/authors", data={"email": "DongTacGia@hvs.gov.vn"}
+    )
     coauthor = login_client(app, helper)
     draft = coauthor.post(f"/authoring/courses/{course.id}/draft")
     assert draft.status_code == 303
     draft_id = int(draft.headers["Location"].rstrip("/").split("/")[-1])
-    assert coauthor.post(f"/authoring/courses/{draft_id}/settings",
-                         data={"title": "Đã sửa bởi đồng tác giả", "track": "data", "level": "basic",
-                               "hours": "3", "pass_threshold": "0.7"}).status_code == 303
-    assert coauthor.post(f"/authoring/courses/{course.id}/authors",
-                         data={"email": "x@hvs.gov.vn"}).status_code == 404
+    assert (
+        coauthor.post(
+            f"/authoring/courses/{draft_id}/settings",
+            data={
+                "title": "Đã sửa bởi đồng tác giả",
+                "track": "data",
+                "level": "basic",
+                "hours": "3",
+                "pass_threshold": "0.7",
+            },
+        ).status_code
+        == 303
+    )
+    assert (
+        coauthor.post(
+            f"/authoring/courses/{course.id}/authors", data={"email": "x@hvs.gov.vn"}
+        ).status_code
+        == 404
+    )
     assert "Khoá của người khác" in coauthor.get("/authoring/").get_data(as_text=True)
     admin = login_client(app, make_user(roles=("admin",)))
     assert admin.get(f"/authoring/courses/{draft_id}").status_code == 200
     owner_browser.post(f"/authoring/courses/{course.id}/authors/{helper.id}/remove")
     assert coauthor.get(f"/authoring/courses/{draft_id}").status_code == 404
-    actions = list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("authoring.%"))))
-    assert {"authoring.coauthor.add", "authoring.coauthor.remove", "authoring.course.update",
-            "authoring.draft.create"} <= set(actions)
+    actions = list(
+        db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("authoring.%")))
+    )
+    assert {
+        "authoring.coauthor.add",
+        "authoring.coauthor.remove",
+        "authoring.course.update",
+        "authoring.draft.create",
+    } <= set(actions)

@@ -1,5 +1,6 @@
 """Module prerequisites chosen in the browser: offered from this course and published courses,
 saved and carried into the course folder; a loop is refused and nothing is saved."""
+
 from __future__ import annotations
 
 import io
@@ -24,9 +25,16 @@ def setup(app, make_user, make_course):
 
 
 def _edit(browser, course, module, prerequisites):
-    return browser.post(f"/authoring/courses/{course.id}/modules/{module.id}",
-                        data={"title": module.title, "summary": "Tóm tắt", "intro_md": "Giới thiệu", "minutes": "30",
-                              "prerequisites": [str(i) for i in prerequisites]})
+    return browser.post(
+        f"/authoring/courses/{course.id}/modules/{module.id}",
+        data={
+            "title": module.title,
+            "summary": "Tóm tắt",
+            "intro_md": "Giới thiệu",
+            "minutes": "30",
+            "prerequisites": [str(i) for i in prerequisites],
+        },
+    )
 
 
 def test_a_new_module_requires_published_modules_and_the_course_folder_says_so(setup):
@@ -35,7 +43,9 @@ def test_a_new_module_requires_published_modules_and_the_course_folder_says_so(s
     assert "Học phần tiên quyết" in page and "Dữ liệu cơ bản" in page and "Học phần mở đầu" in page
     assert "Khoá chưa xuất bản" not in page  # learners could never pass it
     required = basics.modules[0]
-    second = add_module(browser, course, title="Rủi ro của AI", prerequisites=[str(required.id), str(first.id)])
+    second = add_module(
+        browser, course, title="Rủi ro của AI", prerequisites=[str(required.id), str(first.id)]
+    )
     assert {m.id for m in second.prerequisites} == {required.id, first.id}
 
     edit = browser.get(f"/authoring/courses/{course.id}/modules/{second.id}").get_data(as_text=True)
@@ -44,7 +54,10 @@ def test_a_new_module_requires_published_modules_and_the_course_folder_says_so(s
     blob = browser.get(f"/authoring/courses/{course.id}/export.zip").data
     with zipfile.ZipFile(io.BytesIO(blob)) as archive:
         module_md = archive.read(f"{course.slug}/02-{second.slug}/module.md").decode()
-    assert f"du-lieu-co-ban/{required.slug}" in module_md and f"{course.slug}/{first.slug}" in module_md
+    assert (
+        f"du-lieu-co-ban/{required.slug}" in module_md
+        and f"{course.slug}/{first.slug}" in module_md
+    )
 
 
 def test_clearing_every_box_removes_the_prerequisites(setup):

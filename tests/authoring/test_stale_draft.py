@@ -1,5 +1,6 @@
 """A browser draft made before the course was updated from git is not published over that update
 without the author being warned and confirming."""
+
 from __future__ import annotations
 
 import pytest
@@ -27,16 +28,21 @@ def instructor(make_user, auth):
     return user
 
 
-def test_publishing_a_draft_older_than_a_git_import_needs_confirmation(client, runner, instructor, make_course,
-                                                                        tmp_path):
+def test_publishing_a_draft_older_than_a_git_import_needs_confirmation(
+    client, runner, instructor, make_course, tmp_path
+):
     course = make_course(owner=instructor, slug="du-lieu-mo")
     first = course.modules[0].lessons[0]
     draft_id = start_draft(client, course)
-    save_lesson(client, draft_id, draft_lesson_id(draft_id), first.title, "Bản nháp trên trình duyệt")
+    save_lesson(
+        client, draft_id, draft_lesson_id(draft_id), first.title, "Bản nháp trên trình duyệt"
+    )
 
     folder = export_course(course, tmp_path)  # meanwhile, someone updates the course from git
     lesson_file = next((folder / "01-mo-dun-1").glob("01-*.md"))
-    lesson_file.write_text(lesson_file.read_text(encoding="utf-8") + "\nĐoạn mới từ git.\n", encoding="utf-8")
+    lesson_file.write_text(
+        lesson_file.read_text(encoding="utf-8") + "\nĐoạn mới từ git.\n", encoding="utf-8"
+    )
     result = runner.invoke(args=["courses", "import", str(folder)])
     assert result.exit_code == 0, result.output
     assert "bản nháp" in result.output
@@ -56,7 +62,9 @@ def test_publishing_a_draft_older_than_a_git_import_needs_confirmation(client, r
     assert db.session.get(Course, course.id).version == 3
 
 
-def test_a_draft_of_the_current_version_publishes_without_a_warning(client, instructor, make_course):
+def test_a_draft_of_the_current_version_publishes_without_a_warning(
+    client, instructor, make_course
+):
     course = make_course(owner=instructor, slug="du-lieu-mo-2")
     first = course.modules[0].lessons[0]
     draft_id = start_draft(client, course)

@@ -4,6 +4,7 @@ beside that folder, nothing remains after the import, the answer is a redirect o
 a 500) and an error page names archive members, never a server path. Members that would clash on
 disk (a file and a folder of one name, duplicates, case variants) or have over-long names are
 refused with a 400 naming the entry."""
+
 from __future__ import annotations
 
 import io
@@ -35,17 +36,42 @@ CHANGED = "Nội dung đã sửa qua ZIP"
 SECRET = "bi-mat-may-chu"  # a folder beside ours in the temp dir: its name must never be shown
 
 HOSTILE_NAMES = (
-    "..zip", "...zip", "....zip", ".zip", "..", ".", "", " ", "../..zip", "..\\..zip", "a/../..zip",
-    "\\\\server\\share\\..zip", "C:\\..zip", "/etc/passwd", "..\x00.zip", "\x00",
-    "\x01\x1f\x7f.zip", "\t..zip", "..\r.zip", "khoá học.zip", "..\u202e.zip", "%2e%2e.zip",
-    "a" * 300 + ".zip", "ộ" * 200 + ".zip", "du-lieu-phuong.zip",
+    "..zip",
+    "...zip",
+    "....zip",
+    ".zip",
+    "..",
+    ".",
+    "",
+    " ",
+    "../..zip",
+    "..\\..zip",
+    "a/../..zip",
+    "\\\\server\\share\\..zip",
+    "C:\\..zip",
+    "/etc/passwd",
+    "..\x00.zip",
+    "\x00",
+    "\x01\x1f\x7f.zip",
+    "\t..zip",
+    "..\r.zip",
+    "khoá học.zip",
+    "..\u202e.zip",
+    "%2e%2e.zip",
+    "a" * 300 + ".zip",
+    "ộ" * 200 + ".zip",
+    "du-lieu-phuong.zip",
 )
-NAME_CHARS = st.one_of(st.sampled_from("./\\:\x00\x01\x1b\x7f\t ~"),
-                       st.characters(exclude_categories=("Cs",)))
+NAME_CHARS = st.one_of(
+    st.sampled_from("./\\:\x00\x01\x1b\x7f\t ~"), st.characters(exclude_categories=("Cs",))
+)
 UPLOAD_NAMES = st.one_of(
     st.sampled_from(HOSTILE_NAMES),
-    st.builds(lambda text, ext: text + ext, st.text(NAME_CHARS, max_size=300),
-              st.sampled_from(("", ".zip", ".ZIP"))),
+    st.builds(
+        lambda text, ext: text + ext,
+        st.text(NAME_CHARS, max_size=300),
+        st.sampled_from(("", ".zip", ".ZIP")),
+    ),
 )
 
 
@@ -60,6 +86,7 @@ def owner_course_blob(app, make_user, make_course):
 
 
 # ---- building archives ------------------------------------------------------------------------
+
 
 def _entries(blob: bytes) -> list[tuple[str, bytes]]:
     with zipfile.ZipFile(io.BytesIO(blob)) as archive:
@@ -79,8 +106,9 @@ def _zip(entries) -> bytes:
 def _changed(blob: bytes) -> bytes:
     """The export with one lesson edited (to see that an accepted import really landed)."""
     old, new = "Nội dung bài học".encode(), CHANGED.encode()
-    return _zip((name, data.replace(old, new) if name == LESSON else data)
-                for name, data in _entries(blob))
+    return _zip(
+        (name, data.replace(old, new) if name == LESSON else data) for name, data in _entries(blob)
+    )
 
 
 def _with(blob: bytes, *extra) -> bytes:
@@ -93,8 +121,10 @@ def _flat(blob: bytes) -> bytes:
 
 
 def _broken_quiz(blob: bytes) -> bytes:
-    return _zip((name, data.replace("- [x] Đáp án A".encode(), "- [x Đáp án A".encode(), 1))
-                for name, data in _entries(blob))
+    return _zip(
+        (name, data.replace("- [x] Đáp án A".encode(), "- [x Đáp án A".encode(), 1))
+        for name, data in _entries(blob)
+    )
 
 
 def _first_member(blob: bytes) -> zipfile.ZipInfo:
@@ -117,12 +147,15 @@ def _patched(blob: bytes, name: str, *, flags: int = 0, method: int | None = Non
     encoded = name.encode()
     with zipfile.ZipFile(io.BytesIO(blob)) as archive:
         local = archive.getinfo(name).header_offset
-    central = next(i for i in range(len(data)) if data[i:i + 4] == b"PK\x01\x02"
-                   and data[i + 46:i + 46 + len(encoded)] == encoded)
+    central = next(
+        i
+        for i in range(len(data))
+        if data[i : i + 4] == b"PK\x01\x02" and data[i + 46 : i + 46 + len(encoded)] == encoded
+    )
     for flags_at, method_at in ((local + 6, local + 8), (central + 8, central + 10)):
         data[flags_at] |= flags
         if method is not None:
-            data[method_at:method_at + 2] = method.to_bytes(2, "little")
+            data[method_at : method_at + 2] = method.to_bytes(2, "little")
     return bytes(data)
 
 
@@ -133,6 +166,7 @@ def _special(name: str, kind: int) -> zipfile.ZipInfo:
 
 
 # ---- watching the temp dir ----------------------------------------------------------------------
+
 
 @contextmanager
 def private_tempdir(base: Path):
@@ -151,8 +185,11 @@ def _tree(folder: Path) -> list[str]:
 
 
 def _upload(browser, blob: bytes, name: str):
-    return browser.post("/authoring/import", data={"file": (io.BytesIO(blob), name)},
-                        content_type="multipart/form-data")
+    return browser.post(
+        "/authoring/import",
+        data={"file": (io.BytesIO(blob), name)},
+        content_type="multipart/form-data",
+    )
 
 
 def upload_safely(browser, blob: bytes, name: str, base: Path, allowed=(303, 400)):
@@ -171,23 +208,36 @@ def upload_safely(browser, blob: bytes, name: str, base: Path, allowed=(303, 400
 
 
 def _counts():
-    return (db.session.scalar(select(func.count()).select_from(Course)),
-            db.session.scalar(select(func.count()).select_from(Lesson)))
+    return (
+        db.session.scalar(select(func.count()).select_from(Course)),
+        db.session.scalar(select(func.count()).select_from(Lesson)),
+    )
 
 
 # ---- hostile upload names ------------------------------------------------------------------------
 
-@settings(max_examples=25, deadline=None, database=None,
-          suppress_health_check=(HealthCheck.function_scoped_fixture, HealthCheck.too_slow))
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    suppress_health_check=(HealthCheck.function_scoped_fixture, HealthCheck.too_slow),
+)
 @given(name=UPLOAD_NAMES)
 @example(name="...zip")
 @example(name="..zip")
 @example(name="..\x00.zip")
 def test_no_upload_name_writes_outside_a_fresh_folder_or_shows_a_server_path(
-        owner_course_blob, tmp_path, name):
+    owner_course_blob, tmp_path, name
+):
     browser, _course, blob = owner_course_blob
-    hostile_archives = (_broken_quiz(blob), _with(blob, (f"{SLUG}/../../evil.md", b"x")),
-                        _corrupt(blob), b"khong phai zip", _flat(_broken_quiz(blob)))
+    hostile_archives = (
+        _broken_quiz(blob),
+        _with(blob, (f"{SLUG}/../../evil.md", b"x")),
+        _corrupt(blob),
+        b"khong phai zip",
+        _flat(_broken_quiz(blob)),
+    )
     for hostile in hostile_archives:
         counts = _counts()
         refused = upload_safely(browser, hostile, name, tmp_path)
@@ -200,8 +250,9 @@ def test_no_upload_name_writes_outside_a_fresh_folder_or_shows_a_server_path(
 
 
 @pytest.mark.parametrize("name", ["...zip", "..\x00.zip", "ộ" * 200 + ".zip"])
-def test_a_valid_course_under_a_hostile_name_is_imported_into_its_draft(owner_course_blob, tmp_path,
-                                                                         name):
+def test_a_valid_course_under_a_hostile_name_is_imported_into_its_draft(
+    owner_course_blob, tmp_path, name
+):
     browser, course, blob = owner_course_blob
     upload_safely(browser, _changed(blob), name, tmp_path, allowed=(303,))
     db.session.expire_all()
@@ -286,7 +337,8 @@ def _refused_naming(browser, course, blob, tmp_path, entry: str, words: str | No
 
 @pytest.mark.parametrize("before,after,entry,words", CLASHES)
 def test_members_that_would_clash_on_disk_are_a_400_naming_the_entry(
-        owner_course_blob, tmp_path, before, after, entry, words):
+    owner_course_blob, tmp_path, before, after, entry, words
+):
     browser, course, blob = owner_course_blob
     archive = _zip([*before, *_entries(blob), *after])
     _refused_naming(browser, course, archive, tmp_path, entry, words)
@@ -300,25 +352,29 @@ def test_an_over_long_member_name_is_a_400_naming_the_entry(owner_course_blob, t
 
 
 @pytest.mark.parametrize("member,words", REFUSED)
-def test_links_special_files_and_unsafe_names_are_refused(owner_course_blob, tmp_path, member,
-                                                           words):
+def test_links_special_files_and_unsafe_names_are_refused(
+    owner_course_blob, tmp_path, member, words
+):
     browser, course, blob = owner_course_blob
     entry = member.filename if isinstance(member, zipfile.ZipInfo) else member
     archive = _with(blob, (member, b"---\ntitle: x\n---\nx\n"))
     _refused_naming(browser, course, archive, tmp_path, entry, words)
 
 
-@pytest.mark.parametrize("patch,words", [({"flags": 0x1}, "mật khẩu"),
-                                         ({"method": 99}, "kiểu nén")])
-def test_encrypted_members_and_unknown_compression_are_refused(owner_course_blob, tmp_path, patch,
-                                                               words):
+@pytest.mark.parametrize(
+    "patch,words", [({"flags": 0x1}, "mật khẩu"), ({"method": 99}, "kiểu nén")]
+)
+def test_encrypted_members_and_unknown_compression_are_refused(
+    owner_course_blob, tmp_path, patch, words
+):
     browser, course, blob = owner_course_blob
     archive = _patched(blob, LESSON, **patch)
     _refused_naming(browser, course, archive, tmp_path, LESSON, words)
 
 
-def test_a_member_bigger_than_allowed_is_refused_naming_it(owner_course_blob, tmp_path,
-                                                           monkeypatch):
+def test_a_member_bigger_than_allowed_is_refused_naming_it(
+    owner_course_blob, tmp_path, monkeypatch
+):
     browser, course, blob = owner_course_blob
     monkeypatch.setattr(course_archive, "MAX_MEMBER_BYTES", 100)
     _refused_naming(browser, course, blob, tmp_path, QUIZ, "quá lớn")
@@ -348,15 +404,24 @@ def test_the_clash_is_explained_in_english_too(app, make_user, make_course, tmp_
 
 # ---- hostile member names ------------------------------------------------------------------------
 
-MEMBER_CHARS = st.one_of(st.sampled_from("./\\:\x00\x01\x7f-aA"),
-                         st.characters(exclude_categories=("Cs",)))
+MEMBER_CHARS = st.one_of(
+    st.sampled_from("./\\:\x00\x01\x7f-aA"), st.characters(exclude_categories=("Cs",))
+)
 
 
-@settings(max_examples=25, deadline=None, database=None,
-          suppress_health_check=(HealthCheck.function_scoped_fixture, HealthCheck.too_slow))
-@given(member=st.one_of(st.text(MEMBER_CHARS, min_size=1, max_size=80),
-                        st.text(MEMBER_CHARS, min_size=1, max_size=80).map(lambda s: f"{SLUG}/{s}"),
-                        st.text(MEMBER_CHARS, min_size=250, max_size=600)))
+@settings(
+    max_examples=25,
+    deadline=None,
+    database=None,
+    suppress_health_check=(HealthCheck.function_scoped_fixture, HealthCheck.too_slow),
+)
+@given(
+    member=st.one_of(
+        st.text(MEMBER_CHARS, min_size=1, max_size=80),
+        st.text(MEMBER_CHARS, min_size=1, max_size=80).map(lambda s: f"{SLUG}/{s}"),
+        st.text(MEMBER_CHARS, min_size=250, max_size=600),
+    )
+)
 @example(member=f"{SLUG}/01-mo-dun-1")
 @example(member=f"{SLUG}/../../../x")
 def test_no_member_name_gives_a_500_or_writes_outside(owner_course_blob, tmp_path, member):
@@ -370,13 +435,18 @@ def test_no_member_name_gives_a_500_or_writes_outside(owner_course_blob, tmp_pat
 
 # ---- names longer than the database keeps -------------------------------------------------------
 
-@pytest.mark.parametrize("old,new", [
-    (f"{SLUG}/", "k" * 114 + "/"),  # a course slug whose draft copy ("--draft") would not fit
-    ("/01-mo-dun-1/", "/01-" + "m" * 121 + "/"),
-    ("/01-bai-1.md", "/01-" + "b" * 121 + ".md"),
-])
-def test_a_slug_longer_than_the_database_keeps_is_a_400_naming_it(owner_course_blob, tmp_path, old,
-                                                                   new):
+
+@pytest.mark.parametrize(
+    "old,new",
+    [
+        (f"{SLUG}/", "k" * 114 + "/"),  # a course slug whose draft copy ("--draft") would not fit
+        ("/01-mo-dun-1/", "/01-" + "m" * 121 + "/"),
+        ("/01-bai-1.md", "/01-" + "b" * 121 + ".md"),
+    ],
+)
+def test_a_slug_longer_than_the_database_keeps_is_a_400_naming_it(
+    owner_course_blob, tmp_path, old, new
+):
     browser, course, blob = owner_course_blob
     renamed = _zip((name.replace(old, new), data) for name, data in _entries(blob))
     page = _refused_naming(browser, course, renamed, tmp_path, new.strip("/"), "dài quá")

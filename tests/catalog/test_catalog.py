@@ -1,4 +1,5 @@
 """The catalogue and the course page, as a signed-in learner sees them."""
+
 import pytest
 
 from academy.catalog.models import ModulePrerequisite
@@ -30,11 +31,19 @@ def test_catalogue_lists_published_courses_with_filters_and_search(client, learn
     make_course(title="Bản nháp bí mật", status="draft")
     everything = titles_on(client, "/courses")
     assert "Tìm thấy 3 khoá học" in everything and "Bản nháp bí mật" not in everything
-    assert "Trí tuệ nhân tạo cho" in everything and "border\">Nâng cao</span>" in everything and "4 giờ" in everything
+    assert (
+        "Trí tuệ nhân tạo cho" in everything
+        and 'border">Nâng cao</span>' in everything
+        and "4 giờ" in everything
+    )
     only_ai = titles_on(client, "/courses?track=ai")
     assert "Trí tuệ nhân tạo cho lãnh đạo" in only_ai and "Lịch sử Đảng" not in only_ai
     basic = titles_on(client, "/courses?level=basic")
-    assert "Phân tích dữ liệu" in basic and "Lịch sử Đảng" in basic and "Trí tuệ nhân tạo cho" not in basic
+    assert (
+        "Phân tích dữ liệu" in basic
+        and "Lịch sử Đảng" in basic
+        and "Trí tuệ nhân tạo cho" not in basic
+    )
     search = titles_on(client, "/courses?q=DANG")
     assert "Lịch sử Đảng" in search and "Phân tích" not in search
     assert "Phân tích dữ liệu cơ bản" in titles_on(client, "/courses?q=du+lieu")
@@ -47,7 +56,10 @@ def test_catalogue_paginates_and_keeps_filters(client, learner, make_course):
         make_course(title=f"Khoá dữ liệu {n:02d}", track="data")
     first = titles_on(client, "/courses?track=data")
     assert "Khoá dữ liệu 11" in first and "Khoá dữ liệu 12" not in first
-    assert 'href="/courses?page=2&amp;track=data"' in first or 'href="/courses?track=data&amp;page=2"' in first
+    assert (
+        'href="/courses?page=2&amp;track=data"' in first
+        or 'href="/courses?track=data&amp;page=2"' in first
+    )
     second = titles_on(client, "/courses?track=data&page=2")
     assert "Khoá dữ liệu 12" in second and "Khoá dữ liệu 00" not in second
     assert "Khoá dữ liệu 13" in titles_on(client, "/courses?track=data&page=99")
@@ -64,10 +76,14 @@ def test_catalogue_card_shows_my_progress(client, learner, make_course):
     assert html.count("Chưa ghi danh") == 1
 
 
-def test_course_page_shows_modules_lessons_and_prerequisites_across_courses(client, learner, make_course):
+def test_course_page_shows_modules_lessons_and_prerequisites_across_courses(
+    client, learner, make_course
+):
     basics = make_course(title="Nhập môn dữ liệu")
     course = make_course(title="Phân tích nâng cao", modules=2)
-    db.session.add(ModulePrerequisite(module_id=course.modules[1].id, required_module_id=basics.modules[0].id))
+    db.session.add(
+        ModulePrerequisite(module_id=course.modules[1].id, required_module_id=basics.modules[0].id)
+    )
     db.session.commit()
     html = titles_on(client, f"/courses/{course.slug}")
     assert html.index("Mô-đun 1: Dữ liệu") < html.index("Bài 1 của mô-đun 2")

@@ -1,4 +1,5 @@
 """Certificate fixtures: a learner in a ward under a district, a course they completed, HR, admin."""
+
 from __future__ import annotations
 
 import io

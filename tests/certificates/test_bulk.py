@@ -1,4 +1,5 @@
 """Bulk ZIP: a background job over a unit subtree and/or course, for its requester only, expiring."""
+
 from __future__ import annotations
 
 import io
@@ -13,8 +14,9 @@ def _request(client, unit_id=0, course_id=0):
     return client.post("/certificates/bulk", data={"unit_id": unit_id, "course_id": course_id})
 
 
-def test_hr_gets_a_zip_of_their_subtree_only(client, auth, make_user, make_unit, district, ward, issue, course,
-                                             learner):
+def test_hr_gets_a_zip_of_their_subtree_only(
+    client, auth, make_user, make_unit, district, ward, issue, course, learner
+):
     mine = issue(learner, course)
     other = issue(make_user(unit=make_unit(name="Sở Y tế")), course)
     auth.login(make_user(roles=("hr",), unit=district))
@@ -44,8 +46,9 @@ def test_learners_cannot_request_a_zip(client, auth, learner):
     assert client.get("/certificates/bulk").status_code == 403
 
 
-def test_someone_elses_job_is_404_and_an_expired_link_is_gone(client, auth, make_user, district, issue, learner,
-                                                               course):
+def test_someone_elses_job_is_404_and_an_expired_link_is_gone(
+    client, auth, make_user, district, issue, learner, course
+):
     issue(learner, course)
     auth.login(make_user(roles=("hr",), unit=district))
     location = _request(client, unit_id=district.id).headers["Location"]
@@ -63,8 +66,9 @@ def test_someone_elses_job_is_404_and_an_expired_link_is_gone(client, auth, make
     assert client.get(f"/certificates/bulk/{job.id}.zip").status_code == 410
 
 
-def test_the_course_choice_offers_published_courses_only(client, auth, make_user, make_course, district,
-                                                         issue, learner, course):
+def test_the_course_choice_offers_published_courses_only(
+    client, auth, make_user, make_course, district, issue, learner, course
+):
     stranger = make_user(roles=("instructor",))
     draft = make_course(title="Bản nháp của giảng viên khác", status="draft", owner=stranger)
     auth.login(make_user(roles=("hr",), unit=district))

@@ -1,10 +1,11 @@
 """Issuing: once per (learner, course), gapless serials under concurrency, strong verify codes."""
+
 from __future__ import annotations
 
 import hashlib
 import re
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -29,11 +30,15 @@ def test_passing_every_module_issues_one_certificate(app, learner, course):
     for n, module in enumerate(course.modules):
         questions = module.active_questions
         answers = {q.id: sorted(q.correct_choice_ids) for q in questions}
-        submit_attempt(learner, module, f"token-{n}", answers, question_ids=[q.id for q in questions])
+        submit_attempt(
+            learner, module, f"token-{n}", answers, question_ids=[q.id for q in questions]
+        )
         db.session.commit()
-    certificates = db.session.scalars(select(Certificate).where(Certificate.user_id == learner.id)).all()
+    certificates = db.session.scalars(
+        select(Certificate).where(Certificate.user_id == learner.id)
+    ).all()
     assert len(certificates) == 1
-    year = datetime.now(timezone.utc).year
+    year = datetime.now(UTC).year
     assert re.fullmatch(rf"HVS-{year}-000001", certificates[0].serial)
     assert certificates[0].pdf_sha256 == hashlib.sha256(certificates[0].pdf).hexdigest()
 
@@ -86,7 +91,9 @@ def _run_concurrently(app, pairs):
 
 
 @pytest.mark.slow
-def test_ten_concurrent_completions_issue_one_certificate(app, learner, course, complete, make_user):
+def test_ten_concurrent_completions_issue_one_certificate(
+    app, learner, course, complete, make_user
+):
     complete(learner, course)
     _run_concurrently(app, [(learner.id, course.id)] * 10)
     db.session.expire_all()
@@ -105,33 +112,42 @@ def test_concurrent_issuance_gives_gapless_unique_serials(app, course, make_user
     for user in users:
         complete(user, course)
     _run_concurrently(app, [(u.id, course.id) for u in users])
-    numbers = sorted(int(s.rsplit("-", 1)[1]) for s in db.session.scalars(select(Certificate.serial)))
+    numbers = sorted(
+        int(s.rsplit("-", 1)[1]) for s in db.session.scalars(select(Certificate.serial))
+    )
     assert numbers == list(range(1, 11))
 
 
 def test_serials_count_per_year(app):
-    first_2026 = next_serial(datetime(2026, 6, 1, tzinfo=timezone.utc))
-    first_2027 = next_serial(datetime(2027, 1, 1, 5, tzinfo=timezone.utc))
-    second_2026 = next_serial(datetime(2026, 7, 1, tzinfo=timezone.utc))
+    first_2026 = next_serial(datetime(2026, 6, 1, tzinfo=UTC))
+    first_2027 = next_serial(datetime(2027, 1, 1, 5, tzinfo=UTC))
+    second_2026 = next_serial(datetime(2026, 7, 1, tzinfo=UTC))
     db.session.rollback()
-    assert (first_2026, first_2027, second_2026) == ("HVS-2026-000001", "HVS-2027-000001", "HVS-2026-000002")
+    assert (first_2026, first_2027, second_2026) == (
+        "HVS-2026-000001",
+        "HVS-2027-000001",
+        "HVS-2026-000002",
+    )
 
 
 def test_serial_year_is_the_local_year(app):
     # 31 Dec 20:00 UTC is already New Year's Day in Hồ Chí Minh City
-    assert next_serial(datetime(2026, 12, 31, 20, tzinfo=timezone.utc)).startswith("HVS-2027-")
+    assert next_serial(datetime(2026, 12, 31, 20, tzinfo=UTC)).startswith("HVS-2027-")
     db.session.rollback()
 
 
-def test_backfill_command_issues_missing_certificates_once(runner, make_user, make_unit, course, make_course,
-                                                             complete, ward, learner):
+def test_backfill_command_issues_missing_certificates_once(
+    runner, make_user, make_unit, course, make_course, complete, ward, learner
+):
     other_unit = make_unit(name="Sở Nội vụ")
     outsider = make_user(unit=other_unit)
     other_course = make_course(slug="khoa-khac")
     complete(learner, course)
     complete(learner, other_course)
     complete(outsider, course)
-    result = runner.invoke(args=["certificates", "issue", "--course", course.slug, "--unit", ward.code])
+    result = runner.invoke(
+        args=["certificates", "issue", "--course", course.slug, "--unit", ward.code]
+    )
     assert result.exit_code == 0, result.output
     assert "Đã cấp 1 giấy chứng nhận" in result.output
     result = runner.invoke(args=["certificates", "issue"])

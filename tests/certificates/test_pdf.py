@@ -1,4 +1,5 @@
 """The document: Vietnamese text intact, QR to the verify page, archival metadata, nothing fetched."""
+
 from __future__ import annotations
 
 import io
@@ -12,10 +13,17 @@ from academy.certificates import render
 from tests.certificates.conftest import NAME, nfc, pdf_text
 
 SAMPLE = {
-    "serial": "HVS-2026-000007", "full_name": NAME, "unit_name": "Phường Bến Thành",
-    "course_title": "Lãnh đạo bằng dữ liệu", "hours": 4, "completed_on": "26/11/2026",
-    "place_date": "Thành phố Hồ Chí Minh, ngày 26 tháng 11 năm 2026", "issuer_name": "PGS.TS. Nguyễn Văn A",
-    "issuer_title": "Giám đốc Học viện Số", "organisation": "Học viện Số", "organisation_parent": "",
+    "serial": "HVS-2026-000007",
+    "full_name": NAME,
+    "unit_name": "Phường Bến Thành",
+    "course_title": "Lãnh đạo bằng dữ liệu",
+    "hours": 4,
+    "completed_on": "26/11/2026",
+    "place_date": "Thành phố Hồ Chí Minh, ngày 26 tháng 11 năm 2026",
+    "issuer_name": "PGS.TS. Nguyễn Văn A",
+    "issuer_title": "Giám đốc Học viện Số",
+    "organisation": "Học viện Số",
+    "organisation_parent": "",
     "verify_url": "http://localhost/verify/abcDEF123",
 }
 
@@ -40,7 +48,9 @@ def test_pdf_is_archival_with_metadata_and_embedded_font(certificate):
     assert round(float(page.mediabox.width)) > round(float(page.mediabox.height))  # landscape
     fonts = [f.get_object() for f in page["/Resources"]["/Font"].values()]
     assert fonts and all("Be-Vietnam-Pro" in str(f["/BaseFont"]) for f in fonts)
-    assert all("/FontFile2" in f["/DescendantFonts"][0].get_object()["/FontDescriptor"] for f in fonts)
+    assert all(
+        "/FontFile2" in f["/DescendantFonts"][0].get_object()["/FontDescriptor"] for f in fonts
+    )
 
 
 def qr_texts(pdf: bytes, folder) -> list[str]:
@@ -49,8 +59,10 @@ def qr_texts(pdf: bytes, folder) -> list[str]:
     from PIL import Image
 
     (folder / "c.pdf").write_bytes(pdf)
-    subprocess.run(["pdftoppm", "-png", "-r", "150", "-singlefile", str(folder / "c.pdf"),
-                    str(folder / "c")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "150", "-singlefile", str(folder / "c.pdf"), str(folder / "c")],
+        check=True,
+    )
     with Image.open(folder / "c.png") as image:
         return [barcode.text for barcode in zxingcpp.read_barcodes(image)]
 
@@ -92,11 +104,20 @@ def test_sandbox_blocks_attribute_walks():
         template.render()
 
 
-@pytest.mark.parametrize("url", [
-    "file:///etc/passwd", "http://example.com/x.png", "https://example.com/x.png", "ftp://example.com/x",
-    "data:image/png;base64,AAAA", "academy-static:../../../../etc/passwd", "/static/../config.py",
-    "academy-static:fonts/nope.ttf", "//example.com/x.png",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "http://example.com/x.png",
+        "https://example.com/x.png",
+        "ftp://example.com/x",
+        "data:image/png;base64,AAAA",
+        "academy-static:../../../../etc/passwd",
+        "/static/../config.py",
+        "academy-static:fonts/nope.ttf",
+        "//example.com/x.png",
+    ],
+)
 def test_url_fetcher_refuses_everything_but_our_static_files(url):
     fetcher = render.make_fetcher()
     with pytest.raises(ValueError):
@@ -114,8 +135,10 @@ def test_a_template_loading_outside_files_or_urls_gets_nothing(monkeypatch, capl
 
     monkeypatch.setattr(urllib.request, "urlopen", no_network)
     monkeypatch.setattr(urllib.request.OpenerDirector, "open", no_network)
-    html = ('<html><body><p>x</p><img src="file:///etc/passwd"><img src="http://example.com/x.png">'
-            '<link rel="stylesheet" href="file:///etc/passwd"></body></html>')
+    html = (
+        '<html><body><p>x</p><img src="file:///etc/passwd"><img src="http://example.com/x.png">'
+        '<link rel="stylesheet" href="file:///etc/passwd"></body></html>'
+    )
     pdf = render.html_to_pdf(html)
     assert pdf.startswith(b"%PDF-")
     assert b"/Subtype /Image" not in pdf and b"root:x:" not in pdf

@@ -1,12 +1,13 @@
 """Getting, verifying and revoking certificates over HTTP."""
+
 from __future__ import annotations
 
 import io
 
 from sqlalchemy import select
 
-from academy.core.audit import AuditEvent
 from academy.certificates.models import Certificate
+from academy.core.audit import AuditEvent
 from academy.database import db
 
 
@@ -31,13 +32,17 @@ def test_owner_downloads_the_stored_pdf(client, auth, learner, certificate):
     assert not _audits("certificate.download")
 
 
-def test_another_learner_gets_the_same_404_as_a_missing_serial(client, auth, make_user, ward, certificate):
+def test_another_learner_gets_the_same_404_as_a_missing_serial(
+    client, auth, make_user, ward, certificate
+):
     auth.login(make_user(unit=ward))
     theirs = client.get(f"/certificates/{certificate.serial}.pdf")
     missing = client.get("/certificates/HVS-2026-999999.pdf")
     assert theirs.status_code == missing.status_code == 404
     # the same page, but for the path echoed in the language switcher
-    assert theirs.data.replace(certificate.serial.encode(), b"S") == missing.data.replace(b"HVS-2026-999999", b"S")
+    assert theirs.data.replace(certificate.serial.encode(), b"S") == missing.data.replace(
+        b"HVS-2026-999999", b"S"
+    )
 
 
 def test_hr_outside_the_owners_units_gets_404(client, auth, make_user, make_unit, certificate):
@@ -45,7 +50,9 @@ def test_hr_outside_the_owners_units_gets_404(client, auth, make_user, make_unit
     assert client.get(f"/certificates/{certificate.serial}.pdf").status_code == 404
 
 
-def test_hr_over_the_owners_unit_downloads_and_is_audited(client, auth, make_user, district, certificate):
+def test_hr_over_the_owners_unit_downloads_and_is_audited(
+    client, auth, make_user, district, certificate
+):
     hr = make_user(roles=("hr",), unit=district)
     auth.login(hr)
     assert client.get(f"/certificates/{certificate.serial}.pdf").status_code == 200
@@ -62,11 +69,15 @@ def test_admin_downloads_any_certificate(client, auth, make_user, certificate):
 def test_verify_page_shows_valid_then_revoked(client, auth, make_user, certificate, learner):
     page = client.get(f"/verify/{certificate.verify_code}").get_data(as_text=True)
     assert "Giấy chứng nhận hợp lệ" in page
-    assert learner.full_name in page and certificate.serial in page and "Lãnh đạo bằng dữ liệu" in page
+    assert (
+        learner.full_name in page and certificate.serial in page and "Lãnh đạo bằng dữ liệu" in page
+    )
     assert learner.email not in page and "Phường Bến Thành" not in page  # nothing else personal
 
     auth.login(make_user(roles=("admin",)))
-    response = client.post(f"/admin/certificates/{certificate.id}/revoke", data={"reason": "Gian lận khi thi"})
+    response = client.post(
+        f"/admin/certificates/{certificate.id}/revoke", data={"reason": "Gian lận khi thi"}
+    )
     assert response.status_code == 303
     auth.logout()
     page = client.get(f"/verify/{certificate.verify_code}").get_data(as_text=True)
@@ -82,8 +93,11 @@ def test_unknown_code_is_a_clear_not_found(client):
 
 
 def _upload(client, code, data, name="giay-chung-nhan.pdf"):
-    return client.post(f"/verify/{code}", data={"document": (io.BytesIO(data), name)},
-                       content_type="multipart/form-data")
+    return client.post(
+        f"/verify/{code}",
+        data={"document": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
 
 
 def test_uploading_the_issued_pdf_says_genuine(client, certificate):
@@ -130,21 +144,33 @@ def test_owner_list_marks_a_revoked_certificate(client, auth, learner, certifica
 def test_only_admins_reach_the_revocation_pages(client, auth, make_user, district, certificate):
     auth.login(make_user(roles=("hr",), unit=district))
     assert client.get("/admin/certificates").status_code == 403
-    assert client.post(f"/admin/certificates/{certificate.id}/revoke", data={"reason": "x y z"}).status_code == 403
+    assert (
+        client.post(
+            f"/admin/certificates/{certificate.id}/revoke", data={"reason": "x y z"}
+        ).status_code
+        == 403
+    )
     assert certificate.revoked_at is None
 
 
 def test_admin_searches_by_name_and_needs_a_reason(client, auth, make_user, certificate):
     auth.login(make_user(roles=("admin",)))
-    assert certificate.serial in client.get("/admin/certificates?q=hồng nhung").get_data(as_text=True)
-    assert client.post(f"/admin/certificates/{certificate.id}/revoke", data={"reason": ""}).status_code == 400
+    assert certificate.serial in client.get("/admin/certificates?q=hồng nhung").get_data(
+        as_text=True
+    )
+    assert (
+        client.post(f"/admin/certificates/{certificate.id}/revoke", data={"reason": ""}).status_code
+        == 400
+    )
     db.session.refresh(certificate)
     assert certificate.revoked_at is None
 
 
 def test_reissue_gives_a_new_serial_and_code(client, auth, make_user, certificate):
     auth.login(make_user(roles=("admin",)))
-    response = client.post(f"/admin/certificates/{certificate.id}/reissue", data={"reason": "Đổi họ tên"})
+    response = client.post(
+        f"/admin/certificates/{certificate.id}/reissue", data={"reason": "Đổi họ tên"}
+    )
     assert response.status_code == 303
     db.session.expire_all()
     rows = db.session.scalars(select(Certificate).order_by(Certificate.id)).all()

@@ -1,4 +1,5 @@
 """Health, errors, security headers, language."""
+
 import pytest
 from sqlalchemy.exc import OperationalError
 
@@ -102,8 +103,14 @@ def test_an_odd_failure_while_the_database_answers_is_a_500(app, client):
 def test_an_odd_failure_while_the_database_is_away_is_the_friendly_503(tmp_path):
     from academy import create_app
 
-    app = create_app({"ENV_NAME": "testing", "SQLALCHEMY_DATABASE_URI": "postgresql://postgres@127.0.0.1:9/academy",
-                      "REDIS_URL": None, "RATELIMIT_STORAGE_URI": "memory://"})
+    app = create_app(
+        {
+            "ENV_NAME": "testing",
+            "SQLALCHEMY_DATABASE_URI": "postgresql://postgres@127.0.0.1:9/academy",
+            "REDIS_URL": None,
+            "RATELIMIT_STORAGE_URI": "memory://",
+        }
+    )
     app.instance_path = str(tmp_path)
     _odd_failure(app)
     page = app.test_client().get("/odd-failure-for-test")

@@ -1,5 +1,6 @@
 """Downloaded files get a safe name whatever the data holds: quotes, line breaks, Unicode in a unit
 code or a course slug give a 200 with one well-formed Content-Disposition header (RFC 6266)."""
+
 from __future__ import annotations
 
 import re
@@ -35,12 +36,16 @@ def hostile_unit(make_unit):
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "pdf"])
-def test_report_download_names_survive_a_hostile_unit_code(client, auth, make_user, hostile_unit, fmt):
+def test_report_download_names_survive_a_hostile_unit_code(
+    client, auth, make_user, hostile_unit, fmt
+):
     auth.login(make_user(roles=("hr",), unit=hostile_unit))
     with client.get(f"/reports/completion.{fmt}") as response:  # closes the streamed file
         assert response.status_code == 200
         name = downloaded_name(response)
-    assert re.fullmatch(rf"bao-cao-hoan-thanh-A-B-C-filename-x\.exe-Ha-Noi-\d{{8}}-\d{{4}}\.{fmt}", name), name
+    assert re.fullmatch(
+        rf"bao-cao-hoan-thanh-A-B-C-filename-x\.exe-Ha-Noi-\d{{8}}-\d{{4}}\.{fmt}", name
+    ), name
 
 
 def test_course_export_name_survives_a_hostile_slug(client, auth, make_user, make_course):
@@ -64,10 +69,14 @@ def test_certificate_download_is_named_by_its_serial(client, auth, make_user, ma
     response = client.get(f"/certificates/{certificate.serial}.pdf")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == (
-        f"attachment; filename=\"{certificate.serial}.pdf\"; filename*=UTF-8''{certificate.serial}.pdf")
+        f"attachment; filename=\"{certificate.serial}.pdf\"; filename*=UTF-8''{certificate.serial}.pdf"
+    )
 
 
-@given(parts=st.lists(st.text(max_size=40), max_size=4), ext=st.sampled_from(["csv", "pdf", "zip", "x\"y"]))
+@given(
+    parts=st.lists(st.text(max_size=40), max_size=4),
+    ext=st.sampled_from(["csv", "pdf", "zip", 'x"y']),
+)
 def test_any_text_makes_a_safe_file_name(parts, ext):
     name = download_filename(*parts, ext=ext)
     assert SAFE_NAME.match(name) and len(name) <= 130

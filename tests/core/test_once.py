@@ -1,4 +1,5 @@
 """A creating form sent twice — double click, resent POST, two at once — creates one record."""
+
 import re
 import threading
 
@@ -12,8 +13,16 @@ def _token(html: str) -> str:
 
 
 def _course_form(token):
-    return {"title": "Khoá học thử nghiệm", "summary": "Tóm tắt", "description_md": "Mô tả",
-            "track": "data", "level": "basic", "hours": "4", "pass_threshold": "0.7", "once_token": token}
+    return {
+        "title": "Khoá học thử nghiệm",
+        "summary": "Tóm tắt",
+        "description_md": "Mô tả",
+        "track": "data",
+        "level": "basic",
+        "hours": "4",
+        "pass_threshold": "0.7",
+        "once_token": token,
+    }
 
 
 def test_resent_create_form_makes_one_course(client, auth, make_user):

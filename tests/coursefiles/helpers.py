@@ -1,4 +1,5 @@
 """Course folders for tests of the file format, and for the browser tests that upload one."""
+
 from __future__ import annotations
 
 from pathlib import Path

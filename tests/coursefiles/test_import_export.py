@@ -1,4 +1,5 @@
 """Course content I/O: courses/ folders ↔ database, as an author or operator sees it."""
+
 from __future__ import annotations
 
 import filecmp
@@ -63,11 +64,15 @@ def assert_rejected(path, expected_file: str, expected_line: int, words: str):
 
 # ---- the shipped curriculum -------------------------------------------------------------------
 
+
 def test_import_of_shipped_courses_publishes_all_three(app):
     reports = import_and_commit(SHIPPED)
 
     assert {r.slug for r in reports} == {
-        "lanh-dao-bang-du-lieu", "lanh-dao-chuyen-doi-so-va-ai", "quan-tri-cong-hien-dai"}
+        "lanh-dao-bang-du-lieu",
+        "lanh-dao-chuyen-doi-so-va-ai",
+        "quan-tri-cong-hien-dai",
+    }
     assert all(r.created for r in reports)
     courses = db.session.scalars(select(Course)).all()
     assert {c.status for c in courses} == {"published"}
@@ -76,7 +81,8 @@ def test_import_of_shipped_courses_publishes_all_three(app):
     risk = next(m for m in ai.modules if m.slug == "rui-ro-dao-duc-va-mua-sam")
     assert {f"{m.course.slug}/{m.slug}" for m in risk.prerequisites} == {
         "lanh-dao-chuyen-doi-so-va-ai/ai-lam-duoc-gi",
-        "lanh-dao-bang-du-lieu/quan-tri-du-lieu-va-bao-ve-du-lieu-ca-nhan"}
+        "lanh-dao-bang-du-lieu/quan-tri-du-lieu-va-bao-ve-du-lieu-ca-nhan",
+    }
     lesson = ai.modules[0].lessons[0]
     assert lesson.body_html.startswith("<h2") and len(lesson.content_hash) == 64
     assert len(lesson.revisions) == 1
@@ -111,18 +117,19 @@ def test_round_trip_reproduces_the_shipped_files_byte_for_byte(app, tmp_path):
 def _same_tree(left: Path, right: Path) -> bool:
     files = sorted(p.relative_to(left) for p in left.rglob("*") if p.is_file())
     other = sorted(p.relative_to(right) for p in right.rglob("*") if p.is_file())
-    return files == other and all(
-        filecmp.cmp(left / f, right / f, shallow=False) for f in files)
+    return files == other and all(filecmp.cmp(left / f, right / f, shallow=False) for f in files)
 
 
 # ---- the format -------------------------------------------------------------------------------
+
 
 def test_quiz_kinds_and_scenario_lines():
     questions = parse_quiz((FIXTURE / "01-nhap-mon" / "quiz.md").read_text(encoding="utf-8"))
 
     assert [q.kind for q in questions] == ["single", "true_false", "multiple"]
-    assert questions[2].prompt_md == ("Những nguồn nào là dữ liệu của phường?\n"
-                                      "Phường đang rà soát các nguồn dữ liệu hiện có.")
+    assert questions[2].prompt_md == (
+        "Những nguồn nào là dữ liệu của phường?\nPhường đang rà soát các nguồn dữ liệu hiện có."
+    )
     assert questions[2].explanation_md.count("\n") == 1
     assert [c.is_correct for c in questions[2].choices] == [True, True, False]
 
@@ -134,16 +141,20 @@ def test_true_false_in_english_and_text_normalised_to_nfc():
     assert questions[0].prompt_md == "Cán bộ cần học?"
 
 
-@pytest.mark.parametrize("file, old, new, line, words", [
-    ("course.md", "summary: Một khoá", "summary: Một: khoá", 3, "YAML"),
-    ("course.md", "track: data", "track: robotics", 4, "track"),
-    ("course.md", "hours: 2", "hours: -3", 6, "hours"),
-    ("01-nhap-mon/quiz.md", "> Trung vị là giá trị ở giữa.\n", "", 6, "giải thích"),
-    ("01-nhap-mon/quiz.md", "- [x] Dữ liệu mô tả", "- [ ] Dữ liệu mô tả", 1, "đáp án đúng"),
-    ("01-nhap-mon/quiz.md", "- [ ] Dữ liệu đo bằng số", "- Dữ liệu đo bằng số", 3, "[x]"),
-])
+@pytest.mark.parametrize(
+    "file, old, new, line, words",
+    [
+        ("course.md", "summary: Một khoá", "summary: Một: khoá", 3, "YAML"),
+        ("course.md", "track: data", "track: robotics", 4, "track"),
+        ("course.md", "hours: 2", "hours: -3", 6, "hours"),
+        ("01-nhap-mon/quiz.md", "> Trung vị là giá trị ở giữa.\n", "", 6, "giải thích"),
+        ("01-nhap-mon/quiz.md", "- [x] Dữ liệu mô tả", "- [ ] Dữ liệu mô tả", 1, "đáp án đúng"),
+        ("01-nhap-mon/quiz.md", "- [ ] Dữ liệu đo bằng số", "- Dữ liệu đo bằng số", 3, "[x]"),
+    ],
+)
 def test_malformed_file_is_rejected_with_file_and_line_and_nothing_written(
-        app, mini, file, old, new, line, words):
+    app, mini, file, old, new, line, words
+):
     rewrite(mini / file, old, new)
     assert_rejected(mini.parent, file, line, words)
 
@@ -190,6 +201,7 @@ def test_cli_import_then_export(app, runner, mini, tmp_path):
 
 # ---- ZIP --------------------------------------------------------------------------------------
 
+
 def _zip(entries: dict[str, bytes]) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
@@ -199,8 +211,11 @@ def _zip(entries: dict[str, bytes]) -> bytes:
 
 
 def _fixture_entries(prefix: str) -> dict[str, bytes]:
-    return {prefix + p.relative_to(FIXTURE).as_posix(): p.read_bytes()
-            for p in FIXTURE.rglob("*") if p.is_file()}
+    return {
+        prefix + p.relative_to(FIXTURE).as_posix(): p.read_bytes()
+        for p in FIXTURE.rglob("*")
+        if p.is_file()
+    }
 
 
 def test_zip_of_a_course_folder_imports(app, tmp_path):
@@ -235,11 +250,19 @@ def test_zip_with_absolute_path_is_refused(app, tmp_path):
 
 # ---- merging into a database with learner history ---------------------------------------------
 
+
 def _answer(user, question: Question) -> None:
-    attempt = QuizAttempt(user_id=user.id, module_id=question.module_id, token=f"t{question.id}",
-                          question_ids=[question.id], score=1.0, passed=True)
-    attempt.answers.append(AttemptAnswer(question_id=question.id,
-                                         choice_ids=[question.choices[0].id], is_correct=True))
+    attempt = QuizAttempt(
+        user_id=user.id,
+        module_id=question.module_id,
+        token=f"t{question.id}",
+        question_ids=[question.id],
+        score=1.0,
+        passed=True,
+    )
+    attempt.answers.append(
+        AttemptAnswer(question_id=question.id, choice_ids=[question.choices[0].id], is_correct=True)
+    )
     db.session.add(attempt)
     db.session.commit()
 
@@ -324,9 +347,12 @@ def test_module_with_learner_results_is_not_deleted(app, mini, make_user):
 
 
 def test_script_in_lesson_markdown_is_sanitised(app, mini):
-    rewrite(mini / "01-nhap-mon" / "02-doc-bang.md", "Một UBND",
-            '<script>alert("x")</script>\n\n[bấm](javascript:alert(1)) '
-            '<img src=x onerror="alert(1)">\n\nMột UBND')
+    rewrite(
+        mini / "01-nhap-mon" / "02-doc-bang.md",
+        "Một UBND",
+        '<script>alert("x")</script>\n\n[bấm](javascript:alert(1)) '
+        '<img src=x onerror="alert(1)">\n\nMột UBND',
+    )
     import_and_commit(mini)
     html = db.session.scalar(select(Lesson).where(Lesson.slug == "doc-bang")).body_html
     assert "<script" not in html and "javascript:" not in html and "onerror" not in html

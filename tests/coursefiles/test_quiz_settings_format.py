@@ -1,6 +1,7 @@
 """The quiz settings in the files: course.md review_policy, attempt_wait_minutes and pass_threshold
 as a percentage; module.md quiz_draw and quiz_time_limit; quiz.md's {ghim} and {chọn nhiều}
 markers: read, stored, written back and re-imported without a change."""
+
 from __future__ import annotations
 
 import shutil
@@ -52,7 +53,9 @@ def _course():
 def test_pin_and_multiple_markers_parse_and_write_back_the_same_text():
     questions = parse_quiz(PINNED_QUIZ)
     assert [(c.text, c.is_pinned) for c in questions[0].choices][-1] == (
-        "Tất cả các phương án trên", True)
+        "Tất cả các phương án trên",
+        True,
+    )
     assert not any(c.is_pinned for c in questions[0].choices[:2])
     assert questions[0].kind == "single"
     assert questions[1].kind == "multiple" and questions[1].prompt_md.endswith("công bố dữ liệu")
@@ -77,33 +80,41 @@ def test_settings_are_imported_exported_and_reimported_without_a_change(app, min
     export_course(course, out)
     written = out / "mini-course"
     assert (written / "01-nhap-mon" / "quiz.md").read_text(encoding="utf-8") == PINNED_QUIZ
-    assert "review_policy: always\nattempt_wait_minutes: 30\n" in (
-        written / "course.md").read_text(encoding="utf-8")
+    assert "review_policy: always\nattempt_wait_minutes: 30\n" in (written / "course.md").read_text(
+        encoding="utf-8"
+    )
     assert "quiz_draw: 1\nquiz_time_limit: 15\n" in (
-        written / "01-nhap-mon" / "module.md").read_text(encoding="utf-8")
+        written / "01-nhap-mon" / "module.md"
+    ).read_text(encoding="utf-8")
     [report] = import_courses(out)
     assert not report.has_changes, str(report)
 
 
 def test_pass_threshold_may_be_written_as_a_percentage(app, mini):
     path = mini / "course.md"
-    path.write_text(path.read_text(encoding="utf-8").replace("pass_threshold: 0.7",
-                                                            "pass_threshold: 75%"),
-                    encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("pass_threshold: 0.7", "pass_threshold: 75%"),
+        encoding="utf-8",
+    )
     import_courses(mini.parent)
     assert _course().pass_threshold == 0.75
 
 
-@pytest.mark.parametrize("fields,message", [
-    ({"review_policy": "sometimes"}, "review_policy"),
-    ({"attempt_wait_minutes": -5}, "attempt_wait_minutes"),
-])
+@pytest.mark.parametrize(
+    "fields,message",
+    [
+        ({"review_policy": "sometimes"}, "review_policy"),
+        ({"attempt_wait_minutes": -5}, "attempt_wait_minutes"),
+    ],
+)
 def test_bad_course_settings_name_the_file_and_line(app, mini, fields, message):
     _set_front_matter(mini / "course.md", **fields)
     with pytest.raises(ContentError) as caught:
         import_courses(mini.parent)
-    assert any(e.path.endswith("course.md") and e.line > 1 and message in e.message
-               for e in caught.value.errors), str(caught.value)
+    assert any(
+        e.path.endswith("course.md") and e.line > 1 and message in e.message
+        for e in caught.value.errors
+    ), str(caught.value)
 
 
 def test_a_draw_larger_than_the_quiz_is_refused_with_its_line(app, mini):

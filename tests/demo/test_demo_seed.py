@@ -1,5 +1,6 @@
 """flask demo seed: a city's unit tree, demo accounts that sign in, learners with Vietnamese
 names and learning histories whose results agree with their attempts; a rerun duplicates nothing."""
+
 from __future__ import annotations
 
 import statistics
@@ -8,13 +9,18 @@ from collections import defaultdict
 import pytest
 from sqlalchemy import func, select
 
-from academy.demo.data import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD
 from academy.auth.models import Unit, User
-from academy.database import db, utcnow
-from academy.learning.models import (
-    AttemptAnswer, Enrollment, LessonProgress, ModuleResult, QuizAttempt)
-from academy.catalog.models import Choice, Course, Module
 from academy.authoring.stats import question_stats
+from academy.catalog.models import Choice, Course, Module
+from academy.database import db, utcnow
+from academy.demo.data import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD
+from academy.learning.models import (
+    AttemptAnswer,
+    Enrollment,
+    LessonProgress,
+    ModuleResult,
+    QuizAttempt,
+)
 
 DEMO_EMAILS = ("hocvien", "giangvien", "nhansu", "nhansu.phuong", "quantri")
 COUNTED = (Unit, User, Enrollment, LessonProgress, QuizAttempt, ModuleResult)
@@ -34,7 +40,10 @@ def seed(runner, make_course):
 
 
 def _counts():
-    return {model.__name__: db.session.scalar(select(func.count()).select_from(model)) for model in COUNTED}
+    return {
+        model.__name__: db.session.scalar(select(func.count()).select_from(model))
+        for model in COUNTED
+    }
 
 
 def _seeded_learners():
@@ -59,7 +68,10 @@ def test_paths_are_materialised_id_paths_and_subtrees_match_the_tree(seed):
     below = db.session.scalars(select(Unit).where(ward.subtree_filter())).all()
     assert {u.kind for u in below} == {"ward", "cell"} and len(below) == 3
     city = db.session.scalar(select(Unit).where(Unit.kind == "city"))
-    assert db.session.scalar(select(func.count()).select_from(Unit).where(city.subtree_filter())) == 404
+    assert (
+        db.session.scalar(select(func.count()).select_from(Unit).where(city.subtree_filter()))
+        == 404
+    )
 
 
 def test_every_demo_account_signs_in_with_the_documented_password(seed, app):
@@ -67,20 +79,32 @@ def test_every_demo_account_signs_in_with_the_documented_password(seed, app):
     for i, local in enumerate(DEMO_EMAILS):
         email = f"{local}@{DEMO_EMAIL_DOMAIN}"
         assert email in result.output
-        response = app.test_client().post("/login", data={"email": email, "password": DEMO_PASSWORD},
-                                          environ_base={"REMOTE_ADDR": f"127.0.0.{i + 2}"})
+        response = app.test_client().post(
+            "/login",
+            data={"email": email, "password": DEMO_PASSWORD},
+            environ_base={"REMOTE_ADDR": f"127.0.0.{i + 2}"},
+        )
         assert response.status_code == 302, email
     assert DEMO_PASSWORD in result.output
     learner = _seeded_learners()[0]
-    response = app.test_client().post("/login", data={"email": learner.email, "password": DEMO_PASSWORD},
-                                      environ_base={"REMOTE_ADDR": "127.0.0.99"})
+    response = app.test_client().post(
+        "/login",
+        data={"email": learner.email, "password": DEMO_PASSWORD},
+        environ_base={"REMOTE_ADDR": "127.0.0.99"},
+    )
     assert response.status_code == 302
 
 
 def test_demo_roles_and_scopes(seed):
     seed("--learners", "50")
-    users = {u.email.split("@")[0]: u for u in db.session.scalars(select(User).where(
-        User.email.like(f"%@{DEMO_EMAIL_DOMAIN}"), User.employee_code.like("DEMO-%")))}
+    users = {
+        u.email.split("@")[0]: u
+        for u in db.session.scalars(
+            select(User).where(
+                User.email.like(f"%@{DEMO_EMAIL_DOMAIN}"), User.employee_code.like("DEMO-%")
+            )
+        )
+    }
     assert users["nhansu"].roles == {"hr"} and users["nhansu"].unit.kind == "city"
     assert users["nhansu.phuong"].roles == {"hr"} and users["nhansu.phuong"].unit.kind == "ward"
     assert users["quantri"].roles == {"admin"} and users["giangvien"].roles == {"instructor"}
@@ -118,8 +142,10 @@ def test_module_results_agree_with_the_attempts(seed):
 
 def test_completed_enrolments_are_exactly_those_with_every_module_passed(seed):
     seed("--learners", "50")
-    passed = {(r.user_id, r.module_id) for r in db.session.scalars(
-        select(ModuleResult).where(ModuleResult.passed_at.is_not(None)))}
+    passed = {
+        (r.user_id, r.module_id)
+        for r in db.session.scalars(select(ModuleResult).where(ModuleResult.passed_at.is_not(None)))
+    }
     modules = defaultdict(set)
     for module_id, course_id in db.session.execute(select(Module.id, Module.course_id)):
         modules[course_id].add(module_id)
@@ -164,8 +190,11 @@ def test_histories_have_assignments_overdue_work_and_learnable_scores(seed):
     means = defaultdict(lambda: defaultdict(list))
     for r in db.session.scalars(select(ModuleResult)):
         means[r.user_id][course_of[r.module_id]].append(r.best_score)
-    pairs = [[statistics.mean(v) for v in by_course.values()] for by_course in means.values()
-             if len(by_course) == 2]
+    pairs = [
+        [statistics.mean(v) for v in by_course.values()]
+        for by_course in means.values()
+        if len(by_course) == 2
+    ]
     assert len(pairs) > 30
     assert statistics.correlation([p[0] for p in pairs], [p[1] for p in pairs]) > 0.2
 
@@ -182,7 +211,8 @@ def test_seeded_answers_agree_with_their_attempts_and_feed_the_question_statisti
     seed("--learners", "60")
     keys = defaultdict(dict)
     for question_id, choice_id, is_correct in db.session.execute(
-            select(Choice.question_id, Choice.id, Choice.is_correct)):
+        select(Choice.question_id, Choice.id, Choice.is_correct)
+    ):
         keys[question_id][choice_id] = is_correct
     answers = defaultdict(list)
     for answer in db.session.scalars(select(AttemptAnswer)):

@@ -1,4 +1,5 @@
 """Helpers for learning-path tests: results written straight into the signal table."""
+
 from __future__ import annotations
 
 import random
@@ -11,10 +12,21 @@ from academy.database import db, utcnow
 @pytest.fixture(autouse=True)
 def _fresh_every_request(app):
     """No per-process caching between steps of a test."""
-    app.config.update(PATH_CATALOGUE_SECONDS=0, RECOMMENDER_RELOAD_SECONDS=0, RECOMMENDER_CV_FOLDS=0,
-                      RECOMMENDER_RETRAIN_EVERY=0,
-                      RECOMMENDER_PARAMS={"SVD": {"n_factors": 4, "n_epochs": 15, "lr_all": 0.01,
-                                                  "reg_all": 0.05, "random_state": 1}})
+    app.config.update(
+        PATH_CATALOGUE_SECONDS=0,
+        RECOMMENDER_RELOAD_SECONDS=0,
+        RECOMMENDER_CV_FOLDS=0,
+        RECOMMENDER_RETRAIN_EVERY=0,
+        RECOMMENDER_PARAMS={
+            "SVD": {
+                "n_factors": 4,
+                "n_epochs": 15,
+                "lr_all": 0.01,
+                "reg_all": 0.05,
+                "random_state": 1,
+            }
+        },
+    )
 
 
 @pytest.fixture
@@ -25,8 +37,15 @@ def give_results(app):
     def give(user, scores: dict):
         for module, score in scores.items():
             passed = score >= module.course.pass_threshold
-            db.session.add(ModuleResult(user_id=user.id, module_id=module.id, best_score=score,
-                                        attempts_count=1, passed_at=utcnow() if passed else None))
+            db.session.add(
+                ModuleResult(
+                    user_id=user.id,
+                    module_id=module.id,
+                    best_score=score,
+                    attempts_count=1,
+                    passed_at=utcnow() if passed else None,
+                )
+            )
         db.session.commit()
 
     return give
@@ -42,11 +61,17 @@ def population(app, give_results):
     def build(modules, means: dict, n: int = 12, seed: int = 3, unit=None, position="Chuyên viên"):
         rng = random.Random(seed)
         for k in range(n):
-            learner = User(email=f"hv{seed}-{k}@hvs.gov.vn", full_name=f"Học viên {k}", unit=unit,
-                           position=position)
+            learner = User(
+                email=f"hv{seed}-{k}@hvs.gov.vn",
+                full_name=f"Học viên {k}",
+                unit=unit,
+                position=position,
+            )
             db.session.add(learner)
             db.session.flush()
-            give_results(learner, {m: min(1.0, max(0.0, means[m] + rng.uniform(-0.1, 0.1))) for m in modules})
+            give_results(
+                learner, {m: min(1.0, max(0.0, means[m] + rng.uniform(-0.1, 0.1))) for m in modules}
+            )
 
     return build
 

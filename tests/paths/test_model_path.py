@@ -1,4 +1,5 @@
 """With a trained model: test-out offers, updates after a quiz, and surviving a bad model file."""
+
 import logging
 import os
 
@@ -65,12 +66,16 @@ def test_bad_model_file_falls_back_to_difficulty(app, client, auth, strong_learn
             handle.write(b"PK\x03\x04 not a model at all")
     elif damage == "blend-without-arrays":
         import numpy as np
-        meta = ('{"format": 1, "kind": "blend", "weights": [1.0], "intercept": 0.0, '
-                '"parts": [{"kind": "logit", "mu": 0.0, "k": 40, "reg": 1.0}]}')
+
+        meta = (
+            '{"format": 1, "kind": "blend", "weights": [1.0], "intercept": 0.0, '
+            '"parts": [{"kind": "logit", "mu": 0.0, "k": 40, "reg": 1.0}]}'
+        )
         with open(path, "wb") as handle:
             np.savez(handle, meta=np.array(meta))
     else:
         import numpy as np
+
         np.savez(path, meta=np.array('{"format": 99, "kind": "factors"}'))
         os.replace(path + ".npz", path) if os.path.exists(path + ".npz") else None
     auth.login(learner)
@@ -106,8 +111,9 @@ def test_retrain_runs_in_background_after_enough_attempts(app, make_user, make_c
     assert current.n_users == 7 and current.last_attempt_id >= 1
 
 
-def test_module_difficulty_comes_from_the_trained_model_not_a_live_scan(app, make_user, make_course,
-                                                                         population, give_results):
+def test_module_difficulty_comes_from_the_trained_model_not_a_live_scan(
+    app, make_user, make_course, population, give_results
+):
     from academy.paths.catalogue import get_catalogue
 
     course = make_course(modules=2)

@@ -1,4 +1,5 @@
 """A brand-new learner: placement prompt, a path from difficulty and colleagues; the placement quiz."""
+
 import re
 
 from academy.database import db
@@ -7,7 +8,9 @@ from academy.learning.services import enrol_learner
 from tests.paths.conftest import item_ids
 
 
-def test_brand_new_learner_gets_placement_and_colleagues_courses(client, auth, make_user, make_unit, make_course):
+def test_brand_new_learner_gets_placement_and_colleagues_courses(
+    client, auth, make_user, make_unit, make_course
+):
     unit = make_unit()
     popular = make_course(track="ai", title="AI cho lãnh đạo")
     make_course(track="theory")  # a course of another track that no colleague took
@@ -48,7 +51,9 @@ def test_placement_quiz_counts_for_each_module_once(client, auth, make_user, mak
     learner = make_user()
     auth.login(learner)
     html = client.get("/me/placement/data").get_data(as_text=True)
-    assert len(set(re.findall(r'name="(q-\d+)"', html))) == 6  # two questions from each of three modules
+    assert (
+        len(set(re.findall(r'name="(q-\d+)"', html))) == 6
+    )  # two questions from each of three modules
     correct = {c.id for m in course.modules for q in m.questions for c in q.choices if c.is_correct}
     form = _answer_all(html, correct)
     response = client.post("/me/placement/data", data=form)

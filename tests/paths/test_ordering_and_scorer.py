@@ -1,4 +1,5 @@
 """Pure pieces: topological ordering with urgency, and folding a new learner into a model."""
+
 import numpy as np
 
 from academy.paths import ordering
@@ -16,7 +17,9 @@ def test_prerequisite_inherits_urgency_and_cycles_do_not_lose_modules():
 
 def test_new_learner_is_folded_in_from_their_results(tmp_path):
     qi = np.array([[1.0], [1.0], [-1.0]])
-    scorer = Scorer("factors", 0.5, [10], [1, 2, 3], [0.0], [0.0, 0.0, 0.0], pu=np.zeros((1, 1)), qi=qi)
+    scorer = Scorer(
+        "factors", 0.5, [10], [1, 2, 3], [0.0], [0.0, 0.0, 0.0], pu=np.zeros((1, 1)), qi=qi
+    )
     scorer.save(tmp_path / "m.npz")
     loaded = Scorer.load(tmp_path / "m.npz")
     strong = loaded.predict(99, {1: 1.0}, [2, 3])

@@ -1,4 +1,5 @@
 """The path respects prerequisites (across courses), assignments and due dates, and explains each item."""
+
 import re
 
 from academy.catalog.models import ModulePrerequisite
@@ -7,7 +8,9 @@ from academy.learning.services import enrol_learner
 from tests.paths.conftest import item_ids
 
 
-def test_prerequisite_in_another_course_comes_first(client, auth, make_user, make_course, population):
+def test_prerequisite_in_another_course_comes_first(
+    client, auth, make_user, make_course, population
+):
     basics, advanced = make_course(title="Nhập môn dữ liệu"), make_course(title="Phân tích dữ liệu")
     needed, hard = basics.modules[1], advanced.modules[0]
     db.session.add(ModulePrerequisite(module_id=hard.id, required_module_id=needed.id))
@@ -20,13 +23,21 @@ def test_prerequisite_in_another_course_comes_first(client, auth, make_user, mak
     html = client.get("/me/path").get_data(as_text=True)
     order = item_ids(html)
     assert order.index(needed.id) < order.index(hard.id)
-    assert basics.modules[0].id not in order  # only the prerequisite is pulled in, not the whole course
+    assert (
+        basics.modules[0].id not in order
+    )  # only the prerequisite is pulled in, not the whole course
     hard_block = html.split(f'id="path-item-{hard.id}"')[1]
-    assert f"Cần học trước mô-đun “{needed.title}”" in hard_block  # names the prerequisite, not the dependant
+    assert (
+        f"Cần học trước mô-đun “{needed.title}”" in hard_block
+    )  # names the prerequisite, not the dependant
 
 
 def test_overdue_then_due_assignments_lead(client, auth, make_user, make_course, days):
-    chosen, due_later, overdue = make_course(title="Tự chọn"), make_course(title="Giao có hạn"), make_course(title="Quá hạn")
+    chosen, due_later, overdue = (
+        make_course(title="Tự chọn"),
+        make_course(title="Giao có hạn"),
+        make_course(title="Quá hạn"),
+    )
     learner = make_user()
     enrol_learner(learner, chosen)
     enrol_learner(learner, due_later, source="assigned", due_at=days(10))

@@ -1,4 +1,5 @@
 """The completion report: rows and totals by hand, every format, HR scope, audit."""
+
 from __future__ import annotations
 
 import csv
@@ -29,8 +30,13 @@ def test_admin_csv_rows_match_hand_computation(client, auth, city):
     # unit, name, position (formula neutralised), progress, score, status, certificate
     assert anh[0] == "Phường Bến Nghé" and anh[2] == "Nguyễn Văn Ánh" and anh[3] == "'=1+2"
     assert (anh[8], anh[9], anh[11], anh[12]) == ("50", "80.0", "Quá hạn", "")
-    assert (binh[0], binh[8], binh[9], binh[11], binh[12]) == ("Chi bộ 1", "100", "80.0", "Hoàn thành",
-                                                                "HVS-2026-000001")
+    assert (binh[0], binh[8], binh[9], binh[11], binh[12]) == (
+        "Chi bộ 1",
+        "100",
+        "80.0",
+        "Hoàn thành",
+        "HVS-2026-000001",
+    )
     assert binh[10] != "" and anh[10] == ""
     assert (cuong[0], cuong[8], cuong[9], cuong[11]) == ("Phường Đa Kao", "0", "", "Chưa bắt đầu")
     assert anh[5] == "Được giao" and binh[5] == "Tự đăng ký"
@@ -43,7 +49,11 @@ def test_browser_view_totals_and_sorting(client, auth, city):
     assert 'data-total="overdue">1<' in page
     assert "Nguyễn Văn Ánh" in page and "Lê Văn Cường" in page
     by_name = client.get("/reports/completion?sort=name&dir=desc").get_data(as_text=True)
-    assert by_name.index("Trần Thị Bình") < by_name.index("Nguyễn Văn Ánh") < by_name.index("Lê Văn Cường")
+    assert (
+        by_name.index("Trần Thị Bình")
+        < by_name.index("Nguyễn Văn Ánh")
+        < by_name.index("Lê Văn Cường")
+    )
     overdue = client.get("/reports/completion?status=overdue").get_data(as_text=True)
     assert "Nguyễn Văn Ánh" in overdue and "Trần Thị Bình" not in overdue
 
@@ -70,8 +80,12 @@ def test_hr_sees_only_own_subtree_in_every_format(client, auth, city):
     text = _pdf_text(client.get("/reports/completion.pdf"))
     assert "Phường Bến Nghé" in text and "Đa Kao" not in text and "Cường" not in text
     # asking for the other ward is refused (not a choice this reader has), never widened
-    for path in ("/reports/completion", "/reports/completion.csv", "/reports/completion.xlsx",
-                 "/reports/completion.pdf"):
+    for path in (
+        "/reports/completion",
+        "/reports/completion.csv",
+        "/reports/completion.xlsx",
+        "/reports/completion.pdf",
+    ):
         response = client.get(f"{path}?unit={city.da_kao.id}")
         assert response.status_code == 400 and b"CB-CUONG" not in response.get_data()
 
@@ -93,7 +107,12 @@ def test_xlsx_typed_frozen_filtered_and_formula_safe(client, auth, city):
     rows = {r[1]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
     anh, binh = rows["CB-ANH"], rows["CB-BINH"]
     assert anh[3] == "'=1+2"
-    assert isinstance(anh[8], int) and anh[8] == 50 and isinstance(anh[9], (int, float)) and anh[9] == 80
+    assert (
+        isinstance(anh[8], int)
+        and anh[8] == 50
+        and isinstance(anh[9], (int, float))
+        and anh[9] == 80
+    )
     assert hasattr(binh[10], "year"), "completion date is a date cell"
     assert hasattr(anh[6], "year") and hasattr(anh[7], "year")
     formula_cells = [c for row in sheet.iter_rows(min_row=2) for c in row if c.data_type == "f"]
@@ -103,7 +122,13 @@ def test_xlsx_typed_frozen_filtered_and_formula_safe(client, auth, city):
 def test_pdf_has_unit_summary_and_detail(client, auth, city):
     auth.login(city.admin)
     text = _pdf_text(client.get("/reports/completion.pdf"))
-    for name in ("Phường Bến Nghé", "Chi bộ 1", "Phường Đa Kao", "Nguyễn Văn Ánh", "HVS-2026-000001"):
+    for name in (
+        "Phường Bến Nghé",
+        "Chi bộ 1",
+        "Phường Đa Kao",
+        "Nguyễn Văn Ánh",
+        "HVS-2026-000001",
+    ):
         assert name in text
 
 
@@ -120,8 +145,9 @@ def test_every_download_is_audited(client, auth, city):
     for fmt in ("csv", "xlsx", "pdf"):
         assert _download(client, f"/reports/completion.{fmt}?status=overdue")
     db.session.expire_all()
-    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "report.download")
-                                .order_by(AuditEvent.id)).all()
+    events = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "report.download").order_by(AuditEvent.id)
+    ).all()
     assert [e.target for e in events] == ["completion.csv", "completion.xlsx", "completion.pdf"]
     assert all(e.actor_id == city.hr_bn.id and e.detail["unit"] == "BN" for e in events)
     assert events[0].detail["status"] == "overdue"
@@ -130,23 +156,35 @@ def test_every_download_is_audited(client, auth, city):
 def test_cli_writes_each_format_and_audits(runner, city, tmp_path):
     for fmt in ("csv", "xlsx", "pdf"):
         out = tmp_path / f"report.{fmt}"
-        result = runner.invoke(args=["reports", "completion", "--format", fmt, "--out", str(out), "--unit", "BN"])
+        result = runner.invoke(
+            args=["reports", "completion", "--format", fmt, "--out", str(out), "--unit", "BN"]
+        )
         assert result.exit_code == 0, result.output
         assert out.stat().st_size > 0
         if fmt != "pdf":
             assert "Đang xuất báo cáo" in result.output  # the progress bar over units
     content = (tmp_path / "report.csv").read_bytes().decode("utf-8-sig")
     assert "Trần Thị Bình" in content and "Lê Văn Cường" not in content
-    assert db.session.scalar(select(AuditEvent).where(AuditEvent.detail.is_not(None),
-                                                      AuditEvent.target == "completion.pdf")) is not None
-    bad = runner.invoke(args=["reports", "completion", "--out", str(tmp_path / "x.csv"), "--unit", "NOPE"])
+    assert (
+        db.session.scalar(
+            select(AuditEvent).where(
+                AuditEvent.detail.is_not(None), AuditEvent.target == "completion.pdf"
+            )
+        )
+        is not None
+    )
+    bad = runner.invoke(
+        args=["reports", "completion", "--out", str(tmp_path / "x.csv"), "--unit", "NOPE"]
+    )
     assert bad.exit_code != 0 and "NOPE" in bad.output
 
 
 def _pdf_text(response) -> str:
     assert response.status_code == 200 and response.get_data()[:4] == b"%PDF"
     reader = PdfReader(io.BytesIO(response.get_data()))
-    return " ".join(" ".join(page.extract_text().split()) for page in reader.pages)  # table cells wrap
+    return " ".join(
+        " ".join(page.extract_text().split()) for page in reader.pages
+    )  # table cells wrap
 
 
 def _download(client, url) -> bytes:
@@ -163,9 +201,14 @@ def test_large_xlsx_runs_as_a_job_for_its_owner_only(app, client, auth, city, ma
     job_page = client.get(response.location).get_data(as_text=True)
     assert "Tải tệp XLSX" in job_page
     data = _download(client, response.location + "/download")
-    codes = {row[1] for row in load_workbook(io.BytesIO(data)).active.iter_rows(min_row=2, values_only=True)}
+    codes = {
+        row[1]
+        for row in load_workbook(io.BytesIO(data)).active.iter_rows(min_row=2, values_only=True)
+    }
     assert codes == {"CB-ANH", "CB-BINH"}
-    targets = db.session.scalars(select(AuditEvent.target).where(AuditEvent.action == "report.download")).all()
+    targets = db.session.scalars(
+        select(AuditEvent.target).where(AuditEvent.action == "report.download")
+    ).all()
     assert targets == ["completion.xlsx", "completion.xlsx"]  # the request and the file
     auth.logout()
     auth.login(make_user(roles=("hr",), unit=city.ben_nghe))
@@ -194,26 +237,39 @@ def test_report_queries_do_not_grow_with_the_number_of_learners(client, auth, ci
     auth.login(city.admin)
     few = _queries_for_csv(client)
     for k in range(10):
-        learner = make_user(full_name=f"Học viên {k}", unit=city.da_kao, employee_code=f"CB-THEM-{k}")
+        learner = make_user(
+            full_name=f"Học viên {k}", unit=city.da_kao, employee_code=f"CB-THEM-{k}"
+        )
         db.session.add(Enrollment(user_id=learner.id, course_id=city.course.id, source="self"))
     db.session.commit()
     assert _queries_for_csv(client) == few
 
 
-def test_csv_rows_in_unit_then_learner_order_across_units_of_one_name(client, auth, city, make_unit, make_user):
+def test_csv_rows_in_unit_then_learner_order_across_units_of_one_name(
+    client, auth, city, make_unit, make_user
+):
     from academy.learning.models import Enrollment
 
     # a cell under each ward, both called "Chi bộ 1": their learners sort together, by name
     cell_dk = make_unit("Chi bộ 1", parent=city.da_kao, kind="cell", code="DK-1")
-    for name, unit in (("Võ Thị Yến", city.cell), ("Lê Văn Dũng", cell_dk), ("Hồ Thị Mai", city.cell)):
+    for name, unit in (
+        ("Võ Thị Yến", city.cell),
+        ("Lê Văn Dũng", cell_dk),
+        ("Hồ Thị Mai", city.cell),
+    ):
         learner = make_user(full_name=name, unit=unit)
         db.session.add(Enrollment(user_id=learner.id, course_id=city.course.id, source="self"))
     db.session.commit()
     auth.login(city.admin)
     rows = _csv_rows(client.get("/reports/completion.csv"))[1:]
     assert [(r[0], r[2]) for r in rows] == [
-        ("Chi bộ 1", "Hồ Thị Mai"), ("Chi bộ 1", "Lê Văn Dũng"), ("Chi bộ 1", "Trần Thị Bình"),
-        ("Chi bộ 1", "Võ Thị Yến"), ("Phường Bến Nghé", "Nguyễn Văn Ánh"), ("Phường Đa Kao", "Lê Văn Cường")]
+        ("Chi bộ 1", "Hồ Thị Mai"),
+        ("Chi bộ 1", "Lê Văn Dũng"),
+        ("Chi bộ 1", "Trần Thị Bình"),
+        ("Chi bộ 1", "Võ Thị Yến"),
+        ("Phường Bến Nghé", "Nguyễn Văn Ánh"),
+        ("Phường Đa Kao", "Lê Văn Cường"),
+    ]
     page = client.get("/reports/completion?sort=unit").get_data(as_text=True)
     positions = [page.index(r[2]) for r in rows]
     assert positions == sorted(positions), "the CSV keeps the order of the report page"

@@ -1,4 +1,5 @@
 """The dashboard: KPIs and per-unit figures from SQL, HR scope, charts with table alternatives."""
+
 from __future__ import annotations
 
 import re
@@ -8,7 +9,12 @@ def test_city_figures_for_admin(client, auth, city):
     auth.login(city.admin)
     data = client.get("/dashboard/data.json").get_json()
     kpis = data["kpis"]
-    assert (kpis["enrolled"], kpis["completed"], kpis["overdue"], kpis["certificates"]) == (3, 1, 1, 1)
+    assert (kpis["enrolled"], kpis["completed"], kpis["overdue"], kpis["certificates"]) == (
+        3,
+        1,
+        1,
+        1,
+    )
     assert kpis["completion_rate"] == 33.3
     assert kpis["average_score"] == 80.0  # (0.8 + 1.0 + 0.6) / 3 module results
     units = {u["name"]: u for u in data["units"]}
@@ -37,7 +43,11 @@ def test_page_has_tables_for_every_chart_and_no_inline_script(client, auth, city
     response = client.get("/dashboard")
     page = response.get_data(as_text=True)
     assert page.count("<canvas") == 3 and page.count("<details>") == 3
-    assert 'data-table="rate"' in page and 'data-table="weekly"' in page and 'data-table="scores"' in page
+    assert (
+        'data-table="rate"' in page
+        and 'data-table="weekly"' in page
+        and 'data-table="scores"' in page
+    )
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", page), "CSP: scripts come from files only"
     assert ' style="' not in page
     assert "js/dashboard.js" in page and "chart.umd.min.js" in page
@@ -80,4 +90,6 @@ def test_snapshots_are_kept_per_scope(client, auth, city):
     auth.logout()
     auth.login(city.hr_bn)
     data = client.get("/dashboard/data.json").get_json()
-    assert data["kpis"]["enrolled"] == 2 and "Phường Đa Kao" not in {u["name"] for u in data["units"]}
+    assert data["kpis"]["enrolled"] == 2 and "Phường Đa Kao" not in {
+        u["name"] for u in data["units"]
+    }

@@ -1,4 +1,5 @@
 """Every route of the app, with real values for its URL arguments, taken from the live site."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,7 +23,9 @@ def sample_values(site) -> dict[str, str]:
     from academy.learning.models import Assignment, QuizAttempt
 
     with site.db() as session:
-        course = session.scalar(select(Course).where(Course.status == "published").order_by(Course.id))
+        course = session.scalar(
+            select(Course).where(Course.status == "published").order_by(Course.id)
+        )
         module = course.modules[0]
         lesson = module.lessons[0]
         question = session.scalar(select(Question).where(Question.module_id == module.id))
@@ -31,9 +34,13 @@ def sample_values(site) -> dict[str, str]:
         assignment = session.scalar(select(Assignment).order_by(Assignment.id))
         job = session.scalar(select(Job).order_by(Job.created_at))
         values = {
-            "slug": course.slug, "course_id": str(course.id), "id": str(course.id),
-            "module_slug": module.slug, "module_id": str(module.id),
-            "lesson_slug": lesson.slug, "lesson_id": str(lesson.id),
+            "slug": course.slug,
+            "course_id": str(course.id),
+            "id": str(course.id),
+            "module_slug": module.slug,
+            "module_id": str(module.id),
+            "lesson_slug": lesson.slug,
+            "lesson_id": str(lesson.id),
             "question_id": str(question.id) if question else "1",
             "attempt_id": str(attempt.id) if attempt else "1",
             "serial": certificate.serial if certificate else "HVS-2026-000001",
@@ -41,23 +48,39 @@ def sample_values(site) -> dict[str, str]:
             "certificate_id": str(certificate.id) if certificate else "1",
             "assignment_id": str(assignment.id) if assignment else "1",
             "job_id": job.id if job else "00000000-0000-0000-0000-000000000000",
-            "track": course.track, "name": "anh.png", "filename": "anh.png", "revision_id": "1",
-            "user_id": "1", "unit_id": "1", "format": "csv", "other_id": "1", "number": "1",
+            "track": course.track,
+            "name": "anh.png",
+            "filename": "anh.png",
+            "revision_id": "1",
+            "user_id": "1",
+            "unit_id": "1",
+            "format": "csv",
+            "other_id": "1",
+            "number": "1",
         }
     return values
 
 
 def _app_rules(app) -> list:
     """The app's URL rules, static files aside."""
-    return [rule for rule in app.url_map.iter_rules()
-            if not (rule.endpoint == "static" or rule.endpoint.endswith(".static"))]
+    return [
+        rule
+        for rule in app.url_map.iter_rules()
+        if not (rule.endpoint == "static" or rule.endpoint.endswith(".static"))
+    ]
 
 
 def all_routes(site) -> list[Route]:
     values = sample_values(site)
-    routes = [Route(rule.endpoint, rule.rule, frozenset(rule.methods - {"HEAD", "OPTIONS"}),
-                    build_path(rule, {name: values.get(name, "1") for name in rule.arguments}))
-              for rule in _app_rules(site.app())]
+    routes = [
+        Route(
+            rule.endpoint,
+            rule.rule,
+            frozenset(rule.methods - {"HEAD", "OPTIONS"}),
+            build_path(rule, {name: values.get(name, "1") for name in rule.arguments}),
+        )
+        for rule in _app_rules(site.app())
+    ]
     return sorted(routes, key=lambda r: r.rule)
 
 

@@ -1,6 +1,7 @@
 """Many gunicorn workers writing at once: nothing lost, nothing doubled, no 'database is locked'.
 
 Runs on SQLite in the SQLite pass of ``make test`` and on PostgreSQL in the PostgreSQL pass."""
+
 from __future__ import annotations
 
 import threading
@@ -22,13 +23,25 @@ def _attempts_of(site, emails):
     with site.db() as session:
         users = select(User.id).where(User.email.in_(emails))
         attempts = session.execute(
-            select(QuizAttempt.id, QuizAttempt.user_id, QuizAttempt.module_id, QuizAttempt.score,
-                   func.count(AttemptAnswer.id))
+            select(
+                QuizAttempt.id,
+                QuizAttempt.user_id,
+                QuizAttempt.module_id,
+                QuizAttempt.score,
+                func.count(AttemptAnswer.id),
+            )
             .outerjoin(AttemptAnswer, AttemptAnswer.attempt_id == QuizAttempt.id)
-            .where(QuizAttempt.user_id.in_(users)).group_by(QuizAttempt.id)).all()
-        results = session.execute(select(ModuleResult.user_id, ModuleResult.module_id, ModuleResult.best_score,
-                                         ModuleResult.attempts_count)
-                                  .where(ModuleResult.user_id.in_(users))).all()
+            .where(QuizAttempt.user_id.in_(users))
+            .group_by(QuizAttempt.id)
+        ).all()
+        results = session.execute(
+            select(
+                ModuleResult.user_id,
+                ModuleResult.module_id,
+                ModuleResult.best_score,
+                ModuleResult.attempts_count,
+            ).where(ModuleResult.user_id.in_(users))
+        ).all()
     return attempts, {(r.user_id, r.module_id): r for r in results}
 
 
@@ -53,10 +66,14 @@ def test_twenty_identical_submissions_store_one_attempt(busy_site):
     csrf, token, qids = quiz_form(http, COURSE, module)
     form = answer_fields(csrf, token, {q: answers[module][q] for q in qids})
 
-    responses = _fire_together([lambda: http.post(f"/courses/{COURSE}/{module}/quiz", form)] * 20, 20)
+    responses = _fire_together(
+        [lambda: http.post(f"/courses/{COURSE}/{module}/quiz", form)] * 20, 20
+    )
 
     assert {r.status for r in responses} == {302}
-    assert len({r.headers["Location"] for r in responses}) == 1, "every copy must lead to the one stored attempt"
+    assert len({r.headers["Location"] for r in responses}) == 1, (
+        "every copy must lead to the one stored attempt"
+    )
     attempts, results = _attempts_of(busy_site, [email])
     assert len(attempts) == 1 and attempts[0].score == 1.0
     assert [r.attempts_count for r in results.values()] == [1]
@@ -69,9 +86,16 @@ def _ids(site, emails, modules):
     from academy.catalog.models import Course, Module
 
     with site.db() as session:
-        users = dict(session.execute(select(User.email, User.id).where(User.email.in_(emails))).all())
-        module_ids = dict(session.execute(select(Module.slug, Module.id).join(Course, Module.course_id == Course.id)
-                                          .where(Course.slug == COURSE, Module.slug.in_(modules))).all())
+        users = dict(
+            session.execute(select(User.email, User.id).where(User.email.in_(emails))).all()
+        )
+        module_ids = dict(
+            session.execute(
+                select(Module.slug, Module.id)
+                .join(Course, Module.course_id == Course.id)
+                .where(Course.slug == COURSE, Module.slug.in_(modules))
+            ).all()
+        )
     return users, module_ids
 
 
@@ -94,7 +118,9 @@ def test_a_burst_of_different_learners_loses_nothing(busy_site):
     calls = [lambda f=f: f[0].post(f"/courses/{COURSE}/{f[1]}/quiz", f[2]) for f in forms]
     responses = _fire_together(calls, len(calls))
 
-    assert [r.status for r in responses] == [302] * len(forms), sorted({r.status for r in responses})
+    assert [r.status for r in responses] == [302] * len(forms), sorted(
+        {r.status for r in responses}
+    )
     assert all("/attempts/" in r.headers["Location"] for r in responses)
     attempts, results = _attempts_of(busy_site, learners)
     assert len(attempts) == len(forms) == 24
@@ -102,8 +128,9 @@ def test_a_burst_of_different_learners_loses_nothing(busy_site):
     assert sorted(a[4] for a in attempts) == expected_answers, "an attempt lost some of its answers"
     users, module_ids = _ids(busy_site, learners, modules)
     stored = {(a.user_id, a.module_id): a.score for a in attempts}
-    assert stored == pytest.approx({(users[email], module_ids[module]): score
-                                    for (email, module), score in expected.items()}), "a score went to the wrong row"
+    assert stored == pytest.approx(
+        {(users[email], module_ids[module]): score for (email, module), score in expected.items()}
+    ), "a score went to the wrong row"
     for attempt in attempts:
         result = results[(attempt.user_id, attempt.module_id)]
         assert result.attempts_count == 1 and result.best_score == pytest.approx(attempt.score)

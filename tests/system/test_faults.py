@@ -1,6 +1,7 @@
 """When things fail: PostgreSQL stopped mid-run, Redis gone, a worker killed mid-submission.
 
 Each test runs its OWN PostgreSQL / Redis (never the machine's shared servers)."""
+
 from __future__ import annotations
 
 import http.client as http_client
@@ -17,7 +18,14 @@ from sqlalchemy import func, select
 from tests.e2e.flows import COURSE, answer_fields, course_answers, enrol_http, quiz_form
 from tests.live_fixtures import Site, database_independent
 from tests.live_server import (
-    HttpSession, LiveServer, PrivatePostgres, PrivateRedis, csrf_token_in, demo_email, live_env, prepare_database,
+    HttpSession,
+    LiveServer,
+    PrivatePostgres,
+    PrivateRedis,
+    csrf_token_in,
+    demo_email,
+    live_env,
+    prepare_database,
 )
 
 pytestmark = pytest.mark.slow
@@ -33,23 +41,35 @@ def consistency_problems(site, emails) -> list[str]:
     with site.db() as session:
         users = select(User.id).where(User.email.in_(list(emails)))
         for attempt in session.scalars(select(QuizAttempt).where(QuizAttempt.user_id.in_(users))):
-            answers = session.scalar(select(func.count()).where(AttemptAnswer.attempt_id == attempt.id))
+            answers = session.scalar(
+                select(func.count()).where(AttemptAnswer.attempt_id == attempt.id)
+            )
             if answers != len(attempt.question_ids):
-                problems.append(f"attempt {attempt.id}: {answers} answers for {len(attempt.question_ids)} questions")
-        counts = {f"{user_id}:{module_id}": n for user_id, module_id, n in session.execute(
-            select(QuizAttempt.user_id, QuizAttempt.module_id, func.count())
-            .where(QuizAttempt.kind == "module", QuizAttempt.user_id.in_(users))
-            .group_by(QuizAttempt.user_id, QuizAttempt.module_id))}
+                problems.append(
+                    f"attempt {attempt.id}: {answers} answers for {len(attempt.question_ids)} questions"
+                )
+        counts = {
+            f"{user_id}:{module_id}": n
+            for user_id, module_id, n in session.execute(
+                select(QuizAttempt.user_id, QuizAttempt.module_id, func.count())
+                .where(QuizAttempt.kind == "module", QuizAttempt.user_id.in_(users))
+                .group_by(QuizAttempt.user_id, QuizAttempt.module_id)
+            )
+        }
         for result in session.scalars(select(ModuleResult).where(ModuleResult.user_id.in_(users))):
             key = f"{result.user_id}:{result.module_id}"
             if result.attempts_count != counts.get(key, 0):
-                problems.append(f"result {key}: attempts_count {result.attempts_count} vs {counts.get(key, 0)} stored")
+                problems.append(
+                    f"result {key}: attempts_count {result.attempts_count} vs {counts.get(key, 0)} stored"
+                )
     return problems
 
 
 def server_errors(log: str) -> str:
     """The tracebacks and 500 lines of a server log, to say why a test saw an error."""
-    keep = [block for block in re.split(r"\n(?=\[)", log) if "Traceback" in block or '" 500 ' in block]
+    keep = [
+        block for block in re.split(r"\n(?=\[)", log) if "Traceback" in block or '" 500 ' in block
+    ]
     return "\n".join(keep)[-8000:]
 
 
@@ -64,7 +84,9 @@ def _prepared_forms(site, learners: int, modules: int = 2):
         enrol_http(http)
         for module in list(answers)[:modules]:
             csrf, token, qids = quiz_form(http, COURSE, module)
-            forms.append((http, module, answer_fields(csrf, token, {q: answers[module][q] for q in qids})))
+            forms.append(
+                (http, module, answer_fields(csrf, token, {q: answers[module][q] for q in qids}))
+            )
     return forms
 
 
@@ -72,11 +94,15 @@ def _post(form):
     http, module, fields = form
     try:
         return http.post(f"/courses/{COURSE}/{module}/quiz", fields).status
-    except (OSError, http_client.HTTPException) as exc:  # connection cut by a dying worker, maybe mid-response
+    except (
+        OSError,
+        http_client.HTTPException,
+    ) as exc:  # connection cut by a dying worker, maybe mid-response
         return type(exc).__name__
 
 
 # ---- PostgreSQL stopped and restarted ------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def private_pg_site(tmp_path_factory):
@@ -139,14 +165,19 @@ def test_postgresql_outage_gives_friendly_503s_and_heals_itself(private_pg_site)
 
 # ---- Redis gone: rate limiting and jobs degrade, never a 500 ---------------------------------
 
+
 @database_independent
 def test_redis_outage_degrades_rate_limit_and_jobs_without_errors(tmp_path):
     if not PrivateRedis.available():
         pytest.skip("redis-server is not installed")
     redis = PrivateRedis().start()
     directory = tmp_path
-    env = live_env(directory, "sqlite:///" + str(directory / "redis.sqlite3"), REDIS_URL=redis.url,
-                   RATELIMIT_ENABLED=True)
+    env = live_env(
+        directory,
+        "sqlite:///" + str(directory / "redis.sqlite3"),
+        REDIS_URL=redis.url,
+        RATELIMIT_ENABLED=True,
+    )
     try:
         prepare_database(env, demo_learners=3)
         with LiveServer(env, workers=2) as server:
@@ -157,8 +188,16 @@ def test_redis_outage_degrades_rate_limit_and_jobs_without_errors(tmp_path):
             for _ in range(7):
                 anonymous = HttpSession(server.base_url)
                 token = anonymous.csrf_token("/login")
-                statuses.append(anonymous.post("/login", {"email": "khong.co@hvs.gov.vn", "password": "sai-mat-khau",
-                                                          "csrf_token": token}).status)
+                statuses.append(
+                    anonymous.post(
+                        "/login",
+                        {
+                            "email": "khong.co@hvs.gov.vn",
+                            "password": "sai-mat-khau",
+                            "csrf_token": token,
+                        },
+                    ).status
+                )
             # Sign-in fails closed while its shared limit store is away: no per-worker guessing.
             assert set(statuses) <= {503, 429}, statuses
             assert 503 in statuses
@@ -166,14 +205,22 @@ def test_redis_outage_degrades_rate_limit_and_jobs_without_errors(tmp_path):
             page = hr.get("/certificates/bulk")
             assert page.status == 200
             unit = re.search(r'name="unit_id"[^>]*>\s*<option[^>]*value="(\d+)"', page.text)
-            job = hr.post("/certificates/bulk", {"csrf_token": csrf_token_in(page.text), "course_id": "0",
-                                                 "unit_id": unit.group(1) if unit else ""})
+            job = hr.post(
+                "/certificates/bulk",
+                {
+                    "csrf_token": csrf_token_in(page.text),
+                    "course_id": "0",
+                    "unit_id": unit.group(1) if unit else "",
+                },
+            )
             assert job.status == 302, job.status
             status_url = re.sub(r"^https?://[^/]+", "", job.headers["Location"])
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
                 state = hr.get(status_url + ".json")
-                if state.status == 200 and re.search(r'"status":\s*"(finished|failed)"', state.text):
+                if state.status == 200 and re.search(
+                    r'"status":\s*"(finished|failed)"', state.text
+                ):
                     break
                 time.sleep(0.3)
             assert '"finished"' in state.text, state.text[:300]
@@ -183,6 +230,7 @@ def test_redis_outage_degrades_rate_limit_and_jobs_without_errors(tmp_path):
 
 
 # ---- a worker killed mid-submission -----------------------------------------------------------
+
 
 def test_a_worker_killed_mid_submission_leaves_no_partial_attempt(busy_site):
     forms = _prepared_forms(busy_site, learners=10, modules=2)

@@ -1,5 +1,6 @@
 """Hostile input against the real server: missing CSRF tokens on every POST route, security
 headers on every response, the login rate limit across workers, formula payloads in exports."""
+
 from __future__ import annotations
 
 import csv
@@ -36,8 +37,16 @@ def test_every_post_route_refuses_a_request_without_csrf_token(site, routes, adm
     accepted = []
     for route in posts:
         for who, http in (("admin", admin), ("anonymous", anonymous)):
-            response = http.post(route.path, {"title": "Tiêu đề", "reason": "lý do", "locale": "en",
-                                              "body_md": "nội dung", "email": "a@hvs.gov.vn"})
+            response = http.post(
+                route.path,
+                {
+                    "title": "Tiêu đề",
+                    "reason": "lý do",
+                    "locale": "en",
+                    "body_md": "nội dung",
+                    "email": "a@hvs.gov.vn",
+                },
+            )
             if response.status != 400 or CSRF_MESSAGE not in response.text:
                 accepted.append(f"{who} POST {route.path}: {response.status}")
     assert accepted == []
@@ -53,9 +62,11 @@ SECURITY_HEADERS = {
 
 
 def _header_problems(label: str, response) -> list[str]:
-    problems = [f"{label}: {name} is {response.headers.get(name)!r}"
-                for name, pattern in SECURITY_HEADERS.items()
-                if not pattern.search(response.headers.get(name) or "")]
+    problems = [
+        f"{label}: {name} is {response.headers.get(name)!r}"
+        for name, pattern in SECURITY_HEADERS.items()
+        if not pattern.search(response.headers.get(name) or "")
+    ]
     if response.status >= 500:
         problems.append(f"{label}: {response.status}")
     return problems
@@ -63,8 +74,12 @@ def _header_problems(label: str, response) -> list[str]:
 
 @database_independent
 def test_every_response_carries_the_security_headers_and_none_is_a_500(site, routes, admin):
-    sessions = {"anonymous": HttpSession(site.base_url), "learner": site.http("hocvien"),
-                "hr": site.http("nhansu"), "admin": admin}
+    sessions = {
+        "anonymous": HttpSession(site.base_url),
+        "learner": site.http("hocvien"),
+        "hr": site.http("nhansu"),
+        "admin": admin,
+    }
     problems = []
     for route in (r for r in routes if "GET" in r.methods):
         for who, http in sessions.items():
@@ -97,8 +112,14 @@ def test_login_rate_limit_holds_across_workers_with_redis(tmp_path):
 
         def attempt(i):
             barrier.wait(timeout=30)
-            statuses[i] = clients[i].post("/login", {"email": "ai.do@hvs.gov.vn", "password": "doan-mo",
-                                                     "csrf_token": tokens[i]}).status
+            statuses[i] = (
+                clients[i]
+                .post(
+                    "/login",
+                    {"email": "ai.do@hvs.gov.vn", "password": "doan-mo", "csrf_token": tokens[i]},
+                )
+                .status
+            )
 
         threads = [threading.Thread(target=attempt, args=(i,)) for i in range(len(clients))]
         for t in threads:
@@ -107,10 +128,21 @@ def test_login_rate_limit_holds_across_workers_with_redis(tmp_path):
             t.join(60)
         assert sorted(statuses) == [401] * 5 + [429] * 3, statuses
         for server in (one, two):
-            assert re.search(r'"POST /login HTTP/1.1" \d+ \d+ pid=<\d+>', server.log()), "each server had its share"
+            assert re.search(r'"POST /login HTTP/1.1" \d+ \d+ pid=<\d+>', server.log()), (
+                "each server had its share"
+            )
             late = HttpSession(server.base_url)
-            assert late.post("/login", {"email": "ai.do@hvs.gov.vn", "password": "x",
-                                        "csrf_token": late.csrf_token("/login")}).status == 429
+            assert (
+                late.post(
+                    "/login",
+                    {
+                        "email": "ai.do@hvs.gov.vn",
+                        "password": "x",
+                        "csrf_token": late.csrf_token("/login"),
+                    },
+                ).status
+                == 429
+            )
     redis.Redis.from_url(url).flushdb()
 
 
@@ -128,12 +160,19 @@ def test_formula_payloads_are_neutralised_in_csv_and_xlsx(site, admin):
     text = response.body.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     cells = [cell for row in rows for cell in row]
-    assert any("Nguyễn Văn" in cell for cell in cells), "the payload learners should be in the report"
+    assert any("Nguyễn Văn" in cell for cell in cells), (
+        "the payload learners should be in the report"
+    )
     assert [cell for cell in cells if is_formula(cell)] == []
 
     response = admin.get("/reports/completion.xlsx")
     assert response.status == 200
     book = load_workbook(io.BytesIO(response.body))
-    bad = [(sheet.title, cell.coordinate, cell.value) for sheet in book.worksheets for row in sheet.iter_rows()
-           for cell in row if cell.data_type == "f" or is_formula(cell.value)]
+    bad = [
+        (sheet.title, cell.coordinate, cell.value)
+        for sheet in book.worksheets
+        for row in sheet.iter_rows()
+        for cell in row
+        if cell.data_type == "f" or is_formula(cell.value)
+    ]
     assert bad == []
