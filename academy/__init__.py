@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 
 from flask import Flask
@@ -10,6 +11,9 @@ from werkzeug.routing import IntegerConverter
 
 from academy.config import load_config
 from academy.database import engine_options
+from academy.extensions import csrf, db, limiter, login_manager, migrate
+from academy.i18n import init_i18n
+from academy.security import init_security
 
 BLUEPRINTS = (
     "academy.core.views",
@@ -59,8 +63,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def register_extensions(app: Flask) -> None:
-    from academy import models  # noqa: F401 - every model on the metadata
-    from academy.extensions import csrf, db, limiter, login_manager, migrate
+    # Every model on the metadata. Features load when an app is built, not on `import academy`.
+    from academy import models  # noqa: F401, PLC0415 - a feature import, by design in create_app
 
     options = engine_options(app.config["SQLALCHEMY_DATABASE_URI"])
     options.update(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
@@ -73,7 +77,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    # Flask-Login's own notice is English; ours is translated when flashed, in the reader's language.
+    # Flask-Login's notice is English; ours is translated when flashed, in the reader's language.
     login_manager.login_message = lazy_gettext("Vui lòng đăng nhập để xem trang này.")
     login_manager.login_message_category = "info"
     login_manager.localize_callback = str
@@ -81,19 +85,15 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_i18n(app: Flask) -> None:
-    from academy.i18n import init_i18n
-
     init_i18n(app)
 
 
 def register_security(app: Flask) -> None:
-    from academy.security import init_security
-
     init_security(app)
 
 
 def register_sessions(app: Flask) -> None:
-    from academy.auth.sessions import init_sessions
+    from academy.auth.sessions import init_sessions  # noqa: PLC0415 - feature import, as models
 
     init_sessions(app)
 
@@ -107,30 +107,24 @@ class BoundedIntConverter(IntegerConverter):
 
 
 def register_blueprints(app: Flask) -> None:
-    import importlib
-
     app.url_map.converters["int"] = BoundedIntConverter
     for name in BLUEPRINTS:
         app.register_blueprint(importlib.import_module(name).bp)
 
 
 def register_events(app: Flask) -> None:
-    """Subscribe each feature to the events it reacts to (idempotent: one connection per receiver)."""
-    import importlib
-
+    """Subscribe each feature to the events it reacts to (idempotent: one connection a receiver)."""
     for name in LISTENERS:
         importlib.import_module(name).connect_listeners()
 
 
 def register_errors(app: Flask) -> None:
-    from academy.core.errors import init_errors
+    from academy.core.errors import init_errors  # noqa: PLC0415 - feature import, as models
 
     init_errors(app)
 
 
 def register_cli(app: Flask) -> None:
-    import importlib
-
     for name in CLI_GROUPS:
         module = importlib.import_module(name)
         for group in getattr(module, "COMMANDS", ()):
@@ -138,6 +132,6 @@ def register_cli(app: Flask) -> None:
 
 
 def register_templates(app: Flask) -> None:
-    from academy.core.template_helpers import init_templates
+    from academy.core.template_helpers import init_templates  # noqa: PLC0415 - feature import
 
     init_templates(app)

@@ -42,7 +42,7 @@ class Defaults:
     LOGIN_ACCOUNT_WINDOW = (
         3600  # seconds without an attempt after which an account's count is forgotten
     )
-    TOTP_REQUIRED_ROLES: list = []  # roles that must sign in with a second factor, e.g. ["admin", "hr"]
+    TOTP_REQUIRED_ROLES: list = []  # roles signing in with a second factor, e.g. ["admin", "hr"]
     TOTP_ISSUER = "Học viện Số"  # the name authenticator apps show beside the account
     VERIFY_RATE_LIMIT = "30 per minute"  # verifications per client address
     QUIZ_MAX_ATTEMPTS = 5  # per learner and module; 0 means unlimited
@@ -103,7 +103,8 @@ def env_settings(environ=os.environ) -> dict:
 
 
 def load_config(app, test_config=None) -> None:
-    """Fill app.config in order: defaults, ENV_NAME presets, instance/config.py, environment, test_config."""
+    """Fill app.config in order: defaults, ENV_NAME presets, instance/config.py, environment,
+    test_config."""
     app.config.from_object(Defaults)
     instance = Config(app.instance_path)
     instance.from_pyfile("config.py", silent=True)

@@ -33,13 +33,14 @@ LIKE_ESCAPE = "\\"
 
 def like_pattern(term: str) -> str:
     """``%term%`` for LIKE, with the wildcards ``%`` and ``_`` (and the escape character itself) in
-    ``term`` taken literally. Use it with ``escape=LIKE_ESCAPE``, or through :func:`contains_text`."""
+    ``term`` taken literally. Use it with ``escape=LIKE_ESCAPE``, or through
+    :func:`contains_text`."""
     escaped = term.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%")
     return "%" + escaped.replace("_", LIKE_ESCAPE + "_") + "%"
 
 
 def contains_text(column, term: str):
-    """Case-insensitive "``column`` contains ``term``", the text typed into a search box taken as is."""
+    """Case-insensitive "``column`` contains ``term``", the text typed in a search box as is."""
     return func.lower(column).like(like_pattern(term.lower()), escape=LIKE_ESCAPE)
 
 

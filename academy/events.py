@@ -34,7 +34,7 @@ attempt_recorded = _signals.signal("attempt-recorded")
 lesson_viewed = _signals.signal("lesson-viewed")
 
 # Sent by reports.assignments.assign_course when a course is newly assigned to a unit subtree
-# (assignment, enrolled: how many people it enrolled). No listener yet (mail to the people assigned).
+# (assignment, enrolled: how many people it enrolled). No listener yet (mail to those assigned).
 assignment_created = _signals.signal("assignment-created")
 
 # Sent by admin.services.update_user when an admin deactivates an account (user), after its

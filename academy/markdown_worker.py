@@ -167,7 +167,7 @@ def _read_exactly(stream, size: int) -> bytes | None:
 def serve(cpu_seconds: float) -> None:
     """Answer conversions until stdin closes."""
     _without_own_folder()
-    import markdown
+    import markdown  # noqa: PLC0415 - after _without_own_folder(): academy/markdown.py shadows it
 
     converter = markdown.Markdown(extensions=EXTENSIONS, output_format="html")
     started: list = [None]

@@ -8,6 +8,7 @@ import unicodedata
 from urllib.parse import unquote, urlsplit
 
 from flask import has_request_context, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -17,7 +18,7 @@ CSP = (
 
 
 def local_target(target: str | None, default: str) -> str:
-    """Where to send the reader back to: ``target`` when it is a path on this site, else ``default``.
+    """Where to send the reader back to: ``target`` if it is a path on this site, else ``default``.
 
     The one check for every redirect to a client-supplied address (``next``, the referrer). It
     judges the address as a browser will read it (WHATWG URL parsing: backslashes count as slashes,
@@ -54,7 +55,7 @@ def _same_site_path(target) -> str | None:
 
 
 def _odd(text: str) -> bool:
-    """A control (C0, DEL, C1), invisible format (zero-width, bidi) or space/line-separator character."""
+    """A control (C0, DEL, C1), invisible format (zero-width, bidi) or space/line separator."""
     return any(unicodedata.category(ch)[0] in "CZ" for ch in text)
 
 
@@ -85,7 +86,5 @@ def init_security(app) -> None:
     app.after_request(set_security_headers)
     hops = int(app.config.get("PROXY_HOPS") or 0)
     if hops:
-        # Behind a reverse proxy: trust exactly that many X-Forwarded-* hops for client IP and scheme.
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
+        # Behind a reverse proxy: trust exactly that many X-Forwarded-* hops (client IP, scheme).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

@@ -1,5 +1,6 @@
-"""Certificate PDFs: a warm single render (median, p95), 1,000 distinct certificates rendered into a
-ZIP as the bulk job and the backfill do, and the process RSS over those renders (should stay flat)."""
+"""Certificate PDFs: a warm single render (median, p95), 1,000 distinct certificates rendered into
+a ZIP as the bulk job and the backfill do, and the process RSS over those renders (should stay
+flat)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import time
 import zipfile
 
 import psutil
+
+from academy.certificates.render import has_fast_subsetting, render_certificate_pdf
 
 SINGLE, BULK = 50, 1000
 NAMES = (
@@ -40,8 +43,6 @@ def sample(n: int) -> dict:
 
 
 def run(args) -> list[dict]:
-    from academy.certificates.render import has_fast_subsetting, render_certificate_pdf
-
     quick = getattr(args, "quick", False)
     single, bulk = (10, 100) if quick else (SINGLE, BULK)
     subset = "with" if has_fast_subsetting() else "WITHOUT"
@@ -77,12 +78,12 @@ def run(args) -> list[dict]:
 
 def _bulk(render, count: int) -> list[dict]:
     process = psutil.Process()
-    rss, target = [], tempfile.NamedTemporaryFile(suffix=".zip")  # on disk, as the job writes it:
-    started, cpu_started = (
-        time.perf_counter(),
-        time.process_time(),
-    )  # RSS then measures renders only
-    with target, zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive:
+    rss = []
+    with (
+        tempfile.NamedTemporaryFile(suffix=".zip") as target,  # on disk, as the job writes it
+        zipfile.ZipFile(target, "w", compression=zipfile.ZIP_STORED) as archive,
+    ):
+        started, cpu_started = time.perf_counter(), time.process_time()  # renders only
         for n in range(1, count + 1):
             pdf = render(sample(n))
             archive.writestr(f"HVS-2026-{n:06d}.pdf", pdf)

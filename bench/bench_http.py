@@ -4,7 +4,8 @@ same run) — requests/s, p95, and the ratio to the minimal route; then quiz sub
 on PostgreSQL.
 
 The load generator is Python threads with http.client on the same machine: on a 2-core box it
-takes CPU from the server, so absolute figures are lower bounds; the ratio is the figure that matters.
+takes CPU from the server, so absolute figures are lower bounds; the ratio is the figure that
+matters.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import threading
 import time
 import urllib.parse
 from pathlib import Path
+
+import psycopg
 
 from bench.common import REPO, flask, learners_for, run_measured, seeded_database
 from tests.live_server import (
@@ -55,7 +58,10 @@ def run(args) -> list[dict]:
             log_dir=db.instance,
         ) as server:
             cookies = _sign_in(server.base_url, learners)
-            note = f"gunicorn {worker_class} w={workers} t={threads}; {CLIENTS} clients; {db.learners:,} learners"
+            note = (
+                f"gunicorn {worker_class} w={workers} t={threads}; {CLIENTS} clients; "
+                f"{db.learners:,} learners"
+            )
             ping = measure(server.port, "/bench/ping", cookies, seconds)
             rows.append(_row(f"{label}: minimal route /bench/ping", ping, None, note))
             for name, path in (
@@ -98,15 +104,16 @@ def _targets(sqlite_file: Path) -> tuple[str, list[str]]:
     """The first lesson of the first published course and up to 32 learners enrolled in it."""
     with sqlite3.connect(sqlite_file) as con:
         course_id, course, module, lesson = con.execute(
-            "SELECT c.id, c.slug, m.slug, l.slug FROM courses c JOIN modules m ON m.course_id = c.id "
-            "JOIN lessons l ON l.module_id = m.id WHERE c.status = 'published' "
-            "ORDER BY c.id, m.position, l.position LIMIT 1"
+            "SELECT c.id, c.slug, m.slug, l.slug FROM courses c JOIN modules m ON m.course_id = "
+            "c.id JOIN lessons l ON l.module_id = m.id WHERE c.status = 'published' ORDER BY c.id, "
+            "m.position, l.position LIMIT 1"
         ).fetchone()
         emails = [
             r[0]
             for r in con.execute(
-                "SELECT u.email FROM users u JOIN enrollments e ON e.user_id = u.id JOIN user_roles r "
-                "ON r.user_id = u.id AND r.role = 'learner' WHERE e.course_id = ? ORDER BY u.id LIMIT ?",
+                "SELECT u.email FROM users u JOIN enrollments e ON e.user_id = u.id JOIN "
+                "user_roles r ON r.user_id = u.id AND r.role = 'learner' WHERE e.course_id = ? "
+                "ORDER BY u.id LIMIT ?",
                 (course_id, CLIENTS),
             )
         ]
@@ -124,7 +131,7 @@ def _sign_in(base_url: str, emails: list[str]) -> list[str]:
 
 
 def measure(port: int, path: str, cookies: list[str], seconds: float, warmup: float = 1.0) -> dict:
-    """``CLIENTS`` threads, each on its own keep-alive connection, GET ``path`` as fast as they can."""
+    """``CLIENTS`` threads, each on its own keep-alive connection, GET ``path`` flat out."""
     latencies: list[list[float]] = [[] for _ in range(CLIENTS)]
     errors = [0] * CLIENTS
     start = time.perf_counter() + warmup
@@ -212,8 +219,6 @@ def quiz_submissions_on_postgres(seconds: float) -> list[dict]:
 
 def _quiz_forms(base_url: str, database_url: str, per_client: int) -> list[list[tuple[str, bytes]]]:
     """For each client: a signed-in cookie and ``per_client`` freshly opened quiz forms."""
-    import psycopg
-
     with psycopg.connect(database_url.replace("postgresql+psycopg://", "postgresql://")) as con:
         course, module = con.execute(
             "SELECT c.slug, m.slug FROM courses c JOIN modules m ON m.course_id = c.id "
@@ -222,8 +227,8 @@ def _quiz_forms(base_url: str, database_url: str, per_client: int) -> list[list[
         emails = [
             r[0]
             for r in con.execute(
-                "SELECT u.email FROM users u JOIN user_roles r ON r.user_id = u.id AND r.role = 'learner' "
-                "ORDER BY u.id LIMIT %s",
+                "SELECT u.email FROM users u JOIN user_roles r ON r.user_id = u.id AND r.role = "
+                "'learner' ORDER BY u.id LIMIT %s",
                 (CLIENTS,),
             )
         ]

@@ -8,7 +8,12 @@ import statistics
 import time
 
 from flask import Flask
+from sqlalchemy import select
 
+from academy import create_app
+from academy.catalog.models import Course, Lesson, Module
+from academy.demo.data import DEMO_EMAIL_DOMAIN, DEMO_PASSWORD
+from academy.extensions import db
 from bench.common import learners_for, seeded_database
 
 REQUESTS, WARMUP = 500, 20
@@ -34,7 +39,6 @@ def run(args) -> list[dict]:
 
 def _academy_app(db):
     os.environ["ACADEMY_INSTANCE_PATH"] = str(db.instance)
-    from academy import create_app
 
     return create_app(
         {
@@ -51,12 +55,6 @@ def _academy_app(db):
 
 def _lesson_url_and_learner() -> tuple[str, str]:
     """The first lesson of the first published course, and the demo learner."""
-    from sqlalchemy import select
-
-    from academy.catalog.models import Course, Lesson, Module
-    from academy.demo.data import DEMO_EMAIL_DOMAIN
-    from academy.extensions import db
-
     row = db.session.execute(
         select(Course.slug, Module.slug, Lesson.slug)
         .join(Module, Module.course_id == Course.id)
@@ -69,8 +67,6 @@ def _lesson_url_and_learner() -> tuple[str, str]:
 
 
 def _sign_in(client, email: str) -> None:
-    from academy.demo.data import DEMO_PASSWORD
-
     response = client.post("/login", data={"email": email, "password": DEMO_PASSWORD})
     if response.status_code != 302:
         raise RuntimeError(f"sign-in failed with {response.status_code}")

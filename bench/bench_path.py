@@ -11,6 +11,11 @@ import random
 import statistics
 import time
 
+from academy import create_app
+from academy.auth.models import User
+from academy.database import db
+from academy.paths.services import build_path
+from academy.paths.store import current_model
 from bench.common import flask, learners_for, run_measured, seeded_database
 
 SAMPLE = 300
@@ -46,11 +51,6 @@ def run(args) -> list[dict]:
 def _time_paths(instance) -> tuple[list[float], list[int]]:
     os.environ.update(ACADEMY_ENV_NAME="development", ACADEMY_INSTANCE_PATH=str(instance))
     os.environ.pop("ACADEMY_DATABASE_URL", None)
-    from academy import create_app
-    from academy.auth.models import User
-    from academy.database import db
-    from academy.paths.services import build_path
-    from academy.paths.store import current_model
 
     app = create_app()
     with app.test_request_context("/me/path"):

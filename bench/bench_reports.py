@@ -2,7 +2,8 @@
 
 Each measurement runs in a fresh process (so peak RSS is that of the report alone) through the
 Flask test client as a signed-in admin: the whole city, every row.
-  * CSV: time to the first byte, time to the last byte, rows, peak RSS (targets < 1 s, < 30 s, < 300 MB)
+  * CSV: time to the first byte, time to the last byte, rows, peak RSS
+    (targets < 1 s, < 30 s, < 300 MB)
   * XLSX via `flask reports completion --format xlsx`: wall time and peak RSS
   * dashboard JSON for the whole city: fresh aggregation (target < 500 ms), then polls answered from
     the latest snapshot, current or out of date (stale-while-revalidate)
@@ -12,10 +13,16 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
 
+from sqlalchemy import select
+
+from academy import create_app
+from academy.auth.models import User, UserRole
+from academy.extensions import db
 from bench.common import flask, flask_env, learners_for, run_measured, seeded_database
 
 WORKER_FLAG = "--worker"
@@ -23,14 +30,6 @@ WORKER_FLAG = "--worker"
 
 def _worker(kind: str) -> None:
     """Runs inside the measured process; prints one JSON line."""
-    import resource
-
-    from sqlalchemy import select
-
-    from academy import create_app
-    from academy.auth.models import User, UserRole
-    from academy.extensions import db
-
     app = create_app()
     with app.app_context():
         admin = db.session.scalar(
@@ -78,8 +77,9 @@ def _timed_get(client, url) -> tuple[float, dict]:
 
 
 def _measure_dashboard(client) -> dict:
-    """Fresh aggregation (median of 3); then polls served from the latest snapshot, first while it is
-    current, then while it is out of date (each such poll starts a background refresh if none runs)."""
+    """Fresh aggregation (median of 3); then polls served from the latest snapshot, first while it
+    is current, then while it is out of date (each such poll starts a background refresh if none
+    runs)."""
     app = client.application
     app.config["DASHBOARD_CACHE_SECONDS"] = 0
     uncached = sorted(_timed_get(client, "/dashboard/data.json")[0] for _ in range(3))

@@ -74,7 +74,7 @@ class Measured:
 def run_measured(
     argv: list[str], instance: Path
 ) -> tuple[float, float, subprocess.CompletedProcess]:
-    """Run a command in the instance; (wall seconds, peak RSS in MiB of that very process, result)."""
+    """Run a command in the instance: (wall seconds, that process's own peak RSS in MiB, result)."""
     run = measure(argv, instance)
     return run.seconds, run.peak_rss_mib, run.result
 

@@ -139,7 +139,8 @@ def render_text(rows: list[dict], info: list[tuple[str, str]]) -> str:
     table = _cells(rows)
     widths = [max(len(r[i]) for r in table) for i in range(len(COLUMNS))]
     line = lambda r: "  ".join(  # noqa: E731 - numbers right-aligned, the rest left
-        cell.rjust(w) if i == 2 else cell.ljust(w) for i, (cell, w) in enumerate(zip(r, widths))
+        cell.rjust(w) if i == 2 else cell.ljust(w)
+        for i, (cell, w) in enumerate(zip(r, widths, strict=True))
     ).rstrip()
     lines = [line(table[0]), "  ".join("-" * w for w in widths)] + [line(r) for r in table[1:]]
     lines += [""] + [f"{key}: {value}" for key, value in info]

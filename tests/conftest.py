@@ -7,11 +7,16 @@ import os
 from datetime import timedelta
 
 import pytest
+from flask import g
 from sqlalchemy import text
 
 from academy import create_app
+from academy.auth.models import Unit
+from academy.auth.services import create_user
+from academy.catalog.models import Choice, Course, Lesson, Module, Question
 from academy.database import db, utcnow
 from academy.extensions import limiter
+from academy.markdown import render_inline, render_markdown
 from tests.live_server import csrf_token_in
 
 TEST_DB_URL = os.environ.get("ACADEMY_TEST_DATABASE_URL")
@@ -81,8 +86,6 @@ def app(_schema, database_url, tmp_path):
 
 
 def _fresh_request_globals():
-    from flask import g
-
     for name in list(vars(g)):
         delattr(g, name)
 
@@ -141,8 +144,6 @@ def _next() -> int:
 
 @pytest.fixture
 def make_unit(app):
-    from academy.auth.models import Unit
-
     def make(name=None, parent=None, kind="agency", code=None):
         n = _next()
         unit = Unit(code=code or f"U{n:05d}", name=name or f"Đơn vị {n}", kind=kind, parent=parent)
@@ -157,8 +158,6 @@ def make_unit(app):
 
 @pytest.fixture
 def make_user(app):
-    from academy.auth.services import create_user
-
     def make(
         email=None,
         full_name="Nguyễn Thị Hằng",
@@ -187,8 +186,6 @@ def make_user(app):
 @pytest.fixture
 def make_course(app):
     """A published course with ``modules`` modules of two lessons and three questions each."""
-    from academy.catalog.models import Choice, Course, Lesson, Module, Question
-    from academy.markdown import render_inline, render_markdown
 
     def make(
         slug=None,

@@ -14,7 +14,12 @@ import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from academy import create_app
+from academy.auth.models import Unit
+from academy.auth.services import create_user
+from academy.extensions import db
 from tests.live_server import (
     DEMO_PASSWORD,
     HttpSession,
@@ -36,7 +41,8 @@ def live_database(directory: Path, label: str) -> str:
         # minute on a busy server, for nothing).
         return fresh_postgres_database(
             TEST_DB_URL,
-            f"{TEST_DB_URL.rsplit('/', 1)[1]}_live_{label}{os.environ.get('PYTEST_XDIST_WORKER', '')}",
+            f"{TEST_DB_URL.rsplit('/', 1)[1]}_live_{label}"
+            f"{os.environ.get('PYTEST_XDIST_WORKER', '')}",
         )
     return sqlite_url(directory)
 
@@ -65,8 +71,6 @@ class Site:
     def app(self):
         """An app object on the live database, for looking at rows (not for serving)."""
         if self._app is None:
-            from academy import create_app
-
             self._app = create_app(
                 {
                     "ENV_NAME": "testing",
@@ -80,8 +84,6 @@ class Site:
     @contextlib.contextmanager
     def db(self):
         """``with site.db() as session:`` a fresh SQLAlchemy session on the live database."""
-        from academy.extensions import db
-
         with self.app().app_context():
             try:
                 yield db.session
@@ -98,11 +100,6 @@ class Site:
         email: str | None = None,
     ) -> str:
         """Create an account with ``DEMO_PASSWORD``; return its email."""
-        from sqlalchemy import select
-
-        from academy.auth.models import Unit
-        from academy.auth.services import create_user
-
         email = email or f"thu.{uuid.uuid4().hex[:10]}@hvs.gov.vn"
         with self.db() as session:
             unit = None
@@ -124,8 +121,6 @@ class Site:
 
     def close(self) -> None:
         if self._app is not None:
-            from academy.extensions import db
-
             with self._app.app_context():
                 db.session.remove()
                 db.engine.dispose()

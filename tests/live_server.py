@@ -12,7 +12,11 @@ configured only through ``ACADEMY_*`` environment variables as in production.
 from __future__ import annotations
 
 import contextlib
+import http.cookiejar
+import json
 import os
+import pwd
+import re
 import shutil
 import signal
 import socket
@@ -21,8 +25,12 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+import uuid
 from pathlib import Path
+
+import psycopg
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = REPO / ".venv" / "bin"
@@ -66,8 +74,6 @@ def live_env(directory: Path | str, database_url: str, **settings) -> dict:
 
 
 def _json(value) -> str:
-    import json
-
     return json.dumps(value)
 
 
@@ -93,7 +99,7 @@ def schema_step() -> list[str]:
 
 
 def run_steps(env: dict, steps: list[list[str]], timeout: float = 900) -> str:
-    """Run CLI commands (``["courses", "import", PATH]``…) in one process, so the app is built once."""
+    """Run CLI commands (``["courses", "import", PATH]``…) in one process: the app is built once."""
     return _run(
         [PYTHON, "-c", PREPARE, *("\x1f".join(step) for step in steps)], env, timeout=timeout
     ).stdout
@@ -131,8 +137,6 @@ def demo_email(local: str) -> str:
 
 def fresh_postgres_database(base_url: str, name: str) -> str:
     """Drop and create database ``name`` on the server of ``base_url``; return its URL."""
-    import psycopg
-
     server, _, _ = base_url.rpartition("/")
     admin = server + "/postgres"
     with psycopg.connect(
@@ -144,12 +148,13 @@ def fresh_postgres_database(base_url: str, name: str) -> str:
 
 
 def drop_postgres_database(url: str) -> None:
-    import psycopg
-
     server, _, name = url.rpartition("/")
-    with contextlib.suppress(Exception), psycopg.connect(
-        server.replace("postgresql+psycopg://", "postgresql://") + "/postgres", autocommit=True
-    ) as conn:
+    with (
+        contextlib.suppress(Exception),
+        psycopg.connect(
+            server.replace("postgresql+psycopg://", "postgresql://") + "/postgres", autocommit=True
+        ) as conn,
+    ):
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -247,7 +252,7 @@ class LiveServer:
             return None
 
     def worker_pids(self) -> list[int]:
-        import psutil
+        import psutil  # noqa: PLC0415 - from the optional `bench` extra; only fault tests need it
 
         if self.process is None:
             return []
@@ -315,8 +320,6 @@ class PrivatePostgres:
         if not (_pg_bin("initdb") and _pg_bin("pg_ctl")):
             return False
         if os.geteuid() == 0:
-            import pwd
-
             try:
                 pwd.getpwnam("postgres")
             except KeyError:
@@ -484,8 +487,6 @@ class HttpSession:
     """Cookies kept, redirects not followed unless asked, errors returned as responses."""
 
     def __init__(self, base_url: str, timeout: float = 30):
-        import http.cookiejar
-
         self.base_url, self.timeout = base_url, timeout
         self.cookies = http.cookiejar.CookieJar()
         cookie_handler = urllib.request.HTTPCookieProcessor(self.cookies)
@@ -501,8 +502,6 @@ class HttpSession:
         headers: dict | None = None,
         follow: bool = False,
     ) -> Response:
-        import urllib.parse
-
         body = data
         headers = dict(headers or {})
         if isinstance(data, (dict, list)):
@@ -526,17 +525,18 @@ class HttpSession:
     def post_files(
         self, path: str, fields: dict, files: dict[str, tuple[str, bytes, str]]
     ) -> Response:
-        """A multipart/form-data POST; ``files`` maps a field to (file name, content, content type)."""
-        import uuid
-
+        """A multipart/form-data POST; ``files`` maps a field to (file name, content, type)."""
         boundary = uuid.uuid4().hex
         parts = [
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+            ).encode()
             for name, value in fields.items()
         ]
         for name, (filename, content, content_type) in files.items():
             parts.append(
-                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                f"--{boundary}\r\n"
+                f'Content-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
                 f"Content-Type: {content_type}\r\n\r\n".encode()
                 + content
                 + b"\r\n"
@@ -561,8 +561,6 @@ class HttpSession:
 
 
 def csrf_token_in(html: str) -> str:
-    import re
-
     match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
         r'value="([^"]+)"[^>]*name="csrf_token"', html
     )

@@ -1,8 +1,10 @@
 """Configuration layers and the refusal to run production without a secret."""
 
 import pytest
+from sqlalchemy import text
 
 from academy import create_app
+from academy.extensions import db
 
 
 def test_production_refuses_to_start_without_a_secret_key(monkeypatch):
@@ -32,10 +34,6 @@ def test_default_database_is_sqlite_in_the_instance_folder(monkeypatch):
 
 
 def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(app):
-    from sqlalchemy import text
-
-    from academy.extensions import db
-
     if db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite pragmas")
     with db.engine.connect() as conn:

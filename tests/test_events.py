@@ -100,7 +100,7 @@ def test_opening_a_lesson_is_announced_for_an_enrolled_learner(client, enrolled,
 
 
 def test_a_receiver_that_fails_fails_the_completion_whole(app, client, enrolled):
-    """Listeners run in the sender's transaction: no completion is stored without its certificate."""
+    """Listeners run in the sender's transaction: no completion stored without its certificate."""
     learner, course = enrolled
     first, last = course.modules
     pass_quiz(client, course, first)

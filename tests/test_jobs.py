@@ -1,6 +1,9 @@
 """enqueue(): a job starts once its transaction commits, and never when it rolls back."""
 
-from academy.database import db
+import os
+from datetime import timedelta
+
+from academy.database import db, utcnow
 from academy.jobs import Job, enqueue
 
 RAN: list[str] = []
@@ -29,11 +32,6 @@ def test_job_of_a_rolled_back_transaction_never_runs(app, make_user):
 
 
 def test_a_new_job_sweeps_away_files_whose_download_link_expired(app):
-    import os
-    from datetime import timedelta
-
-    from academy.database import utcnow
-
     folder = os.path.join(app.instance_path, "exports")
     os.makedirs(folder, exist_ok=True)
     paths = {}

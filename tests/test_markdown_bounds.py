@@ -35,7 +35,7 @@ def test_hostile_shape_at_the_cap_renders_and_is_shown_as_plain_text(unit):
     text = (unit * (MAX_MARKDOWN_CHARS // len(unit) + 1))[:MAX_MARKDOWN_CHARS]
     started = time.monotonic()
     html = render_markdown(text)
-    # A correctness bound against quadratic blow-up (unbounded, these take minutes), not a speed target.
+    # A bound against quadratic blow-up (unbounded, these take minutes), not a speed target.
     assert time.monotonic() - started < 10
     assert html.startswith("<p>")
     assert "<a " not in html and "<sup>" not in html  # given up on: no link was parsed out of it
@@ -45,7 +45,8 @@ def test_hostile_shape_at_the_cap_renders_and_is_shown_as_plain_text(unit):
 def test_renderer_answers_after_giving_up():
     render_markdown("[a](" * 50_000)
     assert render_markdown("**đậm** và [liên kết](/courses)") == (
-        '<p><strong>đậm</strong> và <a href="/courses" rel="noopener noreferrer nofollow">liên kết</a></p>'
+        '<p><strong>đậm</strong> và <a href="/courses" rel="noopener noreferrer nofollow">'
+        "liên kết</a></p>"
     )
 
 
@@ -81,7 +82,8 @@ def test_shipped_lessons_render_exactly_as_before():
         p.read_text(encoding="utf-8").split("---", 2)[-1] for p in sorted(SHIPPED.rglob("*.md"))
     ]
     texts.append(
-        "Chú thích[^1]\n\n[^1]: Nguồn.\n\n```python\nprint('x')\n```\n\n*[AI]: Trí tuệ nhân tạo\n\nAI"
+        "Chú thích[^1]\n\n[^1]: Nguồn.\n\n```python\nprint('x')\n```\n\n"
+        "*[AI]: Trí tuệ nhân tạo\n\nAI"
     )
     assert len(texts) > 20
     for text in texts:

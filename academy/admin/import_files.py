@@ -1,9 +1,9 @@
 """Reading an uploaded staff list (CSV or XLSX) defensively, row by row, within configured limits.
 
 Whatever the bytes hold, reading either yields rows or raises ``ImportFileError`` with a message
-naming the place (``Sheet1!C7``, ``Dòng 7``): a malformed file is the uploader's problem to fix, never
-a server error. Limits are checked while reading, so a file cannot make a worker read or hold more
-than they allow:
+naming the place (``Sheet1!C7``, ``Dòng 7``): a malformed file is the uploader's problem to fix,
+never a server error. Limits are checked while reading, so a file cannot make a worker read or hold
+more than they allow:
 
 * XLSX: the archive's directory is checked first (total uncompressed size, compression ratio,
   member count); a member whose data does not match its declared size fails zipfile's own checks.
@@ -37,7 +37,7 @@ class ImportFileError(ValueError):
 
 @dataclass(frozen=True)
 class ImportLimits:
-    """How much of an import file is read: see the ``IMPORT_*`` settings in ``academy/config.py``."""
+    """How much of an import file is read: the ``IMPORT_*`` settings in ``academy/config.py``."""
 
     rows: int = 50_000
     columns: int = 50
@@ -82,7 +82,7 @@ def _check_length(number: int, limits: ImportLimits, where) -> None:
 
 
 def _checked(values, limits: ImportLimits, where) -> list:
-    """``values`` if every cell is within the limits; ``where(column)`` names a cell in the error."""
+    """``values`` if every cell is within the limits; ``where(column)`` names the cell in error."""
     for column, value in enumerate(values, start=1):
         if value is None or value == "":
             continue
@@ -113,8 +113,8 @@ def _csv_rows(data: bytes, limits: ImportLimits) -> Iterator[tuple[int, list]]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ImportFileError(_("Tệp CSV phải dùng bảng mã UTF-8.")) from exc
-    # csv.field_size_limit() is process-wide, so it is left at Python's 128 KiB (which bounds what the
-    # parser buffers for one field); the configured per-cell limit is checked on every field below.
+    # csv.field_size_limit() is process-wide, so it is left at Python's 128 KiB (which bounds what
+    # the parser buffers for one field); the configured per-cell limit is checked on every field.
     reader = csv.reader(io.StringIO(text, newline=""), _sniff(text))
     number = 0
     while True:
@@ -147,7 +147,7 @@ def _line(number: int) -> str:
 
 def _xlsx_rows(data: bytes, limits: ImportLimits) -> Iterator[tuple[int, list]]:
     check_archive(data, limits)
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # noqa: PLC0415 - heavy (0.5 s), only for an XLSX upload
 
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -214,7 +214,7 @@ _ROW_OR_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)[\s/>]")
 
 
 def _widest_row(stream) -> int:
-    """The most ``<c>`` elements following one ``<row>`` start in an XML stream, read in 1 MiB chunks."""
+    """The most ``<c>`` elements after one ``<row>`` start in an XML stream (read by the MiB)."""
     widest = cells = 0
     tail = b""
     while chunk := stream.read(1 << 20):
@@ -253,7 +253,7 @@ def _sheet_rows(book, limits: ImportLimits) -> Iterator[tuple[int, list]]:
 
 
 def _cell(title: str, row: int, column: int) -> str:
-    from openpyxl.utils import get_column_letter
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415 - as load_workbook
 
     if column > SHEET_MAX_COLUMNS:  # only a malformed row gets here (cells without a reference)
         return f"{title}!R{row}C{column}"
@@ -265,9 +265,10 @@ def _sheet_line(title: str, number: int) -> str:
 
 
 def _failing_place(exc: BaseException, title: str, last_row: int) -> str:
-    """Where openpyxl stopped: the exact cell when the error came from reading one (its sheet parser
-    records the row and column of the cell it is converting), else the row after the last one read."""
-    from openpyxl.worksheet._reader import WorkSheetParser
+    """Where openpyxl stopped: the exact cell when the error came from reading one (its sheet
+    parser records the row and column of the cell it is converting), else the row after the last
+    one read."""
+    from openpyxl.worksheet._reader import WorkSheetParser  # noqa: PLC0415 - as load_workbook
 
     frame = exc.__traceback__
     place = None

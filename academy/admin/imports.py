@@ -1,9 +1,9 @@
 """Bulk user import from CSV or XLSX: check every row, then apply all rows or none.
 
-Columns (Vietnamese or English headers): employee code, full name, email, unit code, position, roles.
-People are matched by employee code, else by email. Importing the same file twice changes nothing;
-a person moved to another unit keeps their enrolments and results (only the unit changes) and is
-enrolled in the courses assigned to the new unit.
+Columns (Vietnamese or English headers): employee code, full name, email, unit code, position,
+roles. People are matched by employee code, else by email. Importing the same file twice changes
+nothing; a person moved to another unit keeps their enrolments and results (only the unit changes)
+and is enrolled in the courses assigned to the new unit.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from sqlalchemy import func, select
 from academy.admin.forms import is_valid_unit_code
 from academy.admin.import_files import ImportFileError, ImportLimits, iter_table
 from academy.auth.models import ROLES, Unit, User
+from academy.auth.services import create_user
 from academy.extensions import db
+from academy.reports.assignments import apply_assignments_to
 
 __all__ = [
     "ImportFileError",
@@ -131,9 +133,9 @@ def check_rows(rows) -> tuple[list[tuple[int, str]], list[dict]]:
         email = row.get("email", "").lower()
         code = row.get("employee_code", "")
         row_problems = _row_problems(row, email, units)
-        for key, value, seen, label in (
-            ("code", code, seen_codes, _("Mã cán bộ")),
-            ("email", email, seen_emails, "Email"),
+        for value, seen, label in (
+            (code, seen_codes, _("Mã cán bộ")),
+            (email, seen_emails, "Email"),
         ):
             if value and value in seen:
                 row_problems.append(
@@ -229,7 +231,9 @@ def _existing_people(rows) -> dict:
 
 
 def import_users(rows, *, dry_run: bool) -> ImportResult:
-    """Check ``rows`` and, unless ``dry_run`` or a problem was found, apply them (the caller commits)."""
+    """Check ``rows`` and, unless ``dry_run`` or a problem was found, apply them.
+
+    The caller commits."""
     problems, plan = check_rows(rows)
     result = ImportResult(rows=len(rows), problems=problems)
     if problems:
@@ -250,9 +254,6 @@ def _count(result: ImportResult, outcome: str) -> None:
 
 
 def _apply(entry: dict, dry_run: bool) -> str:
-    from academy.auth.services import create_user
-    from academy.reports.assignments import apply_assignments_to
-
     user = entry["user"]
     if user is None:
         if not dry_run:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from sqlalchemy import String, func, literal, update
+
+from academy.auth.models import Unit
+from academy.auth.services import end_sessions
 from academy.events import send, user_deactivated
 from academy.extensions import db
+from academy.reports.assignments import apply_assignments_to, assignments_covering, enrol_subtree
 
 
 def create_unit(code: str, name: str, kind: str, parent=None):
     """Add a unit under ``parent`` (None: a root) with its materialised path. The caller commits."""
-    from academy.auth.models import Unit
-
     unit = Unit(
         code=code.strip(), name=name.strip(), kind=kind, parent_id=getattr(parent, "id", None)
     )
@@ -23,11 +26,6 @@ def create_unit(code: str, name: str, kind: str, parent=None):
 def move_unit(unit, new_parent) -> None:
     """Re-hang ``unit`` (and its subtree) under ``new_parent``; people below it join the courses
     assigned to their new ancestors. Raises ValueError for a move into its own subtree."""
-    from sqlalchemy import String, func, literal, update
-
-    from academy.auth.models import Unit
-    from academy.reports.assignments import assignments_covering, enrol_subtree
-
     if new_parent is not None and unit.contains(new_parent):
         raise ValueError("a unit cannot move below itself")
     old_path = unit.path
@@ -62,9 +60,6 @@ def update_user(
     A move to another unit keeps the person's history and enrols them in the new unit's courses;
     deactivating ends their sessions and sends ``user_deactivated``.
     """
-    from academy.auth.services import end_sessions
-    from academy.reports.assignments import apply_assignments_to
-
     wanted = {
         "full_name": full_name.strip(),
         "email": email.strip().lower(),

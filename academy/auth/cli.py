@@ -6,9 +6,11 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from academy.auth.models import ROLES, Unit
+from academy.auth.models import ROLES, Unit, User
 from academy.auth.passwords import PASSWORD_RULE, WeakPasswordError, check_password_rule
-from academy.auth.services import create_user
+from academy.auth.services import create_user, end_sessions
+from academy.auth.two_factor import disable_two_factor
+from academy.core.audit import record_audit
 from academy.extensions import db
 
 users_cli = AppGroup("users", help="Quản lý người dùng.")
@@ -43,8 +45,6 @@ def create_command(email, full_name, password, roles, unit_code, employee_code):
         unit = db.session.scalar(select(Unit).where(Unit.code == unit_code))
         if unit is None:
             raise click.ClickException(f"Không có đơn vị mã {unit_code}")
-    from academy.auth.models import User
-
     if db.session.scalar(select(User).where(User.email == email.strip().lower())):
         raise click.ClickException(f"Email {email} đã được dùng")
     user = create_user(
@@ -58,11 +58,6 @@ def create_command(email, full_name, password, roles, unit_code, employee_code):
 @click.option("--email", required=True)
 def reset_two_factor_command(email):
     """Tắt xác thực hai bước của một tài khoản (mất điện thoại và mã khôi phục)."""
-    from academy.auth.models import User
-    from academy.auth.services import end_sessions
-    from academy.auth.two_factor import disable_two_factor
-    from academy.core.audit import record_audit
-
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
         raise click.ClickException(f"Không có tài khoản {email}")
@@ -71,7 +66,8 @@ def reset_two_factor_command(email):
     record_audit("user.two_factor_reset", target=f"user:{user.id}", detail={"via": "cli"})
     db.session.commit()
     click.echo(
-        f"Đã tắt xác thực hai bước của {user.email}; lần đăng nhập tới sẽ thiết lập lại nếu bắt buộc."
+        f"Đã tắt xác thực hai bước của {user.email}; "
+        "lần đăng nhập tới sẽ thiết lập lại nếu bắt buộc."
     )
 
 

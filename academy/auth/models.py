@@ -9,6 +9,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import generate_password_hash
 
+from academy.auth.passwords import verify_password
 from academy.database import UTCDateTime, db, utcnow
 
 ROLES = ("learner", "instructor", "hr", "admin")
@@ -105,8 +106,6 @@ class User(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         """Whether ``password`` is this user's; one hash verification whatever the stored hash."""
-        from academy.auth.passwords import verify_password
-
         return verify_password(self.password_hash, password)
 
 

@@ -59,7 +59,7 @@ def personal_words(email: str = "", full_name: str = "", employee_code: str = ""
 
 
 def _name_hints(email: str, full_name: str) -> list[str]:
-    """Parts of the e-mail and the name: zxcvbn counts them as guessable words, not refused outright."""
+    """Parts of the e-mail and the name: zxcvbn counts them as guessable words (not refused)."""
     parts = re.split(r"[._+\-]", (email or "").split("@", 1)[0]) + (full_name or "").split()
     return [fold(part) for part in parts if fold(part)]
 

@@ -41,7 +41,8 @@ def is_enrolled(user: User) -> bool:
 
 
 def is_required(user: User) -> bool:
-    """Whether configuration (TOTP_REQUIRED_ROLES) makes two-factor sign-in compulsory for ``user``."""
+    """Whether configuration (TOTP_REQUIRED_ROLES) makes two-factor sign-in compulsory for
+    ``user``."""
     roles = current_app.config.get("TOTP_REQUIRED_ROLES") or ()
     if isinstance(roles, str):
         roles = [role.strip() for role in roles.split(",")]

@@ -109,4 +109,5 @@ def password():
     return render_template("auth/password.html", form=form, rule=PASSWORD_RULE), status
 
 
-from academy.auth import two_factor_views  # noqa: F401 - routes on the same blueprint
+# Last: those routes join this blueprint, and their module imports ``bp`` from this one.
+from academy.auth import two_factor_views  # noqa: E402, F401 - routes on the same blueprint

@@ -138,7 +138,8 @@ def draft_lesson_for(lesson: Lesson, actor) -> Lesson:
 
 
 def check_publishable(course: Course) -> list[str]:
-    """What stops learners from completing the course: no modules, a module without lessons or quiz."""
+    """What stops learners from completing the course: no modules, a module with neither lessons
+    nor quiz."""
     problems = [] if course.modules else [_("Khoá học chưa có học phần nào.")]
     for module in course.modules:
         if not module.lessons:
@@ -174,10 +175,12 @@ def stale_draft(course: Course) -> tuple[int, int] | None:
 
 
 def publish_course(course: Course, actor, *, overwrite: bool = False) -> Course:
-    """Publish a draft (a new course, or the draft copy of a published one). Returns the live course.
+    """Publish a draft (a new course, or the draft copy of a published one). Returns the live
+    course.
 
-    A draft copy made from an older version than the live one is published only with ``overwrite``:
-    its content replaces what changed meanwhile, so the author must have seen the warning."""
+    A draft copy made from an older version than the live one is published only with
+    ``overwrite``: its content replaces what changed meanwhile, so the author must have seen the
+    warning."""
     if course.status != "draft":
         raise PublishError([_("Không có bản nháp nào để xuất bản.")])
     stale = stale_draft(course)
@@ -185,8 +188,9 @@ def publish_course(course: Course, actor, *, overwrite: bool = False) -> Course:
         raise PublishError(
             [
                 _(
-                    "Khoá học đã được cập nhật lên phiên bản %(live)s sau khi bản nháp này được tạo từ "
-                    "phiên bản %(base)s. Hãy xem lại cảnh báo trên trang rồi chọn xuất bản lần nữa.",
+                    "Khoá học đã được cập nhật lên phiên bản %(live)s sau khi bản nháp này được "
+                    "tạo từ phiên bản %(base)s. Hãy xem lại cảnh báo trên trang rồi chọn xuất bản "
+                    "lần nữa.",
                     base=stale[0],
                     live=stale[1],
                 )

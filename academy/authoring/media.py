@@ -1,7 +1,7 @@
 """Images for lessons from the browser: type checked by magic bytes (not by name or header), size
 capped, stored under ``instance/media/`` with a random name, served with headers that stop sniffing.
 
-Where they are stored, and how they travel with a course folder, is ``academy.coursefiles.media``."""
+Where they are stored, and how they travel with a course folder: ``academy.coursefiles.media``."""
 
 from __future__ import annotations
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.validators import StopValidation
+
+from academy.core.template_helpers import percent_number
 
 PERCENT_RE = re.compile(r"^([0-9]{1,3}(?:[.,][0-9]{1,2})?|[.,][0-9]{1,4})\s*(%?)$")
 
@@ -26,18 +27,6 @@ def parse_percent(text: str) -> float:
     number = float(match.group(1).replace(",", "."))
     share = number if number < 1 and not match.group(2) else number / 100
     return round(share, 4)
-
-
-def percent_number(share: float | None) -> str:
-    """0.705 → "70,5" (in the reader's language): the number an author sees in the field."""
-    if share is None:
-        return ""
-    return format_decimal(round(share * 100, 2), "#,##0.##")
-
-
-def pass_mark(share: float | None) -> str:
-    """0.7 → "70%", 0.705 → "70,5%": a pass mark as authors and learners read it."""
-    return "—" if share is None else f"{percent_number(share)}%"
 
 
 class PercentField(StringField):

@@ -78,8 +78,8 @@ def _checked_kind(kind: str | None, choices: list[ChoiceData]) -> str:
             "quiz.md",
             1,
             _(
-                "Loại “Một đáp án đúng” chỉ có một phương án được đánh dấu đúng; nếu có nhiều đáp án "
-                "đúng, hãy chọn loại “Nhiều đáp án đúng”."
+                "Loại “Một đáp án đúng” chỉ có một phương án được đánh dấu đúng; nếu có nhiều đáp "
+                "án đúng, hãy chọn loại “Nhiều đáp án đúng”."
             ),
         )
     if kind == "multiple":

@@ -115,7 +115,7 @@ def _rows_for(tag, old, new, i1, i2, j1, j2):
     if tag == "equal":
         return [
             DiffRow("equal", i + 1, old[i], j + 1, new[j])
-            for i, j in zip(range(i1, i2), range(j1, j2))
+            for i, j in zip(range(i1, i2), range(j1, j2), strict=True)
         ]
     rows = []
     for k in range(max(i2 - i1, j2 - j1)):

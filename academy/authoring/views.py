@@ -12,7 +12,6 @@ from academy.auth.access import can_edit_course, can_manage_coauthors, require, 
 from academy.authoring import drafts, services
 from academy.authoring.forms import REVIEW_LABELS, ActionForm, CoauthorForm, CourseForm, UploadForm
 from academy.authoring.media import MediaError, image_markdown, media_response, store_image
-from academy.authoring.percent import pass_mark
 from academy.authoring.stats import MIN_ATTEMPTS, question_stats
 from academy.catalog.models import Course
 from academy.core.once import submit_once
@@ -20,7 +19,6 @@ from academy.extensions import db
 from academy.markdown import render_markdown
 
 bp = Blueprint("authoring", __name__, template_folder="templates")
-bp.add_app_template_filter(pass_mark, "pass_mark")
 
 
 def load_course(course_id: int) -> Course:
@@ -31,7 +29,7 @@ def load_course(course_id: int) -> Course:
 
 
 def editable_or_redirect(course: Course):
-    """Content is written only on a draft: a published course answers with a pointer to its draft."""
+    """Content is written only on a draft: a published course answers with a pointer to it."""
     if course.status == "draft":
         return None
     flash(_("Khoá học đang được xuất bản cho học viên. Hãy mở bản nháp để chỉnh sửa."), "warning")
@@ -216,7 +214,7 @@ def coauthor_remove(course_id: int, user_id: int):
 @bp.post("/authoring/preview")
 @roles_required("instructor")
 def preview():
-    """Markdown → the HTML learners will see, by the same renderer (called debounced from the editor)."""
+    """Markdown → the HTML learners will see, by the same renderer (the editor asks, debounced)."""
     text = request.form.get("body_md", "")
     require(len(text) <= 200000, 413)
     return jsonify(html=render_markdown(text))

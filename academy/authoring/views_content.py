@@ -101,7 +101,7 @@ def _offer_prerequisites(form, course, module):
 
 
 def _save_prerequisites(form, module) -> bool:
-    """Store the chosen prerequisites; a choice that loops back is a form error, and nothing is saved."""
+    """Store the chosen prerequisites; a looping choice is a form error, and nothing is saved."""
     try:
         services.set_prerequisites(module, current_user, form.prerequisites.data or [])
     except services.PrerequisiteCycle:

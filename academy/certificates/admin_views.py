@@ -1,4 +1,5 @@
 """Admin pages for certificates: search, revoke with a reason, reissue (all audited)."""
+
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
@@ -17,8 +18,9 @@ from academy.extensions import db
 def admin_list():
     query = (request.args.get("q") or "").strip()[:100]
     certificates = services.search_certificates(query)
-    return render_template("certificates/admin_list.html", certificates=certificates, query=query,
-                           form=RevokeForm())
+    return render_template(
+        "certificates/admin_list.html", certificates=certificates, query=query, form=RevokeForm()
+    )
 
 
 def _certificate_or_404(certificate_id: int) -> Certificate:
@@ -35,7 +37,10 @@ def admin_revoke(certificate_id: int):
     if not form.validate_on_submit():
         return _invalid(form, certificate)
     if certificate.revoked_at is not None:
-        flash(_("Giấy chứng nhận %(serial)s đã bị thu hồi trước đó.", serial=certificate.serial), "info")
+        flash(
+            _("Giấy chứng nhận %(serial)s đã bị thu hồi trước đó.", serial=certificate.serial),
+            "info",
+        )
         return redirect(url_for("certificates.admin_list", q=certificate.serial), 303)
     services.revoke_certificate(certificate, form.reason.data)
     db.session.commit()
@@ -61,5 +66,9 @@ def _invalid(form: RevokeForm, certificate: Certificate):
     for errors in form.errors.values():
         for error in errors:
             flash(error, "danger")
-    return render_template("certificates/admin_list.html", certificates=[certificate],
-                           query=certificate.serial, form=form), 400
+    return render_template(
+        "certificates/admin_list.html",
+        certificates=[certificate],
+        query=certificate.serial,
+        form=form,
+    ), 400

@@ -1,4 +1,5 @@
 """Bulk ZIP of certificates for a unit subtree and/or a course, built as a background job."""
+
 from __future__ import annotations
 
 import os
@@ -19,16 +20,21 @@ PROGRESS_EVERY = 20
 def request_bulk_zip(user, unit: Unit | None, course_id: int | None) -> Job:
     """Queue a ZIP build for ``user`` (the caller has checked ``unit`` is within their scope)."""
     params = {"unit_id": unit.id if unit else None, "course_id": course_id or None}
-    return enqueue("academy.certificates.bulk:build_zip", kind=JOB_KIND, params=params, user_id=user.id)
+    return enqueue(
+        "academy.certificates.bulk:build_zip", kind=JOB_KIND, params=params, user_id=user.id
+    )
 
 
 def certificates_query(unit_id: int | None, course_id: int | None):
     """Live certificates of people in the unit's subtree and/or of the course."""
-    stmt = select(Certificate.id).where(Certificate.revoked_at.is_(None)).order_by(Certificate.serial)
+    stmt = (
+        select(Certificate.id).where(Certificate.revoked_at.is_(None)).order_by(Certificate.serial)
+    )
     if unit_id:
         unit = db.session.get(Unit, unit_id)
         stmt = stmt.join(User, User.id == Certificate.user_id).where(
-            User.unit_id.in_(unit.subtree_ids_select()))
+            User.unit_id.in_(unit.subtree_ids_select())
+        )
     if course_id:
         stmt = stmt.where(Certificate.course_id == course_id)
     return stmt
@@ -37,7 +43,11 @@ def certificates_query(unit_id: int | None, course_id: int | None):
 def build_zip(job_id: str) -> None:
     """The job: write every matching PDF into instance/exports/<job>.zip, reporting progress."""
     job = db.session.get(Job, job_id)
-    ids = list(db.session.scalars(certificates_query(job.params.get("unit_id"), job.params.get("course_id"))))
+    ids = list(
+        db.session.scalars(
+            certificates_query(job.params.get("unit_id"), job.params.get("course_id"))
+        )
+    )
     report_progress(job_id, 0, len(ids))
     final = export_file(f"certificates-{job_id}.zip")
     partial = final + ".part"

@@ -1,4 +1,5 @@
 """flask certificates issue [--course SLUG] [--unit CODE]: backfill missing certificates."""
+
 from __future__ import annotations
 
 import click
@@ -19,22 +20,30 @@ def completions_without_certificate(course: Course | None, unit: Unit | None):
     """(user_id, course_id) of completed enrolments that have no live certificate."""
     from academy.learning.models import Enrollment
 
-    live = select(Certificate.id).where(Certificate.user_id == Enrollment.user_id,
-                                        Certificate.course_id == Enrollment.course_id,
-                                        Certificate.revoked_at.is_(None))
-    stmt = (select(Enrollment.user_id, Enrollment.course_id)
-            .where(Enrollment.completed_at.is_not(None), ~live.exists())
-            .order_by(Enrollment.completed_at, Enrollment.id))
+    live = select(Certificate.id).where(
+        Certificate.user_id == Enrollment.user_id,
+        Certificate.course_id == Enrollment.course_id,
+        Certificate.revoked_at.is_(None),
+    )
+    stmt = (
+        select(Enrollment.user_id, Enrollment.course_id)
+        .where(Enrollment.completed_at.is_not(None), ~live.exists())
+        .order_by(Enrollment.completed_at, Enrollment.id)
+    )
     if course is not None:
         stmt = stmt.where(Enrollment.course_id == course.id)
     if unit is not None:
-        stmt = stmt.join(User, User.id == Enrollment.user_id).where(User.unit_id.in_(unit.subtree_ids_select()))
+        stmt = stmt.join(User, User.id == Enrollment.user_id).where(
+            User.unit_id.in_(unit.subtree_ids_select())
+        )
     return list(db.session.execute(stmt))
 
 
 @certificates_cli.command("issue")
 @click.option("--course", "course_slug", default=None, help="Chỉ khoá học này (slug)")
-@click.option("--unit", "unit_code", default=None, help="Chỉ đơn vị này và các đơn vị trực thuộc (mã)")
+@click.option(
+    "--unit", "unit_code", default=None, help="Chỉ đơn vị này và các đơn vị trực thuộc (mã)"
+)
 def issue_command(course_slug, unit_code):
     """Cấp giấy chứng nhận còn thiếu cho các khoá học đã hoàn thành."""
     course = find_or_fail(Course, Course.slug, course_slug, "khoá học")
@@ -43,7 +52,9 @@ def issue_command(course_slug, unit_code):
     issued = 0
     with click.progressbar(pending, label="Đang cấp giấy chứng nhận", show_pos=True) as bar:
         for user_id, course_id in bar:
-            certificate = issue_certificate(db.session.get(User, user_id), db.session.get(Course, course_id))
+            certificate = issue_certificate(
+                db.session.get(User, user_id), db.session.get(Course, course_id)
+            )
             db.session.commit()  # one per certificate: an interrupted run keeps what it issued
             issued += certificate is not None
             db.session.expunge_all()

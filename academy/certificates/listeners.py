@@ -1,4 +1,5 @@
 """What the certificates feature does when other features report an event."""
+
 from __future__ import annotations
 
 from academy.certificates import services

@@ -1,4 +1,5 @@
 """Certificates of completion."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -14,8 +15,12 @@ class Certificate(db.Model):
     __table_args__ = (
         # One live certificate per (learner, course); a revoked one may be followed by a reissue.
         Index(
-            "uq_certificates_live_user_course", "user_id", "course_id", unique=True,
-            sqlite_where=text("revoked_at IS NULL"), postgresql_where=text("revoked_at IS NULL"),
+            "uq_certificates_live_user_course",
+            "user_id",
+            "course_id",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
         ),
     )
 

@@ -5,6 +5,7 @@ ever sees plain values (never ORM objects, so no lazy loads or attribute walks),
 can fetch nothing but files under ``academy/static`` through :class:`StaticOnlyFetcher`, plus the
 images this module makes for the render at hand (the QR code) under ``academy-render:``.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -36,8 +37,13 @@ _state: dict = {}
 def _environment() -> SandboxedEnvironment:
     env = _state.get("env")
     if env is None:
-        env = SandboxedEnvironment(loader=FileSystemLoader(str(PDF_TEMPLATES)), autoescape=True,
-                                   undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+        env = SandboxedEnvironment(
+            loader=FileSystemLoader(str(PDF_TEMPLATES)),
+            autoescape=True,
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
         _state["env"] = env
     return env
 
@@ -66,11 +72,19 @@ def html_to_pdf(html: str, images: dict[str, bytes] | None = None) -> bytes:
         render_images = dict(static_images)
         document = HTML(string=html, base_url=STATIC_SCHEME, url_fetcher=fetcher)
         output = io.BytesIO()
-        document.write_pdf(output, stylesheets=[stylesheet], font_config=fonts,
-                           color_profiles=dict(_state["profiles"]), output_intent=OUTPUT_INTENT,
-                           cache=render_images, pdf_variant=PDF_VARIANT, uncompressed_pdf=False)
-        static_images.update((url, image) for url, image in render_images.items()
-                             if url.startswith(STATIC_SCHEME))
+        document.write_pdf(
+            output,
+            stylesheets=[stylesheet],
+            font_config=fonts,
+            color_profiles=dict(_state["profiles"]),
+            output_intent=OUTPUT_INTENT,
+            cache=render_images,
+            pdf_variant=PDF_VARIANT,
+            uncompressed_pdf=False,
+        )
+        static_images.update(
+            (url, image) for url, image in render_images.items() if url.startswith(STATIC_SCHEME)
+        )
     return output.getvalue()
 
 
@@ -89,10 +103,19 @@ def _shared_resources():
 
         fetcher = _render_fetcher(make_fetcher())
         fonts = FontConfiguration()
-        css = CSS(filename=str(PDF_TEMPLATES / "certificate.css"), font_config=fonts,
-                  url_fetcher=fetcher, base_url=STATIC_SCHEME)
-        _state.update(fonts=fonts, css=css, fetcher=fetcher, profiles={OUTPUT_INTENT: _srgb_profile()},
-                      images={})  # our static images (the emblem), parsed once per process
+        css = CSS(
+            filename=str(PDF_TEMPLATES / "certificate.css"),
+            font_config=fonts,
+            url_fetcher=fetcher,
+            base_url=STATIC_SCHEME,
+        )
+        _state.update(
+            fonts=fonts,
+            css=css,
+            fetcher=fetcher,
+            profiles={OUTPUT_INTENT: _srgb_profile()},
+            images={},
+        )  # our static images (the emblem), parsed once per process
         # Drop the font folder while the interpreter can still delete it (its __del__ cannot at exit).
         atexit.register(_state.pop, "fonts", None)
     return _state["fonts"], _state["css"]
@@ -134,5 +157,7 @@ def warn_if_slow_subsetting() -> None:
         return
     _state["subset_checked"] = True
     if not has_fast_subsetting():
-        log.warning("libharfbuzz-subset0 is not installed: certificate PDFs render slowly "
-                    "(apt-get install libharfbuzz-subset0)")
+        log.warning(
+            "libharfbuzz-subset0 is not installed: certificate PDFs render slowly "
+            "(apt-get install libharfbuzz-subset0)"
+        )

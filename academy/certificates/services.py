@@ -1,4 +1,5 @@
 """Issuing, revoking and checking certificates. Services flush; the caller commits."""
+
 from __future__ import annotations
 
 import hashlib
@@ -33,8 +34,13 @@ def issue_certificate(user, course) -> Certificate:
     _begin_write_transaction()
     try:
         with db.session.begin_nested():
-            certificate = Certificate(serial=next_serial(), verify_code=new_verify_code(),
-                                      user_id=user.id, course_id=course.id, issued_at=utcnow())
+            certificate = Certificate(
+                serial=next_serial(),
+                verify_code=new_verify_code(),
+                user_id=user.id,
+                course_id=course.id,
+                issued_at=utcnow(),
+            )
             db.session.add(certificate)
             db.session.flush()  # the unique index speaks here, before the costly render
             store_pdf(certificate)
@@ -51,24 +57,35 @@ def _begin_write_transaction() -> None:
     """On SQLite, take the write lock now (writers serialise) so the savepoint below is nested
     inside our transaction instead of starting, and on release committing, one of its own."""
     connection = db.session.connection()
-    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+    if (
+        connection.dialect.name == "sqlite"
+        and not connection.connection.dbapi_connection.in_transaction
+    ):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def live_certificate(user_id: int, course_id: int) -> Certificate | None:
-    return db.session.scalar(select(Certificate).where(
-        Certificate.user_id == user_id, Certificate.course_id == course_id,
-        Certificate.revoked_at.is_(None)))
+    return db.session.scalar(
+        select(Certificate).where(
+            Certificate.user_id == user_id,
+            Certificate.course_id == course_id,
+            Certificate.revoked_at.is_(None),
+        )
+    )
 
 
 def next_serial(now: datetime | None = None) -> str:
     """``HVS-YYYY-NNNNNN``: the year's counter row is bumped in this transaction, so a rolled back
     issuance gives its number back and concurrent ones queue on the row lock (no gaps, no twins)."""
     year = local_date(now or utcnow()).year
-    number = db.session.execute(text(
-        "INSERT INTO certificate_counters (year, last_number) VALUES (:year, 1) "
-        "ON CONFLICT (year) DO UPDATE SET last_number = certificate_counters.last_number + 1 "
-        "RETURNING last_number"), {"year": year}).scalar_one()
+    number = db.session.execute(
+        text(
+            "INSERT INTO certificate_counters (year, last_number) VALUES (:year, 1) "
+            "ON CONFLICT (year) DO UPDATE SET last_number = certificate_counters.last_number + 1 "
+            "RETURNING last_number"
+        ),
+        {"year": year},
+    ).scalar_one()
     return f"{SERIAL_PREFIX}-{year}-{number:06d}"
 
 
@@ -82,7 +99,7 @@ def local_date(moment: datetime):
 
 
 def vietnamese_date(moment: datetime) -> str:
-    """"ngày 05 tháng 02 năm 2026": administrative style pads days below 10 and months 1–2."""
+    """ "ngày 05 tháng 02 năm 2026": administrative style pads days below 10 and months 1–2."""
     day = local_date(moment)
     month = f"{day.month:02d}" if day.month < 3 else str(day.month)
     return f"ngày {day.day:02d} tháng {month} năm {day.year}"
@@ -100,12 +117,15 @@ def certificate_data(certificate: Certificate) -> dict:
     completed = completion_time(certificate.user_id, certificate.course_id) or issued
     place = config["CERTIFICATE_PLACE"]
     return {
-        "serial": certificate.serial, "full_name": user.full_name,
+        "serial": certificate.serial,
+        "full_name": user.full_name,
         "unit_name": user.unit.name if user.unit else "",
-        "course_title": course.title, "hours": int(course.hours or 0),
+        "course_title": course.title,
+        "hours": int(course.hours or 0),
         "completed_on": local_date(completed).strftime("%d/%m/%Y"),
         "place_date": f"{place}, {vietnamese_date(issued)}",
-        "issuer_name": config["CERTIFICATE_ISSUER_NAME"], "issuer_title": config["CERTIFICATE_ISSUER_TITLE"],
+        "issuer_name": config["CERTIFICATE_ISSUER_NAME"],
+        "issuer_title": config["CERTIFICATE_ISSUER_TITLE"],
         "organisation": config["CERTIFICATE_ORGANISATION"],
         "organisation_parent": config["CERTIFICATE_ORGANISATION_PARENT"],
         "verify_url": verify_url(certificate.verify_code),
@@ -115,8 +135,11 @@ def certificate_data(certificate: Certificate) -> dict:
 def completion_time(user_id: int, course_id: int) -> datetime | None:
     from academy.learning.models import Enrollment
 
-    return db.session.scalar(select(Enrollment.completed_at).where(
-        Enrollment.user_id == user_id, Enrollment.course_id == course_id))
+    return db.session.scalar(
+        select(Enrollment.completed_at).where(
+            Enrollment.user_id == user_id, Enrollment.course_id == course_id
+        )
+    )
 
 
 def store_pdf(certificate: Certificate) -> bytes:
@@ -141,8 +164,11 @@ def is_genuine_pdf(certificate: Certificate, data: bytes) -> bool:
 
 
 def find_by_serial(serial: str) -> Certificate | None:
-    return db.session.scalar(select(Certificate).where(Certificate.serial == serial)
-                             .options(joinedload(Certificate.user)))
+    return db.session.scalar(
+        select(Certificate)
+        .where(Certificate.serial == serial)
+        .options(joinedload(Certificate.user))
+    )
 
 
 def find_by_code(code: str) -> Certificate | None:
@@ -152,20 +178,34 @@ def find_by_code(code: str) -> Certificate | None:
 
 
 def list_user_certificates(user) -> list[Certificate]:
-    return list(db.session.scalars(
-        select(Certificate).where(Certificate.user_id == user.id)
-        .options(joinedload(Certificate.course)).order_by(Certificate.issued_at.desc())))
+    return list(
+        db.session.scalars(
+            select(Certificate)
+            .where(Certificate.user_id == user.id)
+            .options(joinedload(Certificate.course))
+            .order_by(Certificate.issued_at.desc())
+        )
+    )
 
 
 def search_certificates(query: str, limit: int = 50) -> list[Certificate]:
     """Certificates whose serial, holder's name or email contains ``query`` (newest first)."""
-    stmt = (select(Certificate).join(User, User.id == Certificate.user_id)
-            .options(contains_eager(Certificate.user), joinedload(Certificate.course))
-            .order_by(Certificate.issued_at.desc()).limit(limit))
+    stmt = (
+        select(Certificate)
+        .join(User, User.id == Certificate.user_id)
+        .options(contains_eager(Certificate.user), joinedload(Certificate.course))
+        .order_by(Certificate.issued_at.desc())
+        .limit(limit)
+    )
     query = (query or "").strip()
     if query:
-        stmt = stmt.where(or_(contains_text(Certificate.serial, query), contains_text(User.full_name, query),
-                              contains_text(User.email, query)))
+        stmt = stmt.where(
+            or_(
+                contains_text(Certificate.serial, query),
+                contains_text(User.full_name, query),
+                contains_text(User.email, query),
+            )
+        )
     return list(db.session.scalars(stmt).unique())
 
 
@@ -173,7 +213,12 @@ def revoke_certificate(certificate: Certificate, reason: str, actor=None) -> Cer
     """Mark revoked with a reason (audited). Revoking twice changes nothing."""
     if certificate.revoked_at is None:
         certificate.revoked_at, certificate.revoke_reason = utcnow(), reason.strip()
-        record_audit("certificate.revoke", certificate.serial, {"reason": certificate.revoke_reason}, actor=actor)
+        record_audit(
+            "certificate.revoke",
+            certificate.serial,
+            {"reason": certificate.revoke_reason},
+            actor=actor,
+        )
         db.session.flush()
     return certificate
 
@@ -182,5 +227,7 @@ def reissue_certificate(certificate: Certificate, reason: str, actor=None) -> Ce
     """Revoke (if still live) and issue a new certificate with a new serial and verify code."""
     revoke_certificate(certificate, reason, actor=actor)
     fresh = issue_certificate(certificate.user, certificate.course)
-    record_audit("certificate.reissue", certificate.serial, {"new_serial": fresh.serial}, actor=actor)
+    record_audit(
+        "certificate.reissue", certificate.serial, {"new_serial": fresh.serial}, actor=actor
+    )
     return fresh

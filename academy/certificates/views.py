@@ -1,4 +1,5 @@
 """Certificates: my list, download, public verification, bulk ZIP. Admin pages in admin_views."""
+
 from __future__ import annotations
 
 from operator import attrgetter
@@ -79,9 +80,17 @@ def verify(code: str):
     genuine, status = None, 200
     if request.method == "POST":
         genuine, status = _check_upload(form, certificate)
-    completed = services.completion_time(certificate.user_id, certificate.course_id) or certificate.issued_at
-    return render_template("certificates/verify.html", certificate=certificate, form=form,
-                           completed_at=completed, genuine=genuine), status
+    completed = (
+        services.completion_time(certificate.user_id, certificate.course_id)
+        or certificate.issued_at
+    )
+    return render_template(
+        "certificates/verify.html",
+        certificate=certificate,
+        form=form,
+        completed_at=completed,
+        genuine=genuine,
+    ), status
 
 
 def _check_upload(form: VerifyUploadForm, certificate) -> tuple[bool | None, int]:
@@ -108,8 +117,9 @@ def bulk_new():
     # An id posted outside these lists fails the form's choice check (400).
     every_unit = _("Tất cả đơn vị") if scope is None else None  # HR picks within its own unit
     form.unit_id.choices = unit_choices(scope, every_unit, blank_value=0, label=attrgetter("name"))
-    form.course_id.choices = course_choices(_("Tất cả khoá học"), blank_value=0,
-                                            published_only=True)
+    form.course_id.choices = course_choices(
+        _("Tất cả khoá học"), blank_value=0, published_only=True
+    )
     if form.validate_on_submit():
         unit = db.session.get(Unit, form.unit_id.data) if form.unit_id.data else scope
         require(unit is None or scope is None or scope.contains(unit))
@@ -131,8 +141,13 @@ def bulk_status(job_id: str):
 def bulk_progress(job_id: str):
     job = own_job(job_id, current_user, bulk.JOB_KIND)
     available = download_ready(job)
-    return {"status": job.status, "progress": job.progress, "total": job.total, "error": bool(job.error),
-            "download_url": url_for("certificates.bulk_download", job_id=job.id) if available else None}
+    return {
+        "status": job.status,
+        "progress": job.progress,
+        "total": job.total,
+        "error": bool(job.error),
+        "download_url": url_for("certificates.bulk_download", job_id=job.id) if available else None,
+    }
 
 
 @bp.get("/certificates/bulk/<job_id>.zip")
@@ -145,7 +160,9 @@ def bulk_download(job_id: str):
     record_audit("certificate.bulk_download", job.id, dict(job.params))
     db.session.commit()
     name = download_filename("giay-chung-nhan", f"{job.created_at:%Y%m%d-%H%M}", ext="zip")
-    return send_file(job.result_path, mimetype="application/zip", as_attachment=True, download_name=name)
+    return send_file(
+        job.result_path, mimetype="application/zip", as_attachment=True, download_name=name
+    )
 
 
 from academy.certificates import admin_views  # noqa: E402,F401 - registers the admin routes on bp

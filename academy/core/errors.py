@@ -1,7 +1,8 @@
 """Friendly error pages in the reader's language; a user's mistake is never a 500.
 
-Services and helpers raise the domain errors of ``academy.errors`` (``NotFound``, ``Forbidden``, ``BadRequest``)
-instead of speaking HTTP; ``init_errors`` answers them with the same page as the status they name.
+Services and helpers raise the domain errors of ``academy.errors`` (``NotFound``, ``Forbidden``,
+``BadRequest``) instead of speaking HTTP; ``init_errors`` answers them with the same page as the
+status they name.
 """
 
 from __future__ import annotations
@@ -99,7 +100,8 @@ def init_errors(app) -> None:
 
     @app.errorhandler(DataError)
     def impossible_value(exc):
-        """A value the database cannot hold (an id beyond its range, a NUL byte): nothing by that name."""
+        """A value the database cannot hold (an id beyond its range, a NUL byte): nothing by that
+        name."""
         log.info("database refused a value: %s", exc)
         _safe_rollback()
         return render_error(404)
@@ -107,7 +109,8 @@ def init_errors(app) -> None:
     @app.errorhandler(Exception)
     def unexpected(exc):
         # A connection dying mid-request can surface as something else (a driver's own error, a
-        # session left needing a rollback); while the database is away, that is an outage, not a bug.
+        # session left needing a rollback); while the database is away, that is an outage, not a
+        # bug.
         if _lost_connection(exc) or not _database_answers():
             log.exception("error while the database was unavailable")
             return _unavailable()

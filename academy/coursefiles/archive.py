@@ -183,8 +183,8 @@ def _check_clashes(members: list[Member], errors: ErrorList) -> None:
                     shown_name(member.info.filename),
                     0,
                     _(
-                        "Trong tệp ZIP, “%(name)s” và “%(other)s” chỉ khác nhau ở chữ hoa, chữ thường "
-                        "hoặc cách gõ dấu.",
+                        "Trong tệp ZIP, “%(name)s” và “%(other)s” chỉ khác nhau ở chữ hoa, chữ "
+                        "thường hoặc cách gõ dấu.",
                         name=shown_name("/".join(parts)),
                         other=shown_name("/".join(first)),
                     ),
@@ -223,9 +223,9 @@ def _flat_course_prefix(members: list[Member], filename: str) -> tuple[str, ...]
         "course.md",
         0,
         _(
-            "course.md nằm ngay ở gốc tệp ZIP nên mã khoá học được lấy từ tên tệp, nhưng “%(name)s” "
-            "không phải mã hợp lệ (chữ thường không dấu, chữ số, dấu gạch ngang). Hãy đổi tên tệp, "
-            "hoặc đặt khoá học trong một thư mục mang mã khoá học như tệp xuất ra.",
+            "course.md nằm ngay ở gốc tệp ZIP nên mã khoá học được lấy từ tên tệp, nhưng "
+            "“%(name)s” không phải mã hợp lệ (chữ thường không dấu, chữ số, dấu gạch ngang). Hãy "
+            "đổi tên tệp, hoặc đặt khoá học trong một thư mục mang mã khoá học như tệp xuất ra.",
             name=shown_name(stem),
         ),
     )

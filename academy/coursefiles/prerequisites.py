@@ -59,8 +59,9 @@ def _link(
             errors.add(
                 *_where(module_data, data),
                 _(
-                    "Không tìm thấy học phần tiên quyết “%(ref)s” (cần dạng ma-khoa-hoc/ma-hoc-phan, "
-                    "khoá học đó phải có trong hệ thống hoặc trong cùng lần nhập).",
+                    "Không tìm thấy học phần tiên quyết “%(ref)s” (cần dạng "
+                    "ma-khoa-hoc/ma-hoc-phan, khoá học đó phải có trong hệ thống hoặc trong cùng "
+                    "lần nhập).",
                     ref=reference,
                 ),
             )

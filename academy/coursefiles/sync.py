@@ -196,8 +196,8 @@ def _check_removals(course: Course, data: CourseData) -> None:
                 where,
                 1,
                 _(
-                    "Học phần “%(m)s” không còn trong nội dung nhưng đã có học viên học hoặc làm bài; "
-                    "không thể xoá. Hãy giữ lại thư mục học phần này.",
+                    "Học phần “%(m)s” không còn trong nội dung nhưng đã có học viên học hoặc làm "
+                    "bài; không thể xoá. Hãy giữ lại thư mục học phần này.",
                     m=module.slug,
                 ),
             )

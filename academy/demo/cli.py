@@ -168,7 +168,7 @@ def _report(tree, accounts, catalog, new_courses, new_assignments, added, rows, 
     table += [(email, data.DEMO_PASSWORD, roles, status) for email, roles, status in accounts.rows]
     widths = [max(len(row[i]) for row in table) for i in range(4)]
     for i, row in enumerate(table):
-        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
         if i == 0:
             click.echo("  ".join("-" * w for w in widths))
     click.echo(

@@ -1,4 +1,5 @@
-"""Word lists for `flask demo seed`: unit names, Vietnamese personal names, positions, demo accounts.
+"""Word lists for `flask demo seed`: unit names, Vietnamese personal names, positions, demo
+accounts.
 
 Plain data only. Names carry their correct diacritics; ``ascii_slug`` makes email parts of them.
 """

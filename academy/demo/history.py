@@ -187,12 +187,10 @@ class HistoryMaker:
         rows.enrollments.append(enrolment)
         if rng.random() < 0.12:  # enrolled, never started
             return
-        passed = 0
-        for module in course.modules:
+        for passed, module in enumerate(course.modules, start=1):
             at, ok = self._module(learner, course, module, at)
             if not ok:
                 return
-            passed += 1
             if passed < len(course.modules) and rng.random() > learner.persistence:
                 return
         enrolment["completed_at"] = at
@@ -330,7 +328,7 @@ def unit_pools(units: list[UnitInfo]) -> dict[str, list[UnitInfo]]:
 def insert_learners(
     first: int, last: int, pools: dict[str, list[UnitInfo]], password_hash: str, rng: random.Random
 ) -> list[tuple[int, int]]:
-    """Users ``first``..``last`` (numbers, inclusive) with the learner role. Returns (id, unit id)."""
+    """Users ``first``..``last`` (numbers, inclusive) with the learner role, as (id, unit id)."""
     names, now = data.NameMaker(rng), utcnow()
     rows = []
     for number in range(first, last + 1):

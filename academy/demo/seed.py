@@ -20,6 +20,7 @@ from academy.database import utcnow
 from academy.demo import data
 from academy.extensions import db
 from academy.learning.models import Assignment
+from academy.markdown import render_inline, render_markdown
 
 LEVEL_DIFFICULTY = {"basic": -0.3, "intermediate": 0.2, "advanced": 0.6}
 EXTRA_SLUG = "chuyen-de-bo-tro-{:02d}"
@@ -130,7 +131,7 @@ def ensure_unit_tree() -> UnitTree:
 
 
 def ensure_demo_accounts(tree: UnitTree, password_hash: str) -> Accounts:
-    """One account per role, all with ``DEMO_PASSWORD`` (given hashed); existing ones are left alone."""
+    """One account per role, all with ``DEMO_PASSWORD`` (given hashed); existing ones stay as is."""
     accounts = Accounts()
     units = {"city": tree.city.id, "ward": tree.wards[0].id, "agency": tree.agencies[0].id}
     for local, name, roles, where, position in data.DEMO_ACCOUNTS:
@@ -172,8 +173,6 @@ def give_courses_to(instructor: User) -> None:
 
 def ensure_extra_courses(count: int, owner: User) -> int:
     """``count`` synthetic published courses (4 modules × 2 short lessons × 5 questions)."""
-    from academy.markdown import render_inline, render_markdown
-
     slugs = [EXTRA_SLUG.format(i) for i in range(1, count + 1)]
     existing = set(db.session.scalars(select(Course.slug).where(Course.slug.in_(slugs))))
     made = 0

@@ -3,6 +3,7 @@
 They live in learning (not catalog) because they show personal progress and the enrol form; the
 blueprint keeps the name "catalog", so endpoints (``catalog.course_detail``) and URLs are unchanged.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, render_template, request
@@ -41,10 +42,23 @@ def course_list():
     filters = form.filters()
     page = find_courses(**filters, page=request.args.get("page", 1, type=int))
     progress = progress_by_course(current_user, [c.id for c in page.items])
-    args = {key: value for key, value in (("q", filters["query"]), ("track", filters["track"]),
-                                          ("level", filters["level"])) if value}
-    return render_template("catalog/course_list.html", form=form, page=page, progress=progress,
-                           args=args, filtered=bool(args))
+    args = {
+        key: value
+        for key, value in (
+            ("q", filters["query"]),
+            ("track", filters["track"]),
+            ("level", filters["level"]),
+        )
+        if value
+    }
+    return render_template(
+        "catalog/course_list.html",
+        form=form,
+        page=page,
+        progress=progress,
+        args=args,
+        filtered=bool(args),
+    )
 
 
 @bp.get("/courses/<slug>")
@@ -56,10 +70,16 @@ def course_detail(slug: str):
     shown.update({p.id: p for m in course.modules for p in m.prerequisites})
     states = module_progress(current_user, list(shown.values()))
     progress = course_progress_from_modules(current_user, course, states)
+    counts = active_question_counts([m.id for m in course.modules])
     return render_template(
-        "catalog/course_detail.html", course=course, progress=progress, states=states,
-        question_counts=active_question_counts([m.id for m in course.modules]),
-        next_lesson=_first_unread(course, states), form=EnrolForm(),
+        "catalog/course_detail.html",
+        course=course,
+        progress=progress,
+        states=states,
+        question_counts=counts,
+        next_lesson=_first_unread(course, states),
+        quiz_to_pass=_quiz_to_pass(course, states, counts),
+        form=EnrolForm(),
         can_edit=can_edit_course(current_user, course),
     )
 
@@ -68,3 +88,11 @@ def _first_unread(course, states):
     lessons = [lesson for m in course.modules for lesson in m.lessons]
     done = {lid for m in course.modules for lid in states[m.id]["done_lesson_ids"]}
     return next_lesson(lessons, done)
+
+
+def _quiz_to_pass(course, states, counts):
+    """The first module whose quiz is still to pass: where "continue" leads once every lesson is
+    read (instead of back to lesson 1)."""
+    return next(
+        (m for m in course.modules if counts.get(m.id) and not states[m.id]["passed"]), None
+    )

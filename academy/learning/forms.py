@@ -1,6 +1,8 @@
 """Forms of the learner's journey. Quiz answers are read from the request by question id."""
-from academy.forms import Form
+
 from wtforms import HiddenField
+
+from academy.forms import Form
 
 
 class EnrolForm(Form):

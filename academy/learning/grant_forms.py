@@ -1,4 +1,5 @@
 """The form that grants a learner extra quiz attempts (used by authoring and by reports)."""
+
 from __future__ import annotations
 
 from flask_babel import gettext as _
@@ -17,12 +18,21 @@ from academy.learning.grants import (
 
 
 class GrantAttemptsForm(Form):
-    extra = IntegerField(_l("Số lượt cấp thêm"), default=1, validators=[
-        InputRequired(_l("Hãy nhập số lượt cấp thêm.")),
-        NumberRange(1, MAX_EXTRA, _l("Số lượt cấp thêm phải từ 1 đến %(max)s."))])
-    reason = TextAreaField(_l("Lý do"), validators=[
-        InputRequired(_l("Hãy ghi lý do cấp thêm lượt.")),
-        Length(REASON_MIN, REASON_MAX, _l("Lý do phải dài từ %(min)d đến %(max)d ký tự."))])
+    extra = IntegerField(
+        _l("Số lượt cấp thêm"),
+        default=1,
+        validators=[
+            InputRequired(_l("Hãy nhập số lượt cấp thêm.")),
+            NumberRange(1, MAX_EXTRA, _l("Số lượt cấp thêm phải từ 1 đến %(max)s.")),
+        ],
+    )
+    reason = TextAreaField(
+        _l("Lý do"),
+        validators=[
+            InputRequired(_l("Hãy ghi lý do cấp thêm lượt.")),
+            Length(REASON_MIN, REASON_MAX, _l("Lý do phải dài từ %(min)d đến %(max)d ký tự.")),
+        ],
+    )
 
 
 def grant_forms(module_ids, posted: tuple[int, GrantAttemptsForm] | None = None) -> dict:
@@ -50,5 +60,9 @@ def grant_from_form(form: GrantAttemptsForm, learner, module, actor):
 
 
 def granted_message(grant, learner, module) -> str:
-    return _("Đã cấp thêm %(n)s lượt làm bài cho %(name)s (%(module)s).", n=grant.extra,
-             name=learner.full_name, module=module.title)
+    return _(
+        "Đã cấp thêm %(n)s lượt làm bài cho %(name)s (%(module)s).",
+        n=grant.extra,
+        name=learner.full_name,
+        module=module.title,
+    )

@@ -5,6 +5,7 @@ Public contract: ``grant_attempts``, ``extra_attempts``, ``attempts_left``, ``at
 Who may grant is decided in ``academy.auth.access.can_grant_attempts``; services flush, the
 caller commits.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -61,12 +62,26 @@ def grant_attempts(learner, module, extra, reason: str, granted_by) -> AttemptGr
     """Give ``learner`` ``extra`` (1..10) more attempts at ``module``'s quiz, with a reason (3..500
     characters), and audit it. Raises GrantError with a readable message; writes nothing then."""
     extra, reason = _checked(extra, reason)
-    grant = AttemptGrant(user_id=learner.id, module_id=module.id, extra=extra, reason=reason,
-                         granted_by_id=getattr(granted_by, "id", None))
+    grant = AttemptGrant(
+        user_id=learner.id,
+        module_id=module.id,
+        extra=extra,
+        reason=reason,
+        granted_by_id=getattr(granted_by, "id", None),
+    )
     db.session.add(grant)
-    record_audit("quiz.attempts.grant", f"user:{learner.id}",
-                 {"learner": learner.id, "module": module.id, "course": module.course_id,
-                  "extra": extra, "reason": reason}, actor=granted_by)
+    record_audit(
+        "quiz.attempts.grant",
+        f"user:{learner.id}",
+        {
+            "learner": learner.id,
+            "module": module.id,
+            "course": module.course_id,
+            "extra": extra,
+            "reason": reason,
+        },
+        actor=granted_by,
+    )
     db.session.flush()
     return grant
 
@@ -80,16 +95,23 @@ def _checked(extra, reason) -> tuple[int, str]:
         raise GrantError(_("Số lượt cấp thêm phải từ 1 đến %(n)s.", n=MAX_EXTRA), "extra")
     reason = (reason or "").strip()
     if not REASON_MIN <= len(reason) <= REASON_MAX:
-        raise GrantError(_("Lý do phải dài từ %(low)s đến %(high)s ký tự.",
-                           low=REASON_MIN, high=REASON_MAX), "reason")
+        raise GrantError(
+            _("Lý do phải dài từ %(low)s đến %(high)s ký tự.", low=REASON_MIN, high=REASON_MAX),
+            "reason",
+        )
     return extra, reason
 
 
 def extra_attempts(user, module) -> int:
     """Attempts granted to ``user`` on ``module`` beyond QUIZ_MAX_ATTEMPTS (0 when none)."""
-    return int(db.session.scalar(
-        select(func.coalesce(func.sum(AttemptGrant.extra), 0))
-        .where(AttemptGrant.user_id == user.id, AttemptGrant.module_id == module.id)) or 0)
+    return int(
+        db.session.scalar(
+            select(func.coalesce(func.sum(AttemptGrant.extra), 0)).where(
+                AttemptGrant.user_id == user.id, AttemptGrant.module_id == module.id
+            )
+        )
+        or 0
+    )
 
 
 def attempts_left(user, module) -> int | None:
@@ -102,13 +124,22 @@ def attempt_standings(user_ids, module_ids) -> dict[tuple[int, int], AttemptStan
     users, modules = list(user_ids), list(module_ids)
     if not users or not modules:
         return {}
-    results = {(r.user_id, r.module_id): r for r in db.session.scalars(
-        select(ModuleResult)
-        .where(ModuleResult.user_id.in_(users), ModuleResult.module_id.in_(modules)))}
-    granted = {(uid, mid): int(extra) for uid, mid, extra in db.session.execute(
-        select(AttemptGrant.user_id, AttemptGrant.module_id, func.sum(AttemptGrant.extra))
-        .where(AttemptGrant.user_id.in_(users), AttemptGrant.module_id.in_(modules))
-        .group_by(AttemptGrant.user_id, AttemptGrant.module_id))}
+    results = {
+        (r.user_id, r.module_id): r
+        for r in db.session.scalars(
+            select(ModuleResult).where(
+                ModuleResult.user_id.in_(users), ModuleResult.module_id.in_(modules)
+            )
+        )
+    }
+    granted = {
+        (uid, mid): int(extra)
+        for uid, mid, extra in db.session.execute(
+            select(AttemptGrant.user_id, AttemptGrant.module_id, func.sum(AttemptGrant.extra))
+            .where(AttemptGrant.user_id.in_(users), AttemptGrant.module_id.in_(modules))
+            .group_by(AttemptGrant.user_id, AttemptGrant.module_id)
+        )
+    }
     limit = attempt_limit()
     standings = {}
     for uid in users:
@@ -119,7 +150,8 @@ def attempt_standings(user_ids, module_ids) -> dict[tuple[int, int], AttemptStan
                 allowed=(limit + granted.get((uid, mid), 0)) if limit else None,
                 extra=granted.get((uid, mid), 0),
                 best_score=result.best_score if result else None,
-                passed=bool(result and result.passed_at))
+                passed=bool(result and result.passed_at),
+            )
     return standings
 
 
@@ -129,22 +161,33 @@ def grants_for(user, module_ids) -> list[tuple[AttemptGrant, str, str | None]]:
     ids = list(module_ids)
     if not ids:
         return []
-    return [tuple(row) for row in db.session.execute(
-        select(AttemptGrant, Module.title, User.full_name)
-        .join(Module, Module.id == AttemptGrant.module_id)
-        .outerjoin(User, User.id == AttemptGrant.granted_by_id)
-        .where(AttemptGrant.user_id == user.id, AttemptGrant.module_id.in_(ids))
-        .order_by(AttemptGrant.granted_at.desc(), AttemptGrant.id.desc()))]
+    return [
+        tuple(row)
+        for row in db.session.execute(
+            select(AttemptGrant, Module.title, User.full_name)
+            .join(Module, Module.id == AttemptGrant.module_id)
+            .outerjoin(User, User.id == AttemptGrant.granted_by_id)
+            .where(AttemptGrant.user_id == user.id, AttemptGrant.module_id.in_(ids))
+            .order_by(AttemptGrant.granted_at.desc(), AttemptGrant.id.desc())
+        )
+    ]
 
 
 def blocked_user_ids(module_ids=None):
     """A SELECT of the learners who used up a quiz's attempts (grants included) on any of these
     modules (any module for None) without passing it; empty when attempts are unlimited."""
     limit = attempt_limit()
-    granted = (select(func.coalesce(func.sum(AttemptGrant.extra), 0))
-               .where(AttemptGrant.user_id == ModuleResult.user_id,
-                      AttemptGrant.module_id == ModuleResult.module_id).scalar_subquery())
+    granted = (
+        select(func.coalesce(func.sum(AttemptGrant.extra), 0))
+        .where(
+            AttemptGrant.user_id == ModuleResult.user_id,
+            AttemptGrant.module_id == ModuleResult.module_id,
+        )
+        .scalar_subquery()
+    )
     stmt = select(ModuleResult.user_id).where(
-        ModuleResult.passed_at.is_(None), ModuleResult.attempts_count >= limit + granted,
-        true() if limit else false())
+        ModuleResult.passed_at.is_(None),
+        ModuleResult.attempts_count >= limit + granted,
+        true() if limit else false(),
+    )
     return stmt if module_ids is None else stmt.where(ModuleResult.module_id.in_(list(module_ids)))

@@ -1,5 +1,6 @@
 """The way through a course: the outline beside each lesson (read / current / not yet, each module's
 quiz), previous and next, and where "mark as done" or a passed quiz leads."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -16,12 +17,20 @@ from academy.learning.models import LessonProgress, ModuleResult
 def course_outline(course) -> list[Lesson]:
     """Every lesson of the course in reading order, without their bodies; each lesson's module
     (slug and title) comes with it, for links."""
-    return list(db.session.scalars(
-        select(Lesson).join(Lesson.module).where(Module.course_id == course.id)
-        .options(load_only(Lesson.id, Lesson.slug, Lesson.title, Lesson.module_id, Lesson.position),
-                 contains_eager(Lesson.module).load_only(Module.id, Module.slug, Module.title,
-                                                         Module.course_id, Module.position))
-        .order_by(Module.position, Module.id, Lesson.position, Lesson.id)))
+    return list(
+        db.session.scalars(
+            select(Lesson)
+            .join(Lesson.module)
+            .where(Module.course_id == course.id)
+            .options(
+                load_only(Lesson.id, Lesson.slug, Lesson.title, Lesson.module_id, Lesson.position),
+                contains_eager(Lesson.module).load_only(
+                    Module.id, Module.slug, Module.title, Module.course_id, Module.position
+                ),
+            )
+            .order_by(Module.position, Module.id, Lesson.position, Lesson.id)
+        )
+    )
 
 
 @dataclass
@@ -41,6 +50,7 @@ class OutlineModule:
     question_count: int  # what one attempt shows: the draw, or every active question
     best_score: float | None
     passed: bool
+    time_limit: int | None = None  # minutes; the clock starts when the quiz page opens
     lessons: list[OutlineLesson] = field(default_factory=list)
 
     @property
@@ -88,28 +98,70 @@ class Step(NamedTuple):
 
 def course_map(user, course) -> CourseMap:
     """The outline of ``course`` with ``user``'s lessons read and quizzes passed (two queries)."""
-    active = (select(func.count(Question.id))
-              .where(Question.module_id == Module.id, Question.is_active.is_(True))
-              .correlate(Module).scalar_subquery())
-    modules = [OutlineModule(row.id, row.slug, row.title, _shown(row.active, row.quiz_draw),
-                             row.best_score, row.passed_at is not None)
-               for row in db.session.execute(
-                   select(Module.id, Module.slug, Module.title, Module.quiz_draw,
-                          active.label("active"), ModuleResult.best_score, ModuleResult.passed_at)
-                   .outerjoin(ModuleResult, and_(ModuleResult.module_id == Module.id,
-                                                 ModuleResult.user_id == user.id))
-                   .where(Module.course_id == course.id).order_by(Module.position, Module.id))]
+    modules = [
+        OutlineModule(
+            row.id,
+            row.slug,
+            row.title,
+            _shown(row.active, row.quiz_draw),
+            row.best_score,
+            row.passed_at is not None,
+            row.quiz_time_limit,
+        )
+        for row in db.session.execute(_module_rows(user, course))
+    ]
     by_id = {module.id: module for module in modules}
-    for row in db.session.execute(
-            select(Lesson.id, Lesson.slug, Lesson.title, Lesson.module_id, LessonProgress.id.label("read"))
-            .join(Lesson.module)
-            .outerjoin(LessonProgress, and_(LessonProgress.lesson_id == Lesson.id,
-                                            LessonProgress.user_id == user.id))
-            .where(Module.course_id == course.id)
-            .order_by(Module.position, Module.id, Lesson.position, Lesson.id)):
+    for row in db.session.execute(_lesson_rows(user, course)):
         module = by_id[row.module_id]
-        module.lessons.append(OutlineLesson(row.id, row.slug, row.title, module.slug, row.read is not None))
+        module.lessons.append(
+            OutlineLesson(row.id, row.slug, row.title, module.slug, row.read_id is not None)
+        )
     return CourseMap(modules)
+
+
+def _module_rows(user, course):
+    active = (
+        select(func.count(Question.id))
+        .where(Question.module_id == Module.id, Question.is_active.is_(True))
+        .correlate(Module)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            Module.id,
+            Module.slug,
+            Module.title,
+            Module.quiz_draw,
+            Module.quiz_time_limit,
+            active.label("active"),
+            ModuleResult.best_score,
+            ModuleResult.passed_at,
+        )
+        .outerjoin(
+            ModuleResult, and_(ModuleResult.module_id == Module.id, ModuleResult.user_id == user.id)
+        )
+        .where(Module.course_id == course.id)
+        .order_by(Module.position, Module.id)
+    )
+
+
+def _lesson_rows(user, course):
+    return (
+        select(
+            Lesson.id,
+            Lesson.slug,
+            Lesson.title,
+            Lesson.module_id,
+            LessonProgress.id.label("read_id"),
+        )
+        .join(Lesson.module)
+        .outerjoin(
+            LessonProgress,
+            and_(LessonProgress.lesson_id == Lesson.id, LessonProgress.user_id == user.id),
+        )
+        .where(Module.course_id == course.id)
+        .order_by(Module.position, Module.id, Lesson.position, Lesson.id)
+    )
 
 
 def _shown(active: int, draw: int | None) -> int:
@@ -151,19 +203,32 @@ def step_after_lesson(outline: CourseMap, lesson_id: int) -> Step:
 
 
 def step_after_module(outline: CourseMap, module_id: int) -> Step:
-    """After a module: the first unread lesson (else the first lesson, else the quiz) of the next
-    module not yet passed, looking past this one first and then from the start; "end" when every
-    module is passed."""
+    """After a module: the next module not yet passed (looking past this one first, then from the
+    start) at its first unread lesson, else its quiz; "end" when there is none."""
     at = next(i for i, module in enumerate(outline.modules) if module.id == module_id)
-    for module in outline.modules[at + 1:] + outline.modules[:at]:
-        if module.passed:
-            continue
-        unread = [lesson for lesson in module.lessons if not lesson.is_done]
-        if unread or module.lessons:
-            return Step("lesson", module, (unread or module.lessons)[0])
-        if module.has_quiz:
-            return Step("quiz", module)
+    for module in outline.modules[at + 1 :] + outline.modules[:at]:
+        if not module.passed and (module.lessons or module.has_quiz):
+            return _way_into(module)
     return Step("end")
+
+
+def _way_into(module: OutlineModule) -> Step:
+    read = {lesson.id for lesson in module.lessons if lesson.is_done}
+    if len(read) < len(module.lessons) or not module.has_quiz:
+        return Step("lesson", module, next_lesson(module.lessons, read))
+    return Step("quiz", module)
+
+
+def next_lesson(lessons: list, done: set[int], last_id: int | None = None):
+    """The lesson to open next: the last one visited (``last_id``) if unread, else the first unread
+    one after it (wrapping round), else that one again; None when there are no lessons."""
+    if not lessons:
+        return None
+    start = next((i for i, lesson in enumerate(lessons) if lesson.id == last_id), 0)
+    if lessons[start].id not in done:
+        return lessons[start]
+    later = [lesson for lesson in lessons[start:] + lessons[:start] if lesson.id not in done]
+    return later[0] if later else lessons[start]
 
 
 def after_module(user, module) -> Step:

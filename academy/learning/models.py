@@ -1,10 +1,21 @@
 """What a learner did: enrolments, lessons read, quiz attempts and their best results."""
+
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy import text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from academy.database import UTCDateTime, db, utcnow
@@ -26,12 +37,16 @@ class Enrollment(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
     source: Mapped[str] = mapped_column(String(20), default="self")
-    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignments.id", ondelete="SET NULL"))
+    assignment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assignments.id", ondelete="SET NULL")
+    )
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # "Continue where you left off": the lesson last opened in this course, and when.
-    last_lesson_id: Mapped[int | None] = mapped_column(ForeignKey("lessons.id", ondelete="SET NULL"))
+    last_lesson_id: Mapped[int | None] = mapped_column(
+        ForeignKey("lessons.id", ondelete="SET NULL")
+    )
     last_visited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user = relationship("User")
@@ -78,8 +93,12 @@ class AttemptAnswer(db.Model):
     __tablename__ = "attempt_answers"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    attempt_id: Mapped[int] = mapped_column(ForeignKey("quiz_attempts.id", ondelete="CASCADE"), index=True)
-    question_id: Mapped[int] = mapped_column(ForeignKey("questions.id", ondelete="CASCADE"), index=True)
+    attempt_id: Mapped[int] = mapped_column(
+        ForeignKey("quiz_attempts.id", ondelete="CASCADE"), index=True
+    )
+    question_id: Mapped[int] = mapped_column(
+        ForeignKey("questions.id", ondelete="CASCADE"), index=True
+    )
     choice_ids: Mapped[list] = mapped_column(JSON, default=list)
     is_correct: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -100,8 +119,12 @@ class ModuleResult(db.Model):
         Index("ix_module_results_score", "best_score", "user_id"),
     )
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
-    module_id: Mapped[int] = mapped_column(ForeignKey("modules.id", ondelete="CASCADE"), primary_key=True, index=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    module_id: Mapped[int] = mapped_column(
+        ForeignKey("modules.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     best_score: Mapped[float] = mapped_column(Float, default=0.0)
     attempts_count: Mapped[int] = mapped_column(Integer, default=0)
     passed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -140,4 +163,3 @@ class AttemptGrant(db.Model):
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (Index("ix_attempt_grants_user_module", "user_id", "module_id"),)
-

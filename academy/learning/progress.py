@@ -1,4 +1,5 @@
 """Read side of a learner's progress, computed for many courses in a fixed number of queries."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -6,7 +7,7 @@ from sqlalchemy.orm import contains_eager
 
 from academy.catalog.models import Course, Lesson, Module
 from academy.database import db, utcnow
-from academy.learning.lesson_nav import course_outline
+from academy.learning.lesson_nav import course_outline, next_lesson
 from academy.learning.models import Enrollment, LessonProgress, ModuleResult
 
 
@@ -24,25 +25,43 @@ def progress_by_course(user, course_ids, enrollments=None) -> dict[int, dict]:
     if not ids:
         return {}
     in_courses = Module.course_id.in_(ids)
-    lessons_total = _counts(select(Module.course_id, func.count(Lesson.id)).join(Lesson.module)
-                            .where(in_courses).group_by(Module.course_id))
-    modules_total = _counts(select(Module.course_id, func.count(Module.id))
-                            .where(in_courses).group_by(Module.course_id))
+    lessons_total = _counts(
+        select(Module.course_id, func.count(Lesson.id))
+        .join(Lesson.module)
+        .where(in_courses)
+        .group_by(Module.course_id)
+    )
+    modules_total = _counts(
+        select(Module.course_id, func.count(Module.id)).where(in_courses).group_by(Module.course_id)
+    )
     lessons_done = _counts(
         select(Module.course_id, func.count(LessonProgress.id))
-        .join(Lesson, Lesson.id == LessonProgress.lesson_id).join(Lesson.module)
-        .where(in_courses, LessonProgress.user_id == user.id).group_by(Module.course_id))
+        .join(Lesson, Lesson.id == LessonProgress.lesson_id)
+        .join(Lesson.module)
+        .where(in_courses, LessonProgress.user_id == user.id)
+        .group_by(Module.course_id)
+    )
     modules_passed = _counts(
         select(Module.course_id, func.count(ModuleResult.module_id))
         .join(Module, Module.id == ModuleResult.module_id)
         .where(in_courses, ModuleResult.user_id == user.id, ModuleResult.passed_at.is_not(None))
-        .group_by(Module.course_id))
+        .group_by(Module.course_id)
+    )
     if enrollments is None:
         enrollments = db.session.scalars(
-            select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id.in_(ids)))
+            select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id.in_(ids))
+        )
     by_course = {e.course_id: e for e in enrollments}
-    return {cid: _summary(by_course.get(cid), lessons_done.get(cid, 0), lessons_total.get(cid, 0),
-                          modules_passed.get(cid, 0), modules_total.get(cid, 0)) for cid in ids}
+    return {
+        cid: _summary(
+            by_course.get(cid),
+            lessons_done.get(cid, 0),
+            lessons_total.get(cid, 0),
+            modules_passed.get(cid, 0),
+            modules_total.get(cid, 0),
+        )
+        for cid in ids
+    }
 
 
 def _summary(enrollment, lessons_done, lessons_total, modules_passed, modules_total) -> dict:
@@ -73,10 +92,16 @@ def course_progress_from_modules(user, course, states: dict[int, dict]) -> dict:
     """``course_progress`` from ``module_progress`` states already read for the course's modules
     (one query, for the enrolment)."""
     mine = [states[m.id] for m in course.modules]
-    enrollment = db.session.scalar(select(Enrollment).where(
-        Enrollment.user_id == user.id, Enrollment.course_id == course.id))
-    return _summary(enrollment, sum(s["lessons_done"] for s in mine), sum(s["lessons_total"] for s in mine),
-                    sum(1 for s in mine if s["passed"]), len(mine))
+    enrollment = db.session.scalar(
+        select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)
+    )
+    return _summary(
+        enrollment,
+        sum(s["lessons_done"] for s in mine),
+        sum(s["lessons_total"] for s in mine),
+        sum(1 for s in mine if s["passed"]),
+        len(mine),
+    )
 
 
 def module_progress(user, modules) -> dict[int, dict]:
@@ -86,12 +111,24 @@ def module_progress(user, modules) -> dict[int, dict]:
     """
     ids = [m.id for m in modules]
     lesson_ids = [lesson.id for m in modules for lesson in m.lessons]
-    done = set(db.session.scalars(select(LessonProgress.lesson_id).where(
-        LessonProgress.user_id == user.id, LessonProgress.lesson_id.in_(lesson_ids))))
-    results = {r.module_id: r for r in db.session.execute(select(
-        ModuleResult.module_id, ModuleResult.best_score, ModuleResult.attempts_count,
-        ModuleResult.passed_at,
-    ).where(ModuleResult.user_id == user.id, ModuleResult.module_id.in_(ids)))}
+    done = set(
+        db.session.scalars(
+            select(LessonProgress.lesson_id).where(
+                LessonProgress.user_id == user.id, LessonProgress.lesson_id.in_(lesson_ids)
+            )
+        )
+    )
+    results = {
+        r.module_id: r
+        for r in db.session.execute(
+            select(
+                ModuleResult.module_id,
+                ModuleResult.best_score,
+                ModuleResult.attempts_count,
+                ModuleResult.passed_at,
+            ).where(ModuleResult.user_id == user.id, ModuleResult.module_id.in_(ids))
+        )
+    }
     return {m.id: _module_summary(m, done, results.get(m.id)) for m in modules}
 
 
@@ -108,12 +145,19 @@ def _module_summary(module, done: set[int], result) -> dict:
 
 def learner_overview(user) -> dict:
     """For the home page: enrolled courses with progress (overdue first) and where to continue."""
-    enrollments = list(db.session.scalars(
-        select(Enrollment).join(Enrollment.course).options(contains_eager(Enrollment.course))
-        .where(Enrollment.user_id == user.id, Course.status == "published")))
+    enrollments = list(
+        db.session.scalars(
+            select(Enrollment)
+            .join(Enrollment.course)
+            .options(contains_eager(Enrollment.course))
+            .where(Enrollment.user_id == user.id, Course.status == "published")
+        )
+    )
     progress = progress_by_course(user, [e.course_id for e in enrollments], enrollments)
-    courses = [{"course": e.course, "enrollment": e, "progress": progress[e.course_id]}
-               for e in enrollments]
+    courses = [
+        {"course": e.course, "enrollment": e, "progress": progress[e.course_id]}
+        for e in enrollments
+    ]
     courses.sort(key=_overview_order)
     return {"courses": courses, "continue": _continue_point(user, enrollments)}
 
@@ -133,21 +177,16 @@ def _continue_point(user, enrollments) -> dict | None:
     lessons = course_outline(latest.course)
     if not lessons:
         return None
-    done = set(db.session.scalars(select(LessonProgress.lesson_id).where(
-        LessonProgress.user_id == user.id,
-        LessonProgress.lesson_id.in_([lesson.id for lesson in lessons]))))
-    return {"course": latest.course, "lesson": next_lesson(lessons, done, latest.last_lesson_id),
-            "resumed": latest.last_lesson_id is not None}
-
-
-def next_lesson(lessons: list, done: set[int], last_id: int | None = None):
-    """The lesson to open next: the last one visited (``last_id``) if unread, else the first unread
-    one after it (wrapping round), else that one again; None when there are no lessons."""
-    if not lessons:
-        return None
-    start = next((i for i, lesson in enumerate(lessons) if lesson.id == last_id), 0)
-    if lessons[start].id not in done:
-        return lessons[start]
-    later = [lesson for lesson in lessons[start:] + lessons[:start] if lesson.id not in done]
-    return later[0] if later else lessons[start]
-
+    done = set(
+        db.session.scalars(
+            select(LessonProgress.lesson_id).where(
+                LessonProgress.user_id == user.id,
+                LessonProgress.lesson_id.in_([lesson.id for lesson in lessons]),
+            )
+        )
+    )
+    return {
+        "course": latest.course,
+        "lesson": next_lesson(lessons, done, latest.last_lesson_id),
+        "resumed": latest.last_lesson_id is not None,
+    }

@@ -9,6 +9,7 @@ used up. A timed quiz follows Moodle's default: when the time is up the open att
 as it stands (the page's script sends it; unanswered questions count as wrong); answers arriving
 later than the limit plus ``QUIZ_TIME_GRACE`` are not graded, and the attempt counts with none.
 """
+
 from __future__ import annotations
 
 import random
@@ -72,8 +73,10 @@ class SubmitOutcome:
 
 # ---- the draw ------------------------------------------------------------------------------
 
-def draw_quiz(module, rng: random.Random | None = None) -> tuple[list[int], dict[int, list[int]]]:
-    """Draw one attempt's questions: (question ids in the order shown, {id: choice ids in order})."""
+
+def draw_quiz(module, rng: random.Random | None = None):
+    """Draw one attempt's questions: (question ids in the order shown, {question id: choice ids in
+    the order shown})."""
     rng = rng or _random
     pool = svc.shown_questions(module)
     count = len(pool) if not module.quiz_draw or module.quiz_draw <= 0 else module.quiz_draw
@@ -93,8 +96,12 @@ def questions_as_shown(question_ids, choice_order: dict) -> list[ShownQuestion]:
     """The questions of ``question_ids`` (retired ones too) in that order, each with its choices in
     the order ``choice_order`` ({id or "id": [choice ids]}) gives, else the authored order."""
     ids = list(question_ids)
-    found = {q.id: q for q in db.session.scalars(
-        select(Question).where(Question.id.in_(ids)).options(selectinload(Question.choices)))}
+    found = {
+        q.id: q
+        for q in db.session.scalars(
+            select(Question).where(Question.id.in_(ids)).options(selectinload(Question.choices))
+        )
+    }
     shown = []
     for qid in ids:
         if qid in found:
@@ -110,10 +117,14 @@ def _ordered(question: Question, order: list[int]) -> list[Choice]:
 
 # ---- before and at submitting ---------------------------------------------------------------
 
+
 def quiz_access(user, module, now: datetime | None = None) -> QuizAccess:
     """Attempts used and allowed on ``module``'s quiz, and when the next opens if waiting."""
-    return QuizAccess(svc.attempts_used(user, module), svc.attempts_allowed(user, module),
-                      _wait_until(user, module, now or utcnow()))
+    return QuizAccess(
+        svc.attempts_used(user, module),
+        svc.attempts_allowed(user, module),
+        _wait_until(user, module, now or utcnow()),
+    )
 
 
 def _wait_until(user, module, now: datetime) -> datetime | None:
@@ -121,9 +132,15 @@ def _wait_until(user, module, now: datetime) -> datetime | None:
     if wait <= 0:
         return None
     last = db.session.scalars(
-        select(QuizAttempt).where(QuizAttempt.user_id == user.id, QuizAttempt.module_id == module.id,
-                                  QuizAttempt.kind == "module")
-        .order_by(QuizAttempt.submitted_at.desc(), QuizAttempt.id.desc()).limit(1)).first()
+        select(QuizAttempt)
+        .where(
+            QuizAttempt.user_id == user.id,
+            QuizAttempt.module_id == module.id,
+            QuizAttempt.kind == "module",
+        )
+        .order_by(QuizAttempt.submitted_at.desc(), QuizAttempt.id.desc())
+        .limit(1)
+    ).first()
     if last is None or last.passed:
         return None
     opens_at = last.submitted_at + timedelta(minutes=wait)
@@ -143,12 +160,16 @@ def _grace() -> timedelta:
 
 def unanswered_numbers(shown: list[ShownQuestion], answers: dict[int, list[int]]) -> list[int]:
     """Numbers of the shown questions without an answer naming one of their own choices."""
-    return [s.number for s in shown
-            if not {c.id for c in s.choices} & set(answers.get(s.question.id) or ())]
+    return [
+        s.number
+        for s in shown
+        if not {c.id for c in s.choices} & set(answers.get(s.question.id) or ())
+    ]
 
 
-def submit_module_quiz(user, module, ticket, answers: dict[int, list[int]],
-                       now: datetime | None = None) -> SubmitOutcome:
+def submit_module_quiz(
+    user, module, ticket, answers: dict[int, list[int]], now: datetime | None = None
+) -> SubmitOutcome:
     """Grade and store the attempt ``ticket`` names, under the rules of the module's quiz.
 
     A ticket already used returns its stored attempt. Raises svc.AttemptLimitReached,
@@ -167,18 +188,25 @@ def submit_module_quiz(user, module, ticket, answers: dict[int, list[int]],
     due = deadline(module, ticket.issued_at)
     late = due is not None and now > due + _grace()
     if due is None or now <= due:  # time is up: the attempt is graded as it stands
-        missing = unanswered_numbers(questions_as_shown(ticket.question_ids, ticket.choice_order),
-                                     answers)
+        missing = unanswered_numbers(
+            questions_as_shown(ticket.question_ids, ticket.choice_order), answers
+        )
         if missing:
             raise UnansweredQuestions(missing)
     attempt, created = svc.submit_attempt(
-        user, module, ticket.attempt_token, {} if late else answers,
-        question_ids=ticket.question_ids, choice_order=ticket.choice_order,
-        started_at=ticket.issued_at)
+        user,
+        module,
+        ticket.attempt_token,
+        {} if late else answers,
+        question_ids=ticket.question_ids,
+        choice_order=ticket.choice_order,
+        started_at=ticket.issued_at,
+    )
     return SubmitOutcome(attempt, created, late and created)
 
 
 # ---- after: the review ---------------------------------------------------------------------
+
 
 def answer_key_visible(attempt: QuizAttempt) -> bool:
     """Whether the attempt's review shows the correct choices and explanations, under the course's
@@ -187,8 +215,11 @@ def answer_key_visible(attempt: QuizAttempt) -> bool:
     policy = attempt.module.course.review_policy or "settled"
     if policy in ("always", "never"):
         return policy == "always"
-    passed_at = db.session.scalar(select(ModuleResult.passed_at).where(
-        ModuleResult.user_id == attempt.user_id, ModuleResult.module_id == attempt.module_id))
+    passed_at = db.session.scalar(
+        select(ModuleResult.passed_at).where(
+            ModuleResult.user_id == attempt.user_id, ModuleResult.module_id == attempt.module_id
+        )
+    )
     return passed_at is not None or svc.attempts_left(attempt.user, attempt.module) == 0
 
 
@@ -198,8 +229,14 @@ def attempt_review(attempt: QuizAttempt) -> list[dict]:
     rows = []
     for shown in questions_as_shown(attempt.question_ids or [], attempt.choice_order or {}):
         answer = answers.get(shown.question.id)
-        rows.append({"number": shown.number, "question": shown.question, "choices": shown.choices,
-                     "chosen": set(answer.choice_ids if answer else ()),
-                     "correct": shown.question.correct_choice_ids,
-                     "is_correct": bool(answer and answer.is_correct)})
+        rows.append(
+            {
+                "number": shown.number,
+                "question": shown.question,
+                "choices": shown.choices,
+                "chosen": set(answer.choice_ids if answer else ()),
+                "correct": shown.question.correct_choice_ids,
+                "is_correct": bool(answer and answer.is_correct),
+            }
+        )
     return rows

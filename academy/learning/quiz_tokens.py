@@ -7,6 +7,7 @@ with ``q``); its random nonce names the attempt: ``QuizAttempt.token`` stores a 
 unique, so any number of copies of one form store one attempt. Answers come in fields named
 ``q-<question id>``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -44,12 +45,22 @@ def attempt_token_for(nonce: str) -> str:
     return hashlib.sha256(nonce.encode()).hexdigest()
 
 
-def issue_quiz_token(user, subject: int | str, question_ids: list[int], *,
-                     kind: str = "quiz", choice_order: dict[int, list[int]] | None = None) -> str:
+def issue_quiz_token(
+    user,
+    subject: int | str,
+    question_ids: list[int],
+    *,
+    kind: str = "quiz",
+    choice_order: dict[int, list[int]] | None = None,
+) -> str:
     """Sign a fresh ticket for ``user`` to answer ``question_ids`` once, for ``subject`` (a module
     id; a track with ``kind="placement"``), with the choices of each shown in ``choice_order``."""
-    payload = {"u": user.id, SUBJECT_KEYS[kind]: subject, "q": list(question_ids),
-               "n": secrets.token_urlsafe(24)}
+    payload = {
+        "u": user.id,
+        SUBJECT_KEYS[kind]: subject,
+        "q": list(question_ids),
+        "n": secrets.token_urlsafe(24),
+    }
     if choice_order:
         payload["c"] = [list(choice_order.get(qid, ())) for qid in question_ids]
     return _serializer(kind).dumps(payload)
@@ -59,19 +70,31 @@ def read_quiz_token(token: str, user, subject: int | str, *, kind: str = "quiz")
     """Check a submitted ticket; InvalidQuizToken for anything but this user's, for ``subject``."""
     max_age = current_app.config["QUIZ_TOKEN_MAX_AGE"]  # a page left open longer is offered afresh
     try:
-        payload, issued_at = _serializer(kind).loads(token or "", max_age=max_age,
-                                                     return_timestamp=True)
+        payload, issued_at = _serializer(kind).loads(
+            token or "", max_age=max_age, return_timestamp=True
+        )
     except BadData as exc:
         raise InvalidQuizToken(str(exc)) from exc
     if not isinstance(payload, dict):
         raise InvalidQuizToken("payload")
     ids, nonce = payload.get("q"), payload.get("n")
-    if (payload.get("u") != user.id or payload.get(SUBJECT_KEYS[kind]) != subject
-            or not isinstance(nonce, str) or not isinstance(ids, list) or not ids
-            or not all(isinstance(i, int) for i in ids)):
+    if (
+        payload.get("u") != user.id
+        or payload.get(SUBJECT_KEYS[kind]) != subject
+        or not isinstance(nonce, str)
+        or not isinstance(ids, list)
+        or not ids
+        or not all(isinstance(i, int) for i in ids)
+    ):
         raise InvalidQuizToken("not for this learner or subject")
-    return QuizTicket(user.id, subject, ids, attempt_token_for(nonce), issued_at,
-                      _choice_order(ids, payload.get("c", [])))
+    return QuizTicket(
+        user.id,
+        subject,
+        ids,
+        attempt_token_for(nonce),
+        issued_at,
+        _choice_order(ids, payload.get("c", [])),
+    )
 
 
 def _choice_order(question_ids: list[int], orders) -> dict[int, list[int]]:
@@ -84,5 +107,7 @@ def _choice_order(question_ids: list[int], orders) -> dict[int, list[int]]:
 
 def answers_from_form(form_data, question_ids) -> dict[int, list[int]]:
     """{question id: [choice ids]} from fields named ``q-<id>`` (radio or checkboxes)."""
-    return {qid: [int(value) for value in form_data.getlist(f"q-{qid}") if value.isdigit()]
-            for qid in question_ids}
+    return {
+        qid: [int(value) for value in form_data.getlist(f"q-{qid}") if value.isdigit()]
+        for qid in question_ids
+    }

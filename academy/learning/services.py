@@ -3,12 +3,15 @@
 Public contract used by other features: ``enrol_learner``, ``submit_attempt``, ``grade_attempt``,
 ``course_progress`` and ``learner_overview``. Services flush; the caller commits once.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import case, func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import selectinload
 
 from academy.catalog.models import Module, Question
@@ -24,6 +27,8 @@ from academy.learning.models import (
 )
 from academy.learning.progress import course_progress, learner_overview  # noqa: F401 - public contract
 
+INSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
+
 
 class AttemptLimitReached(Exception):
     """The learner has used every attempt allowed on this module (QUIZ_MAX_ATTEMPTS and grants)."""
@@ -33,20 +38,18 @@ def dialect_insert(model):
     """INSERT with ON CONFLICT support, for the two databases we run on (on the Core table, so
     RETURNING tells reliably whether a row was written)."""
     name = db.session.get_bind().dialect.name
-    if name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - configuration error
+    if name not in INSERTS:  # pragma: no cover - configuration error
         raise RuntimeError(f"unsupported database dialect: {name}")
-    return insert(model.__table__)
+    return INSERTS[name](model.__table__)
 
 
 # ---- enrolment and lessons ----------------------------------------------------------------
 
+
 def find_enrollment(user, course) -> Enrollment | None:
-    return db.session.scalar(select(Enrollment).where(
-        Enrollment.user_id == user.id, Enrollment.course_id == course.id))
+    return db.session.scalar(
+        select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)
+    )
 
 
 def enrol_learner(user, course, *, source="self", due_at=None, assignment=None) -> Enrollment:
@@ -57,12 +60,21 @@ def enrol_learner(user, course, *, source="self", due_at=None, assignment=None) 
     """
     enrollment = find_enrollment(user, course)
     if enrollment is None:
-        db.session.execute(dialect_insert(Enrollment).values(
-            user_id=user.id, course_id=course.id, source=source, due_at=due_at,
-            assignment_id=assignment.id if assignment else None, enrolled_at=utcnow(),
-        ).on_conflict_do_nothing(index_elements=["user_id", "course_id"]))
+        db.session.execute(
+            dialect_insert(Enrollment)
+            .values(
+                user_id=user.id,
+                course_id=course.id,
+                source=source,
+                due_at=due_at,
+                assignment_id=assignment.id if assignment else None,
+                enrolled_at=utcnow(),
+            )
+            .on_conflict_do_nothing(index_elements=["user_id", "course_id"])
+        )
         enrollment = find_enrollment(user, course)
-        complete_course_if_done(user, course, enrollment)  # modules may be passed already (test-out)
+        # Modules may be passed already (test-out).
+        complete_course_if_done(user, course, enrollment)
     elif source == "assigned":
         enrollment.source = "assigned"
         enrollment.due_at = due_at or enrollment.due_at
@@ -75,9 +87,13 @@ def enrol_learner(user, course, *, source="self", due_at=None, assignment=None) 
 def mark_lesson_done(user, lesson) -> bool:
     """Record that ``user`` has read ``lesson``; True the first time only."""
     stmt = dialect_insert(LessonProgress).values(
-        user_id=user.id, lesson_id=lesson.id, completed_at=utcnow())
-    written = db.session.execute(stmt.on_conflict_do_nothing(index_elements=["user_id", "lesson_id"])
-                                 .returning(stmt.table.c.id)).scalar()
+        user_id=user.id, lesson_id=lesson.id, completed_at=utcnow()
+    )
+    written = db.session.execute(
+        stmt.on_conflict_do_nothing(index_elements=["user_id", "lesson_id"]).returning(
+            stmt.table.c.id
+        )
+    ).scalar()
     return written is not None
 
 
@@ -92,8 +108,11 @@ def note_lesson_visit(enrollment: Enrollment, lesson) -> bool:
     """
     send(lesson_viewed, user=enrollment.user, lesson=lesson, enrollment=enrollment)
     now = utcnow()
-    if (enrollment.last_lesson_id == lesson.id and enrollment.last_visited_at is not None
-            and now - enrollment.last_visited_at < VISIT_REFRESH):
+    if (
+        enrollment.last_lesson_id == lesson.id
+        and enrollment.last_visited_at is not None
+        and now - enrollment.last_visited_at < VISIT_REFRESH
+    ):
         return False
     enrollment.last_lesson_id = lesson.id
     enrollment.last_visited_at = now
@@ -109,9 +128,15 @@ def complete_course_if_done(user, course, enrollment: Enrollment | None = None) 
         return False
     module_ids = select(Module.id).where(Module.course_id == course.id)
     total = db.session.scalar(select(func.count()).select_from(module_ids.subquery()))
-    passed = db.session.scalar(select(func.count()).select_from(ModuleResult).where(
-        ModuleResult.user_id == user.id, ModuleResult.module_id.in_(module_ids),
-        ModuleResult.passed_at.is_not(None)))
+    passed = db.session.scalar(
+        select(func.count())
+        .select_from(ModuleResult)
+        .where(
+            ModuleResult.user_id == user.id,
+            ModuleResult.module_id.in_(module_ids),
+            ModuleResult.passed_at.is_not(None),
+        )
+    )
     if not total or passed < total:
         return False
     enrollment.completed_at = utcnow()
@@ -122,17 +147,27 @@ def complete_course_if_done(user, course, enrollment: Enrollment | None = None) 
 
 # ---- quizzes ----------------------------------------------------------------------------
 
+
 def shown_questions(module) -> list[Question]:
     """The questions a learner opening the quiz now is shown: active ones, by position."""
     return db.session.scalars(
-        select(Question).where(Question.module_id == module.id, Question.is_active.is_(True))
-        .options(selectinload(Question.choices)).order_by(Question.position, Question.id)).all()
+        select(Question)
+        .where(Question.module_id == module.id, Question.is_active.is_(True))
+        .options(selectinload(Question.choices))
+        .order_by(Question.position, Question.id)
+    ).all()
 
 
 def attempts_used(user, module) -> int:
-    return db.session.scalar(select(func.count()).select_from(QuizAttempt).where(
-        QuizAttempt.user_id == user.id, QuizAttempt.module_id == module.id,
-        QuizAttempt.kind == "module"))
+    return db.session.scalar(
+        select(func.count())
+        .select_from(QuizAttempt)
+        .where(
+            QuizAttempt.user_id == user.id,
+            QuizAttempt.module_id == module.id,
+            QuizAttempt.kind == "module",
+        )
+    )
 
 
 def _attempt_limit() -> int:
@@ -163,9 +198,17 @@ def grade_attempt(questions, answers) -> tuple[float, dict[int, bool]]:
     return score, per_question
 
 
-def submit_attempt(user, module, token: str, answers: dict[int, list[int]], *,
-                   question_ids: list[int], kind="module", started_at=None,
-                   choice_order: dict | None = None) -> tuple[QuizAttempt, bool]:
+def submit_attempt(
+    user,
+    module,
+    token: str,
+    answers: dict[int, list[int]],
+    *,
+    question_ids: list[int],
+    kind="module",
+    started_at=None,
+    choice_order: dict | None = None,
+) -> tuple[QuizAttempt, bool]:
     """Store one graded attempt per ``token``; returns (attempt, newly created).
 
     A token already used (a resent form, a double click, concurrent copies) returns the stored
@@ -186,12 +229,20 @@ def submit_attempt(user, module, token: str, answers: dict[int, list[int]], *,
     passed = score >= module.course.pass_threshold
     now = utcnow()
     stmt = dialect_insert(QuizAttempt).values(
-        user_id=user.id, module_id=module.id, token=token, kind=kind,
-        question_ids=[q.id for q in questions], started_at=started_at or now, submitted_at=now,
-        choice_order=_shown_order(questions, choice_order or {}), score=score, passed=passed,
+        user_id=user.id,
+        module_id=module.id,
+        token=token,
+        kind=kind,
+        question_ids=[q.id for q in questions],
+        started_at=started_at or now,
+        submitted_at=now,
+        choice_order=_shown_order(questions, choice_order or {}),
+        score=score,
+        passed=passed,
     )
-    inserted = db.session.execute(stmt.on_conflict_do_nothing(index_elements=["token"])
-                                  .returning(stmt.table.c.id)).scalar()
+    inserted = db.session.execute(
+        stmt.on_conflict_do_nothing(index_elements=["token"]).returning(stmt.table.c.id)
+    ).scalar()
     attempt = attempt_by_token(token)
     if inserted is None:  # a concurrent copy of the same form got there first
         return owned_attempt(attempt, user), False
@@ -217,9 +268,14 @@ def owned_attempt(attempt: QuizAttempt, user) -> QuizAttempt:
 
 
 def _questions_by_ids(module, question_ids) -> list[Question]:
-    found = {q.id: q for q in db.session.scalars(
-        select(Question).where(Question.id.in_(list(question_ids)), Question.module_id == module.id)
-        .options(selectinload(Question.choices)))}
+    found = {
+        q.id: q
+        for q in db.session.scalars(
+            select(Question)
+            .where(Question.id.in_(list(question_ids)), Question.module_id == module.id)
+            .options(selectinload(Question.choices))
+        )
+    }
     return [found[qid] for qid in dict.fromkeys(question_ids) if qid in found]
 
 
@@ -232,8 +288,14 @@ def _store_answers(attempt, questions, answers, correct) -> None:
     for question in questions:
         valid = {c.id for c in question.choices}
         chosen = sorted({int(c) for c in (answers.get(question.id) or ()) if int(c) in valid})
-        db.session.add(AttemptAnswer(attempt_id=attempt.id, question_id=question.id,
-                                     choice_ids=chosen, is_correct=correct[question.id]))
+        db.session.add(
+            AttemptAnswer(
+                attempt_id=attempt.id,
+                question_id=question.id,
+                choice_ids=chosen,
+                is_correct=correct[question.id],
+            )
+        )
     db.session.flush()
 
 
@@ -241,17 +303,27 @@ def _record_result(user, module, score: float, passed: bool, now) -> None:
     """Upsert the best result in one statement, so concurrent submits never lose a count."""
     table = ModuleResult.__table__
     stmt = dialect_insert(ModuleResult).values(
-        user_id=user.id, module_id=module.id, best_score=score, attempts_count=1,
-        passed_at=now if passed else None, updated_at=now)
-    db.session.execute(stmt.on_conflict_do_update(
-        index_elements=[table.c.user_id, table.c.module_id],
-        set_={
-            "best_score": case((stmt.excluded.best_score > table.c.best_score, stmt.excluded.best_score),
-                               else_=table.c.best_score),
-            "attempts_count": table.c.attempts_count + 1,
-            "passed_at": func.coalesce(table.c.passed_at, stmt.excluded.passed_at),
-            "updated_at": stmt.excluded.updated_at,
-        }))
+        user_id=user.id,
+        module_id=module.id,
+        best_score=score,
+        attempts_count=1,
+        passed_at=now if passed else None,
+        updated_at=now,
+    )
+    db.session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[table.c.user_id, table.c.module_id],
+            set_={
+                "best_score": case(
+                    (stmt.excluded.best_score > table.c.best_score, stmt.excluded.best_score),
+                    else_=table.c.best_score,
+                ),
+                "attempts_count": table.c.attempts_count + 1,
+                "passed_at": func.coalesce(table.c.passed_at, stmt.excluded.passed_at),
+                "updated_at": stmt.excluded.updated_at,
+            },
+        )
+    )
 
 
 def active_question_counts(module_ids) -> dict[int, int]:
@@ -259,7 +331,10 @@ def active_question_counts(module_ids) -> dict[int, int]:
     ids = list(module_ids)
     if not ids:
         return {}
-    return dict(db.session.execute(
-        select(Question.module_id, func.count(Question.id))
-        .where(Question.module_id.in_(ids), Question.is_active.is_(True))
-        .group_by(Question.module_id)).all())
+    return dict(
+        db.session.execute(
+            select(Question.module_id, func.count(Question.id))
+            .where(Question.module_id.in_(ids), Question.is_active.is_(True))
+            .group_by(Question.module_id)
+        ).all()
+    )

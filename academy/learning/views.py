@@ -1,23 +1,22 @@
 """Enrolling, reading lessons, taking module quizzes and seeing their results."""
+
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from academy.auth.access import can_edit_course, can_view_course, is_admin, require
-from academy.catalog.services import get_lesson, get_module
 from academy.catalog.models import Course, Module
+from academy.catalog.services import get_lesson, get_module
 from academy.extensions import db
+from academy.learning import quiz_pages
 from academy.learning import services as svc
-from academy.learning.forms import EnrolForm, MarkDoneForm, QuizForm
+from academy.learning.forms import EnrolForm, MarkDoneForm
+from academy.learning.lesson_nav import after_module, course_map, lesson_context, step_after_lesson
 from academy.learning.models import QuizAttempt
-from academy.learning.lesson_nav import lesson_context
 from academy.security import local_target
-from academy.learning.quiz_tokens import (InvalidQuizToken, answers_from_form, issue_quiz_token,
-                                          read_quiz_token)
 
 bp = Blueprint("learning", __name__, template_folder="templates")
 
@@ -65,8 +64,14 @@ def lesson(slug: str, module_slug: str, lesson_slug: str):
     if enrollment is None and not can_edit_course(current_user, course):
         return _ask_to_enrol(course)
     context = lesson_context(current_user, course, current)
-    page = render_template("learning/lesson.html", course=course, lesson=current,
-                           form=MarkDoneForm(), enrolled=enrollment is not None, **context)
+    page = render_template(
+        "learning/lesson.html",
+        course=course,
+        lesson=current,
+        form=MarkDoneForm(),
+        enrolled=enrollment is not None,
+        **context,
+    )
     # Commit after rendering, so the page is not built from objects the commit expired.
     if enrollment is not None and svc.note_lesson_visit(enrollment, current):
         db.session.commit()
@@ -81,8 +86,46 @@ def mark_done(slug: str, module_slug: str, lesson_slug: str):
         return _ask_to_enrol(course)
     if svc.mark_lesson_done(current_user, current):
         flash(_("Đã ghi nhận bạn học xong bài “%(title)s”.", title=current.title), "success")
+    step = step_after_lesson(course_map(current_user, course), current.id)
     db.session.commit()
-    return redirect(url_for(".lesson", slug=slug, module_slug=module_slug, lesson_slug=lesson_slug))
+    if step.kind == "quiz":
+        flash(
+            _(
+                "Bạn đã đến cuối mô-đun “%(title)s”: mời bạn làm bài kiểm tra của mô-đun.",
+                title=step.module.title,
+            ),
+            "info",
+        )
+    return redirect(step_url(course, step), 303)
+
+
+@bp.app_template_global()
+def step_url(course, step) -> str:
+    """The address of a ``lesson_nav.Step``: a lesson, a module's quiz, or the course page."""
+    if step.kind == "lesson":
+        return url_for(
+            "learning.lesson",
+            slug=course.slug,
+            module_slug=step.module.slug,
+            lesson_slug=step.lesson.slug,
+        )
+    if step.kind == "quiz" and step.module.time_limit and step.module.lessons:
+        # A timed quiz starts its clock when opened: lead to the offer at the module's end instead.
+        last = step.module.lessons[-1]
+        return url_for(
+            "learning.lesson",
+            slug=course.slug,
+            module_slug=step.module.slug,
+            lesson_slug=last.slug,
+            _anchor="module-end",
+        )
+    if step.kind == "quiz":
+        return url_for("learning.quiz", slug=course.slug, module_slug=step.module.slug)
+    return url_for("catalog.course_detail", slug=course.slug)
+
+
+# The result page (learning/attempt_result.html) asks where a passed module leads.
+bp.add_app_template_global(after_module, "step_after_module")
 
 
 @bp.route("/courses/<slug>/<module_slug>/quiz", methods=["GET", "POST"])
@@ -94,61 +137,15 @@ def quiz(slug: str, module_slug: str):
     if svc.find_enrollment(current_user, course) is None:
         return _ask_to_enrol(course)
     if request.method == "POST":
-        return _submit_quiz(course, module)
-    return _show_quiz(course, module)
-
-
-def _show_quiz(course, module, status: int = 200, problem: str | None = None):
-    questions = svc.shown_questions(module)
-    left = svc.attempts_left(current_user, module)
-    if questions and left == 0:
-        return _quiz_closed(course, module)
-    token = issue_quiz_token(current_user, module.id, [q.id for q in questions])
-    form = QuizForm(formdata=None, token=token)
-    return render_template("learning/quiz.html", course=course, module=module, questions=questions,
-                           form=form, attempts_left=left, problem=problem), status
-
-
-def _quiz_closed(course, module):
-    return render_template("learning/quiz_closed.html", course=course, module=module,
-                           attempts_used=svc.attempts_used(current_user, module)), 409
-
-
-def _submit_quiz(course, module):
-    try:
-        ticket = read_quiz_token(request.form.get("token", ""), current_user, module.id)
-    except InvalidQuizToken:
-        return _show_quiz(course, module, 400, _("Phiếu làm bài không hợp lệ hoặc đã hết hạn. "
-                                                 "Mời bạn làm lại bài kiểm tra dưới đây."))
-    answers = answers_from_form(request.form, ticket.question_ids)
-    try:
-        attempt, created = svc.submit_attempt(
-            current_user, module, ticket.attempt_token, answers,
-            question_ids=ticket.question_ids, started_at=ticket.issued_at)
-        db.session.commit()
-    except svc.AttemptLimitReached:
-        db.session.rollback()
-        return _quiz_closed(course, module)
-    except ValueError:
-        db.session.rollback()
-        return _show_quiz(course, module, 400, _("Bài kiểm tra đã thay đổi. Mời bạn làm lại."))
-    except IntegrityError:  # a concurrent copy of this form was stored first
-        db.session.rollback()
-        attempt, created = svc.attempt_by_token(ticket.attempt_token), False
-        if attempt is None:
-            raise
-    if not created:
-        flash(_("Bài làm này đã được nộp trước đó; đây là kết quả đã lưu."), "info")
-    return redirect(url_for(".attempt_result", attempt_id=attempt.id))
+        return quiz_pages.submit_quiz(course, module)
+    return quiz_pages.show_quiz(course, module)
 
 
 @bp.get("/attempts/<int:attempt_id>")
 @login_required
 def attempt_result(attempt_id: int):
-    attempt = db.session.get(QuizAttempt, attempt_id,
-                             options=[joinedload(QuizAttempt.module).joinedload(Module.course)])
+    attempt = db.session.get(
+        QuizAttempt, attempt_id, options=[joinedload(QuizAttempt.module).joinedload(Module.course)]
+    )
     require(attempt is not None and (attempt.user_id == current_user.id or is_admin(current_user)))
-    module = attempt.module
-    return render_template("learning/attempt_result.html", attempt=attempt, module=module,
-                           course=module.course, rows=svc.attempt_rows(attempt),
-                           attempts_left=svc.attempts_left(attempt.user, module))
+    return quiz_pages.attempt_result(attempt)

@@ -68,12 +68,12 @@ class Blend(AlgoBase):
         )
 
     def _make(self):
-        from academy.paths.recommender import make_algorithm
+        from academy.paths.recommender import make_algorithm  # noqa: PLC0415 - cycle: it imports Blend
 
         return [make_algorithm(name, params) for name, params in self.components]
 
     def fit(self, trainset):
-        from academy.paths.recommender import build_dataset
+        from academy.paths.recommender import build_dataset  # noqa: PLC0415 - cycle, as in _make
 
         AlgoBase.fit(self, trainset)
         if self.weights is None:
@@ -95,6 +95,6 @@ class Blend(AlgoBase):
 
     def estimate(self, u, i):
         est = self.intercept + sum(
-            w * component_estimate(a, u, i) for w, a in zip(self.weights, self.fitted)
+            w * component_estimate(a, u, i) for w, a in zip(self.weights, self.fitted, strict=True)
         )
         return min(max(est, 0.0), 1.0)

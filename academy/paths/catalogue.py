@@ -9,7 +9,10 @@ from dataclasses import dataclass, field
 from flask import current_app
 from sqlalchemy import func, select
 
+from academy.catalog.models import Course, Module, ModulePrerequisite
 from academy.database import db
+from academy.learning.models import ModuleResult
+from academy.paths.models import RecommenderModel
 
 LEVEL_PRIOR = {"basic": 0.8, "intermediate": 0.65, "advanced": 0.55}
 
@@ -67,8 +70,6 @@ def get_catalogue() -> Catalogue:
 
 
 def _load() -> Catalogue:
-    from academy.catalog.models import Course, Module, ModulePrerequisite
-
     cat = Catalogue()
     for c in db.session.scalars(select(Course).where(Course.status == "published")):
         cat.courses[c.id] = CourseInfo(c.id, c.slug, c.title, c.track, c.level, c.pass_threshold)
@@ -91,9 +92,6 @@ def _load() -> Catalogue:
 def _difficulty() -> dict[int, tuple[float, int]]:
     """Mean best score and learner count per module: from the current model's training data when
     there is one (recorded at training time), otherwise from the results table (a young install)."""
-    from academy.learning.models import ModuleResult
-    from academy.paths.models import RecommenderModel
-
     recorded = db.session.scalar(
         select(RecommenderModel.module_stats)
         .where(RecommenderModel.is_current)

@@ -55,7 +55,7 @@ def train(algorithm, folds):
             )
     except NotEnoughData as exc:
         db.session.rollback()
-        raise click.ClickException(f"chưa đủ kết quả để huấn luyện: {exc}")
+        raise click.ClickException(f"chưa đủ kết quả để huấn luyện: {exc}") from exc
     db.session.commit()
     selection = (row.params or {}).get("selection")
     if selection:
@@ -68,8 +68,8 @@ def train(algorithm, folds):
         else "không kiểm định chéo"
     )
     click.echo(
-        f"Mô hình {row.filename} ({row.algorithm}): {row.n_ratings} kết quả, {row.n_users} học viên, "
-        f"{row.n_items} mô-đun; huấn luyện {row.fit_seconds:.2f} s; {cv}."
+        f"Mô hình {row.filename} ({row.algorithm}): {row.n_ratings} kết quả, "
+        f"{row.n_users} học viên, {row.n_items} mô-đun; huấn luyện {row.fit_seconds:.2f} s; {cv}."
     )
 
 
@@ -108,16 +108,19 @@ def train(algorithm, folds):
     "csv_path",
     type=click.Path(dir_okay=False, writable=True),
     default=None,
-    help="Ghi thêm bảng ra tệp CSV (algorithm,rmse,mae,auc_within,auc_pass,fit_s,predict_s,chosen).",
+    help="Ghi thêm bảng ra tệp CSV "
+    "(algorithm,rmse,mae,auc_within,auc_pass,fit_s,predict_s,chosen).",
 )
 @click.option("--markdown", is_flag=True, help="In bảng dạng Markdown (cho README).")
 @with_appcontext
 def evaluate(data_path, folds, seed, algorithm, no_tuned_svd, pass_mark, csv_path, markdown):
-    """Kiểm định chéo lồng: mô hình train sẽ chọn, từng ứng viên và các thuật toán Surprise mặc định."""
+    """Kiểm định chéo lồng: mô hình train sẽ chọn, từng ứng viên và các thuật toán Surprise
+    mặc định."""
     rows = _read_rows(data_path)
     users, items = len({r[0] for r in rows}), len({r[1] for r in rows})
     click.echo(
-        f"{len(rows)} điểm, {users} học viên, {items} mô-đun; kiểm định chéo {folds} phần (hạt {seed})."
+        f"{len(rows)} điểm, {users} học viên, {items} mô-đun; "
+        f"kiểm định chéo {folds} phần (hạt {seed})."
     )
     if len(rows) < folds * 2:
         _fail(f"quá ít điểm ({len(rows)}) cho {folds} phần")
@@ -133,8 +136,9 @@ def evaluate(data_path, folds, seed, algorithm, no_tuned_svd, pass_mark, csv_pat
         )
     click.echo(ev.format_markdown(results) + "\n" if markdown else ev.format_table(results))
     click.echo(
-        "RMSE và MAE trên điểm quy về 0..1; thời gian tính cho mỗi phần; AUC/hv: khả năng xếp mô-đun đạt "
-        "trên mô-đun chưa đạt của từng học viên; AUC đạt: đoán đạt/chưa đạt trên mọi điểm."
+        "RMSE và MAE trên điểm quy về 0..1; thời gian tính cho mỗi phần; AUC/hv: khả năng xếp "
+        "mô-đun đạt trên mô-đun chưa đạt của từng học viên; AUC đạt: đoán đạt/chưa đạt trên mọi "
+        "điểm."
     )
     click.echo(ev.verdict(results, choices))
     if csv_path:

@@ -192,7 +192,7 @@ def _run(scores: dict, label: str, algo, train, test, fold: int) -> list:
 
 
 def _select_and_score(scores: dict, train, test, fold: int, progress) -> str:
-    """Model selection on the training split only; every candidate and the choice scored on ``test``."""
+    """Model selection on the training split only; each candidate and the choice scored on test."""
     started = time.perf_counter()
     selection = select_model(trainset_rows(train))
     selecting = time.perf_counter() - started
@@ -204,9 +204,12 @@ def _select_and_score(scores: dict, train, test, fold: int, progress) -> str:
         parts = [columns[selection.components[c][0]] for c in cols]
         blended = [
             p._replace(
-                est=min(max(intercept + sum(w * q.est for w, q in zip(weights, qs)), 0.0), 1.0)
+                est=min(
+                    max(intercept + sum(w * q.est for w, q in zip(weights, qs, strict=True)), 0.0),
+                    1.0,
+                )
             )
-            for p, *qs in zip(parts[0], *parts)
+            for p, *qs in zip(parts[0], *parts, strict=True)
         ]
         entry = scores.setdefault(label, _Scores())
         entry.fit += sum(scores[selection.components[c][0]].fit for c in cols) / (fold + 1)
@@ -227,7 +230,7 @@ def cross_validate_all(
     tuned_svd: bool = True,
     progress=None,
 ) -> tuple[list[Row], list[str]]:
-    """Every row on the same ``folds`` outer folds; returns the rows and the choice made on each fold.
+    """Every row on the same ``folds`` outer folds; returns the rows and each fold's choice.
 
     ``algorithm`` replaces model selection by that one algorithm with the platform's parameters."""
     progress = progress or (lambda _label: None)
@@ -328,7 +331,7 @@ def _gain(ours: Row, other: Row) -> str:
 
 
 def verdict(results: list[Row], choices: list[str]) -> str:
-    """The chosen model's gain over BaselineOnly, the best anchor and the tuned SVD, with the sign."""
+    """The chosen model's signed gain over BaselineOnly, the best anchor and the tuned SVD."""
     by_name = {r.name: r for r in results}
     ours, baseline = by_name[CHOSEN], by_name[BASELINE]
     anchors = [by_name[label] for label, _n, _p in ANCHORS if label in by_name]
@@ -338,8 +341,8 @@ def verdict(results: list[Row], choices: list[str]) -> str:
     lines = [
         f"Mô hình train chọn (theo từng phần: {picked}):",
         (
-            f"  so với BaselineOnly: {_gain(ours, baseline)}; AUC trong từng học viên {_fmt(ours.auc)} "
-            f"so với {_fmt(baseline.auc)} ({higher});"
+            f"  so với BaselineOnly: {_gain(ours, baseline)}; "
+            f"AUC trong từng học viên {_fmt(ours.auc)} so với {_fmt(baseline.auc)} ({higher});"
         ),
         f"  so với thuật toán Surprise mặc định tốt nhất: {_gain(ours, best)};",
     ]

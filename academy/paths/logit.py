@@ -52,7 +52,9 @@ def fit_logit_factors(
     max_iter=150,
     random_state=0,
 ):
-    """Minimise Σ CE(r, σ(z)) + reg·(|P|²+|Q|²) + reg_bias·(|b_u|²+|b_i|²); returns (m, bu, bi, P, Q)."""
+    """Minimise Σ CE(r, σ(z)) + reg·(|P|²+|Q|²) + reg_bias·(|b_u|²+|b_i|²).
+
+    Returns (m, bu, bi, P, Q)."""
     k = n_factors
     # one csr entry per rating (a repeated pair stays two entries), its data refilled on each call
     order = np.lexsort((items, users))
@@ -97,7 +99,7 @@ def fit_logit_factors(
 
 
 def residual_similarity(users, items, residuals, n_users, n_items, *, shrink=20.0, k=30):
-    """Item-item similarity of residuals over co-rating learners (shrunk cosine), top-``k`` per row."""
+    """Item-item residual similarity over co-rating learners (shrunk cosine), top ``k`` per row."""
     e = sparse.csr_matrix((residuals, (users, items)), shape=(n_users, n_items))
     b = sparse.csr_matrix((np.ones_like(residuals), (users, items)), shape=(n_users, n_items))
     e2 = e.multiply(e)
@@ -119,7 +121,7 @@ def neighbour_offsets(sim, target_items, rated_items, rated_residuals, damp):
 
 
 class LogitFactors(AlgoBase):
-    """σ(m + b_u + b_i + p_u·q_i) on fractional targets, plus ``alpha`` × the residual kNN offset."""
+    """σ(m + b_u + b_i + p_u·q_i) on fractional targets, plus ``alpha`` × residual kNN offset."""
 
     def __init__(
         self,
@@ -226,7 +228,9 @@ class LogitFactors(AlgoBase):
             both = np.flatnonzero(known_u & known_i)
             est[both] += self.alpha * self._offsets(u[both], i[both])
         est = np.where(known_u | known_i, np.clip(est, 0.0, 1.0), ts.global_mean)
-        return [Prediction(ru, ri, r, float(e), {}) for (ru, ri, r), e in zip(testset, est)]
+        return [
+            Prediction(ru, ri, r, float(e), {}) for (ru, ri, r), e in zip(testset, est, strict=True)
+        ]
 
     def _offsets(self, users, items):
         """The kNN offsets of many (user, item) pairs, in row blocks of users."""

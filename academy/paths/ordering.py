@@ -44,7 +44,7 @@ def prerequisite_closure(
 def inherit_urgency(
     keys: dict[int, tuple], prerequisites: dict[int, list[int]]
 ) -> dict[int, tuple]:
-    """A prerequisite is as urgent as the most urgent module that needs it (fixed point, cycle-safe)."""
+    """A prerequisite is as urgent as the most urgent module needing it (cycle-safe fixed point)."""
     effective = dict(keys)
     changed = True
     while changed:

@@ -12,8 +12,10 @@ import random
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from academy.catalog.models import Course, Module, Question
 from academy.database import db
 from academy.learning.quiz_tokens import QuizTicket
+from academy.learning.services import submit_attempt
 
 QUESTIONS_PER_MODULE = 2
 
@@ -21,8 +23,6 @@ QUESTIONS_PER_MODULE = 2
 def track_modules(track: str) -> list:
     """Modules of the track's published courses, in course and module order, with their questions
     and choices (the page shows choices of questions from every module)."""
-    from academy.catalog.models import Course, Module, Question
-
     return list(
         db.session.scalars(
             select(Module)
@@ -53,9 +53,6 @@ def submit_placement(user, track: str, ticket: QuizTicket, answers: dict[int, li
 
     A resent form stores nothing new: each attempt's token is derived from the ticket's.
     """
-    from academy.catalog.models import Question
-    from academy.learning.services import submit_attempt
-
     questions = db.session.scalars(
         select(Question).where(Question.id.in_(ticket.question_ids))
     ).all()

@@ -117,8 +117,8 @@ def _score_reason(cat: Catalogue, module_id: int, item, has_results: bool) -> st
             if has_results:
                 return _("Xếp theo độ khó: học viên khác đạt trung bình %(mean)s.", mean=pct(mean))
             return _(
-                "Bạn chưa có kết quả bài kiểm tra nào: xếp theo độ khó, học viên khác đạt trung bình "
-                "%(mean)s.",
+                "Bạn chưa có kết quả bài kiểm tra nào: xếp theo độ khó, học viên khác đạt trung "
+                "bình %(mean)s.",
                 mean=pct(mean),
             )
         if has_results:
@@ -127,8 +127,8 @@ def _score_reason(cat: Catalogue, module_id: int, item, has_results: bool) -> st
     predicted = pct(item.predicted)
     if item.test_out:
         return _(
-            "Dự đoán bạn đạt khoảng %(predicted)s, cao hơn mức đạt %(pass_mark)s: bạn có thể làm bài "
-            "kiểm tra ngay để bỏ qua phần bài học.",
+            "Dự đoán bạn đạt khoảng %(predicted)s, cao hơn mức đạt %(pass_mark)s: bạn có thể làm "
+            "bài kiểm tra ngay để bỏ qua phần bài học.",
             predicted=predicted,
             pass_mark=passing,
         )

@@ -1,4 +1,4 @@
-"""Surprise algorithms, datasets built from (user, item, score) rows, and export to a compact scorer.
+"""Surprise algorithms, datasets built from (user, item, score) rows, export to a compact scorer.
 
 Scores are on 0..1 (a learner's best quiz score on a module). The platform's parameters live in
 ``PLATFORM_PARAMS``; ``RECOMMENDER_PARAMS`` in the config overrides them per algorithm.
@@ -179,7 +179,7 @@ def export_scorer(name: str, algo, params: dict) -> Scorer:
     if name == "Blend":
         parts = [
             export_scorer(part_name, part, part_params)
-            for (part_name, part_params), part in zip(algo.components, algo.fitted)
+            for (part_name, part_params), part in zip(algo.components, algo.fitted, strict=True)
         ]
         return BlendScorer(parts, algo.weights, algo.intercept)
     raise UnknownAlgorithm(name)

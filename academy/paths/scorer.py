@@ -188,7 +188,7 @@ class Scorer:
             est = self._logit_estimate(idx, rated, bu, pu)
         else:
             est = est + self._neighbour_offsets(idx, rated, bu)
-        return {i: float(v) for (i, _), v in zip(wanted, np.clip(est, 0.0, 1.0))}
+        return {i: float(v) for (i, _), v in zip(wanted, np.clip(est, 0.0, 1.0), strict=True)}
 
     def related(self, results: dict[int, float], item_ids) -> dict[int, int]:
         """For each item, the learner's rated module the model finds most similar (when it compares
@@ -237,7 +237,7 @@ class Scorer:
         return est + self.alpha * (sims @ residuals) / (np.abs(sims).sum(axis=1) + self.damp)
 
     def _neighbour_offsets(self, idx, rated, bu) -> np.ndarray:
-        """Item-based KNNBaseline: the ``k`` most similar rated modules with a positive similarity."""
+        """Item-based KNNBaseline: the ``k`` most similar rated modules of positive similarity."""
         if not rated:
             return np.zeros(len(idx))
         rated_idx = np.array([n for n, _ in rated])
@@ -313,7 +313,8 @@ class BlendScorer:
         return {
             i: float(
                 np.clip(
-                    self.intercept + sum(w * p[i] for w, p in zip(self.weights, predictions)),
+                    self.intercept
+                    + sum(w * p[i] for w, p in zip(self.weights, predictions, strict=True)),
                     0.0,
                     1.0,
                 )

@@ -21,6 +21,7 @@ import numpy as np
 from surprise.model_selection import KFold
 
 from academy.paths.blend import ridge_weights
+from academy.paths.recommender import build_dataset, make_algorithm
 
 SEED = 11
 SMALL = 5_000  # below this many ratings, prefer the simplest model within one standard error
@@ -33,7 +34,7 @@ _KNN_ITEM = {
     "verbose": False,
 }
 
-# (label, algorithm, params, complexity): the lower the complexity, the simpler the model to explain.
+# (label, algorithm, params, complexity): the lower the complexity, the easier the model explains.
 _LOGIT = "LogitFactors"
 COMPONENTS = [
     ("BaselineOnly", "BaselineOnly", {"verbose": False}, 1),
@@ -108,7 +109,7 @@ def inner_folds(n_ratings: int) -> int:
 
 
 def sample_learners(rows, at_most: int):
-    """All of ``rows``, or those of a random set of whole learners holding about ``at_most`` ratings."""
+    """All of ``rows``, or those of random whole learners holding about ``at_most`` ratings."""
     if len(rows) <= at_most:
         return rows
     learners = sorted({r[0] for r in rows}, key=str)
@@ -122,9 +123,7 @@ def sample_learners(rows, at_most: int):
 
 
 def out_of_fold(rows, components, folds: int, progress=None):
-    """(predictions [n × components], targets, fold index of each row) over ``folds`` inner folds."""
-    from academy.paths.recommender import build_dataset, make_algorithm
-
+    """(predictions [n × components], targets, each row's fold index) over ``folds`` inner folds."""
     columns, targets, fold_of = [], [], []
     for number, (train, test) in enumerate(
         KFold(n_splits=folds, random_state=SEED).split(build_dataset(rows))
@@ -196,7 +195,7 @@ def select_model(
     preds, targets, fold_of = out_of_fold(rows, components, folds, progress)
     table, blend_cols = _score_candidates(preds, targets, fold_of, components, blends)
     best = table[0]
-    # On little data, one paired standard error: the simpler model unless the better one wins clearly.
+    # On little data, one paired standard error: the simpler model unless the better wins clearly.
     chosen = (
         min(
             (row for row in table if row.rmse - best.rmse <= row.gap_se),
@@ -213,7 +212,7 @@ def select_model(
     if chosen.label in blends_fitted:
         cols, intercept, weights = blends_fitted[chosen.label]
         kept = [
-            (c, w) for c, w in zip(cols, weights) if w > 1e-6
+            (c, w) for c, w in zip(cols, weights, strict=True) if w > 1e-6
         ]  # a zero weight: neither trained nor served
         algorithm, params = (
             "Blend",

@@ -4,6 +4,7 @@
 trains), and returns a ``LearningPath``. It is computed per request, so it changes the moment a
 quiz is submitted.
 """
+
 from __future__ import annotations
 
 import logging
@@ -74,8 +75,14 @@ def build_path(user, limit: int | None = None) -> LearningPath:
     order = _order(cat, items)
     shown = order[:limit] if limit else order
     explain(cat, learner.scores, items, colleagues, shown, _related_modules(learner, items, shown))
-    return LearningPath([items[m] for m in shown], learner_track(cat, learner, colleagues),
-                        not learner.scores, uses_model, colleagues, _tracks_without_results(cat, learner))
+    return LearningPath(
+        [items[m] for m in shown],
+        learner_track(cat, learner, colleagues),
+        not learner.scores,
+        uses_model,
+        colleagues,
+        _tracks_without_results(cat, learner),
+    )
 
 
 def _related_modules(learner: _Learner, items: dict, shown: list[int]) -> dict[int, int]:
@@ -104,12 +111,25 @@ def home_path(user) -> LearningPath:
 def _load_learner(user) -> _Learner:
     from academy.learning.models import Enrollment, ModuleResult
 
-    rows = db.session.execute(select(ModuleResult.module_id, ModuleResult.best_score, ModuleResult.passed_at,
-                                     ModuleResult.updated_at).where(ModuleResult.user_id == user.id)).all()
-    enrollments = {e.course_id: e for e in db.session.scalars(select(Enrollment).where(Enrollment.user_id == user.id))}
-    return _Learner(user, {r.module_id: float(r.best_score) for r in rows},
-                    {r.module_id for r in rows if r.passed_at is not None},
-                    max((r.updated_at for r in rows if r.updated_at), default=None), enrollments)
+    rows = db.session.execute(
+        select(
+            ModuleResult.module_id,
+            ModuleResult.best_score,
+            ModuleResult.passed_at,
+            ModuleResult.updated_at,
+        ).where(ModuleResult.user_id == user.id)
+    ).all()
+    enrollments = {
+        e.course_id: e
+        for e in db.session.scalars(select(Enrollment).where(Enrollment.user_id == user.id))
+    }
+    return _Learner(
+        user,
+        {r.module_id: float(r.best_score) for r in rows},
+        {r.module_id for r in rows if r.passed_at is not None},
+        max((r.updated_at for r in rows if r.updated_at), default=None),
+        enrollments,
+    )
 
 
 def colleague_courses(user, top: int = 3) -> dict[int, int]:
@@ -123,7 +143,9 @@ def colleague_courses(user, top: int = 3) -> dict[int, int]:
         select(Enrollment.course_id, func.count(Enrollment.user_id).label("n"))
         .join(User, User.id == Enrollment.user_id)
         .where(User.unit_id == user.unit_id, User.position == user.position, User.id != user.id)
-        .group_by(Enrollment.course_id).order_by(func.count(Enrollment.user_id).desc()).limit(top)
+        .group_by(Enrollment.course_id)
+        .order_by(func.count(Enrollment.user_id).desc())
+        .limit(top)
     ).all()
     return {course_id: n for course_id, n in rows}
 
@@ -131,7 +153,9 @@ def colleague_courses(user, top: int = 3) -> dict[int, int]:
 def learner_track(cat: Catalogue, learner: _Learner, colleagues: dict[int, int]) -> str:
     """The track most of the learner's courses (or their colleagues' courses) belong to."""
     counts: dict[str, int] = {}
-    course_ids = list(learner.enrollments) + [cat.modules[m].course_id for m in learner.scores if m in cat.modules]
+    course_ids = list(learner.enrollments) + [
+        cat.modules[m].course_id for m in learner.scores if m in cat.modules
+    ]
     for course_id in course_ids or list(colleagues):
         if course_id in cat.courses:
             track = cat.courses[course_id].track
@@ -139,17 +163,26 @@ def learner_track(cat: Catalogue, learner: _Learner, colleagues: dict[int, int])
     return max(counts, key=counts.get) if counts else "theory"
 
 
-def _candidate_modules(cat: Catalogue, learner: _Learner, colleagues: dict[int, int]) -> tuple[set[int], set[int]]:
+def _candidate_modules(
+    cat: Catalogue, learner: _Learner, colleagues: dict[int, int]
+) -> tuple[set[int], set[int]]:
     """(every module on the path, those of tracks the learner has not started: kept in cold-start order).
 
     A placement quiz or a course in one track must not hide the others: a track without any of the
     learner's courses or results keeps what a new learner would get there (colleagues' courses, else
     the basic course)."""
-    engaged = {c for c in set(learner.enrollments) | {cat.modules[m].course_id for m in learner.scores
-                                                      if m in cat.modules} if c in cat.courses}
+    engaged = {
+        c
+        for c in set(learner.enrollments)
+        | {cat.modules[m].course_id for m in learner.scores if m in cat.modules}
+        if c in cat.courses
+    }
     started = {cat.courses[c].track for c in engaged}
-    cold_start = {c for c in (set(colleagues) or _starter_courses(cat))
-                  if c in cat.courses and cat.courses[c].track not in started}
+    cold_start = {
+        c
+        for c in (set(colleagues) or _starter_courses(cat))
+        if c in cat.courses and cat.courses[c].track not in started
+    }
     wanted = {m for c in engaged | cold_start for m in cat.course_modules(c)}
     path = ordering.prerequisite_closure(wanted - learner.passed, cat.prerequisites, learner.passed)
     return path, {m for m in path if cat.courses[cat.modules[m].course_id].track not in started}
@@ -157,7 +190,9 @@ def _candidate_modules(cat: Catalogue, learner: _Learner, colleagues: dict[int, 
 
 def _tracks_without_results(cat: Catalogue, learner: _Learner) -> list[str]:
     """Tracks whose placement quiz the learner can still take to tailor that part of the path."""
-    tried = {cat.courses[cat.modules[m].course_id].track for m in learner.scores if m in cat.modules}
+    tried = {
+        cat.courses[cat.modules[m].course_id].track for m in learner.scores if m in cat.modules
+    }
     return sorted({c.track for c in cat.courses.values()} - tried)
 
 
@@ -175,7 +210,9 @@ def _predict(cat, learner, candidates, cold) -> tuple[dict[int, float], set[int]
     predictions = {m: cat.expected_score(m) for m in candidates}
     if scorer is None or not candidates - cold:
         return predictions, set(), scorer is not None
-    stale = bool(learner.latest_result_at and meta and learner.latest_result_at > meta["trained_at"])
+    stale = bool(
+        learner.latest_result_at and meta and learner.latest_result_at > meta["trained_at"]
+    )
     try:
         personal = scorer.predict(learner.user.id, learner.scores, candidates - cold, fold_in=stale)
     except Exception:  # noqa: BLE001 - a bad model must not break the page
@@ -191,13 +228,25 @@ def _make_items(cat, learner, candidates, predictions, personal: set[int]) -> di
         module = cat.modules[module_id]
         course = cat.courses[module.course_id]
         enrollment = learner.enrollments.get(course.id)
-        assigned = bool(enrollment and enrollment.source == "assigned" and enrollment.completed_at is None)
+        assigned = bool(
+            enrollment and enrollment.source == "assigned" and enrollment.completed_at is None
+        )
         due_at = enrollment.due_at if assigned else None
         predicted = predictions[module_id]
         items[module_id] = PathItem(
-            module_id, module.slug, module.title, course.slug, course.title, course.pass_threshold,
-            predicted, module_id in personal, learner.scores.get(module_id), assigned, due_at,
-            bool(due_at and due_at < now), enrollment is not None,
+            module_id,
+            module.slug,
+            module.title,
+            course.slug,
+            course.title,
+            course.pass_threshold,
+            predicted,
+            module_id in personal,
+            learner.scores.get(module_id),
+            assigned,
+            due_at,
+            bool(due_at and due_at < now),
+            enrollment is not None,
             module_id in personal and predicted >= course.pass_threshold + TEST_OUT_MARGIN,
         )
     return items
@@ -207,8 +256,13 @@ def _order(cat: Catalogue, items: dict[int, PathItem]) -> list[int]:
     keys = {}
     for module_id, item in items.items():
         due_ts = item.due_at.timestamp() if item.due_at else None
-        keys[module_id] = ordering.module_key(assigned=item.assigned, overdue=item.overdue, due_ts=due_ts,
-                                              gap=item.pass_threshold - item.predicted, test_out=item.test_out)
+        keys[module_id] = ordering.module_key(
+            assigned=item.assigned,
+            overdue=item.overdue,
+            due_ts=due_ts,
+            gap=item.pass_threshold - item.predicted,
+            test_out=item.test_out,
+        )
     keys = ordering.inherit_urgency(keys, cat.prerequisites)
     tiebreak = lambda m: (cat.modules[m].course_id, cat.modules[m].position)  # noqa: E731
     return ordering.topological_order(keys, cat.prerequisites, tiebreak)
@@ -228,15 +282,23 @@ def note_attempt(attempt) -> None:
         return
     from academy.jobs import enqueue
 
-    enqueue("academy.paths.store:retrain_job", kind=RETRAIN_KIND, params={"after_attempt": attempt.id})
+    enqueue(
+        "academy.paths.store:retrain_job", kind=RETRAIN_KIND, params={"after_attempt": attempt.id}
+    )
 
 
 def _retrain_pending() -> bool:
     from academy.jobs import Job
 
     recent = utcnow() - timedelta(minutes=10)
-    return db.session.scalar(
-        select(func.count()).select_from(Job).where(
-            Job.kind == RETRAIN_KIND,
-            (Job.status.in_(("queued", "running"))) | (Job.created_at > recent))
-    ) > 0
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Job)
+            .where(
+                Job.kind == RETRAIN_KIND,
+                (Job.status.in_(("queued", "running"))) | (Job.created_at > recent),
+            )
+        )
+        > 0
+    )

@@ -20,6 +20,7 @@ from surprise import accuracy
 from surprise.model_selection import KFold
 
 from academy.database import db, utcnow
+from academy.learning.models import ModuleResult, QuizAttempt
 from academy.paths.models import RecommenderModel
 from academy.paths.recommender import (
     AUTO,
@@ -48,8 +49,6 @@ def models_dir() -> str:
 
 def load_signal() -> list[tuple[int, int, float]]:
     """Every (learner, module, best score 0..1): the recommender's ratings."""
-    from academy.learning.models import ModuleResult
-
     rows = db.session.execute(
         select(ModuleResult.user_id, ModuleResult.module_id, ModuleResult.best_score)
     )
@@ -57,14 +56,13 @@ def load_signal() -> list[tuple[int, int, float]]:
 
 
 def cv_folds(folds: int | None = None) -> int:
-    """Cross-validation folds for the recorded error: the given number, else the configured one (0 = none)."""
+    """Cross-validation folds for the recorded error: the given number, else the configured one
+    (0 = none)."""
     folds = current_app.config.get("RECOMMENDER_CV_FOLDS", 3) if folds is None else folds
     return folds if folds and folds >= 2 else 0
 
 
 def count_signal() -> int:
-    from academy.learning.models import ModuleResult
-
     return db.session.scalar(select(func.count()).select_from(ModuleResult)) or 0
 
 
@@ -89,8 +87,6 @@ def train_model(
     NotEnoughData when there is nothing sensible to learn. ``progress(stage, steps)`` hears of each
     step done (``planned_steps`` in all).
     """
-    from academy.learning.models import QuizAttempt
-
     step = progress or (lambda _stage, _steps: None)
     config = current_app.config
     name = algorithm or config["RECOMMENDER_ALGORITHM"]

@@ -1,4 +1,5 @@
 """The home page, my learning path and the placement quiz."""
+
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -25,8 +26,9 @@ bp = Blueprint("paths", __name__, template_folder="templates")
 @login_required
 def home():
     """My learning path first, then the courses to continue."""
-    return render_template("paths/home.html", overview=learner_overview(current_user),
-                           path=home_path(current_user))
+    return render_template(
+        "paths/home.html", overview=learner_overview(current_user), path=home_path(current_user)
+    )
 
 
 @bp.get("/me/path")
@@ -61,6 +63,15 @@ def _submit_placement(track: str, form: PlacementForm):
     attempts = placement.submit_placement(current_user, track, ticket, answers)
     db.session.commit()
     passed = sum(1 for a in attempts if a.passed)
-    flash(_("Đã ghi nhận kết quả kiểm tra đầu vào: bạn đạt %(passed)s/%(total)s mô-đun. Lộ trình đã được cập nhật.",
-            passed=passed, total=len(attempts)), "success")
+    flash(
+        _(
+            "Đã ghi nhận kết quả kiểm tra đầu vào: bạn đạt %(passed)s/%(total)s mô-đun. Lộ trình đã được cập nhật.",
+            passed=passed,
+            total=len(attempts),
+        ),
+        "success",
+    )
     return redirect(url_for("paths.my_path"), 303)
+
+
+from academy.paths import completion  # noqa: E402,F401 - registers the course completion page on bp

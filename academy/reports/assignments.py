@@ -12,10 +12,12 @@ from datetime import datetime
 from sqlalchemy import and_, exists, func, insert, literal, select, update
 
 from academy.auth.models import Unit, User
+from academy.catalog.models import Module
 from academy.database import UTCDateTime, utcnow
 from academy.events import assignment_created, send
 from academy.extensions import db
-from academy.learning.models import Assignment, Enrollment
+from academy.learning.models import Assignment, Enrollment, ModuleResult
+from academy.learning.services import complete_course_if_done, enrol_learner
 
 
 def assign_course(
@@ -110,10 +112,6 @@ def enrol_subtree(assignment: Assignment, unit: Unit) -> int:
 def _complete_already_passed(assignment: Assignment) -> None:
     """People enrolled by the assignment who had already passed every module (by a test-out or the
     placement quiz) complete now, certificate included, as a single enrolment would."""
-    from academy.catalog.models import Module
-    from academy.learning.models import ModuleResult
-    from academy.learning.services import complete_course_if_done
-
     modules = select(Module.id).where(Module.course_id == assignment.course_id)
     total = db.session.scalar(select(func.count()).select_from(modules.subquery()))
     if not total:
@@ -163,8 +161,6 @@ def apply_assignments_to(user: User) -> int:
 
 
 def _enrol(user: User, assignment: Assignment) -> None:
-    from academy.learning.services import enrol_learner
-
     enrol_learner(
         user, assignment.course, source="assigned", due_at=assignment.due_at, assignment=assignment
     )

@@ -12,6 +12,8 @@ from academy.auth.models import Unit
 from academy.catalog.models import Course
 from academy.core.cli import find_or_fail
 from academy.extensions import db
+from academy.reports import services
+from academy.reports.exporters import csv_chunks, write_xlsx
 from academy.reports.queries import STATUSES, ReportFilters
 
 reports_cli = AppGroup("reports", help="Báo cáo đào tạo.")
@@ -47,17 +49,12 @@ def completion_command(fmt, out, unit_code, course_slug, date_from, date_to, sta
             status=status,
         )
         count = _export(fmt, filters, out)
-        from academy.reports.services import record_download
-
-        record_download(fmt, filters, via="cli")
+        services.record_download(fmt, filters, via="cli")
         db.session.commit()
     click.echo(f"Đã ghi {out}" + (f" ({count} dòng)" if count is not None else ""))
 
 
 def _export(fmt: str, filters: ReportFilters, out: str):
-    from academy.reports import services
-    from academy.reports.exporters import csv_chunks, write_xlsx
-
     if fmt == "pdf":
         with open(out, "wb") as handle:
             handle.write(services.pdf_bytes(filters))

@@ -46,7 +46,7 @@ def _per_user(query, user_column, scope):
 
 
 def _per_unit(now, scope):
-    """Per leaf unit: people, enrolments, completions, overdue, score sums, certificates this month."""
+    """Per leaf unit: people, enrolments, completions, overdue, score sums, month's certificates."""
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     # "+ 0": grouped by value, so SQLite reads the table once rather than walking the unit_id index
     # and fetching every user's row from it.
@@ -179,12 +179,13 @@ def _weekly(scope, now) -> list[dict]:
         query = _scoped(query.join(User, User.id == Enrollment.user_id), scope)
     counts = db.session.execute(query).one()
     return [
-        {"week": s.date().isoformat(), "completed": int(n or 0)} for s, n in zip(starts, counts)
+        {"week": s.date().isoformat(), "completed": int(n or 0)}
+        for s, n in zip(starts, counts, strict=True)
     ]
 
 
 def _distribution(scope) -> list[dict]:
-    """Best module scores in ten bands; counted per distinct score (a few dozen) from the score index."""
+    """Best module scores in ten bands, counted per distinct score (a few dozen) from its index."""
     query = select(ModuleResult.best_score, func.count()).group_by(ModuleResult.best_score)
     if scope is not None:
         query = query.where(ModuleResult.user_id.in_(_scoped_ids(scope)))

@@ -14,12 +14,14 @@ from flask_babel import lazy_gettext as _l
 from academy.i18n import academy_zone
 
 FORMULA_TRIGGERS = "=+-@＝＋－＠"  # what makes a spreadsheet read a cell as a formula
-# what a spreadsheet may skip before a trigger: whitespace (NBSP, tabs, line breaks included), control
-# characters, and invisible format characters (soft hyphen, zero-width, bidi marks, word joiner, BOM)
+# what a spreadsheet may skip before a trigger: whitespace (NBSP, tabs, line breaks included),
+# control characters, and invisible format characters (soft hyphen, zero-width, bidi marks, word
+# joiner, BOM)
 BLANKS = "\\s\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff"
 _TRIGGER = "[" + re.escape(FORMULA_TRIGGERS) + "]"
 _FORMULA_AT_START = re.compile(f"[{BLANKS}]*{_TRIGGER}")
-# a cell break for a spreadsheet splitting on another separator (or a line-based reader), then a trigger
+# a cell break for a spreadsheet splitting on another separator (or a line-based reader), then a
+# trigger
 _FORMULA_AFTER_BREAK = re.compile(f'([;,\\t\\r\\n][{BLANKS}"]*)(?={_TRIGGER})')
 SEPARATORS = {
     "comma": ",",
@@ -58,7 +60,8 @@ def neutralise(value):
     control or invisible characters a spreadsheet may skip (U+200B, U+FEFF, NBSP, ...), gets a
     leading apostrophe; so does text opening with a control character. Inside the text, a trigger
     that follows a ``;``, ``,``, tab or line break (and blanks) gets an apostrophe before it: a
-    spreadsheet that splits the line on that character would otherwise start a new cell with a formula.
+    spreadsheet that splits the line on that character would otherwise start a new cell with a
+    formula.
     Anything but text is returned as it is.
     """
     if not isinstance(value, str) or not value:
@@ -70,7 +73,8 @@ def neutralise(value):
 
 class _PlainFirstChar(dict):
     """Whether text starting with a character needs no look at its start (neither a formula trigger
-    nor a blank, control or invisible character), memoised: a million-row export asks six million times."""
+    nor a blank, control or invisible character), memoised: a million-row export asks six million
+    times."""
 
     def __missing__(self, char: str) -> bool:
         plain = _FORMULA_AT_START.match(char) is None and re.match(f"[{BLANKS}]", char) is None
@@ -96,7 +100,7 @@ def neutralised(texts) -> list:
 def xlsx_text(texts) -> list:
     """A column of free text for a workbook: ``neutralised``, less the control characters that XML
     (so XLSX) cannot hold and openpyxl refuses."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # noqa: PLC0415 - 0.5 s, XLSX only
 
     return [ILLEGAL_CHARACTERS_RE.sub("", text) if text else text for text in neutralised(texts)]
 
@@ -133,7 +137,7 @@ class LocalDates:
         return self.render(value.astimezone(self.zone).date())
 
     def column(self, values) -> list:
-        """Dates for a column of times (None stays None); a time whose hour is known costs one look-up."""
+        """Dates for a column of times (None stays None); a known hour costs one look-up."""
         hours = self._hours
         return [
             (hours.get(value[:13]) or self(value))
@@ -143,9 +147,7 @@ class LocalDates:
         ]
 
     def _hour(self, hour: str):
-        start = (
-            datetime.fromisoformat(hour + ":00").replace(tzinfo=UTC).astimezone(self.zone)
-        )
+        start = datetime.fromisoformat(hour + ":00").replace(tzinfo=UTC).astimezone(self.zone)
         end = (start + timedelta(hours=1, microseconds=-1)).astimezone(self.zone)
         if start.date() != end.date() or start.utcoffset() != end.utcoffset():
             return False
@@ -187,7 +189,7 @@ class RowFormatter:
             completed,
             statuses,
             serials,
-        ) = zip(*rows)
+        ) = zip(*rows, strict=True)
         day, text = self.day, self.text
         return list(
             zip(
@@ -204,6 +206,7 @@ class RowFormatter:
                 day.column(completed),
                 map(self.statuses.get, statuses, statuses),
                 text(serials),
+                strict=True,
             )
         )
 
@@ -255,10 +258,11 @@ def write_xlsx(rows, target) -> int:
     Dates are date cells, numbers numbers; the header row is frozen and carries an auto filter.
     Returns the number of data rows.
     """
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    # openpyxl takes 0.5 s to import: loaded for an XLSX export only, not with the app.
+    from openpyxl import Workbook  # noqa: PLC0415 - see above
+    from openpyxl.cell import WriteOnlyCell  # noqa: PLC0415 - see above
+    from openpyxl.styles import Font  # noqa: PLC0415 - see above
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415 - see above
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Hoàn thành khoá học"))

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy import update
+
 from academy.auth.models import Unit
 from academy.extensions import db
-from academy.jobs import Job, enqueue
+from academy.jobs import Job, enqueue, export_file, offer_download, report_progress
+from academy.reports.exporters import write_xlsx
 from academy.reports.queries import ReportFilters
+from academy.reports.services import count_rows, stream_rows
 
 EXPORT_FUNC = "academy.reports.jobs:export_completion"
 JOB_KIND = "report.completion"
@@ -50,10 +54,6 @@ def start_export(filters: ReportFilters, fmt: str, user) -> Job:
 
 def export_completion(job_id: str) -> None:
     """The job: write the report to a file, then record where it is and when it expires."""
-    from academy.jobs import export_file, offer_download, report_progress
-    from academy.reports.exporters import write_xlsx
-    from academy.reports.services import count_rows, stream_rows
-
     job = db.session.get(Job, job_id)
     filters = params_to_filters(job.params)
     total = count_rows(filters)
@@ -69,8 +69,6 @@ def export_completion(job_id: str) -> None:
 def _with_progress(rows, job_id: str, total: int, every: int = 20_000):
     """Pass rows through, storing progress on a separate connection: committing the session
     would close the server-side cursor the rows stream from."""
-    from sqlalchemy import update
-
     for count, row in enumerate(rows, start=1):
         yield row
         if count % every == 0:

@@ -31,8 +31,9 @@ def _summary_dicts(summary_rows) -> list[dict]:
 def render_pdf(
     summary_rows, detail_rows, total_rows: int, filters_text: str, generated_at, limit: int
 ) -> bytes:
-    """Build the PDF from plain data (never ORM objects); ``detail_rows`` holds at most ``limit`` rows."""
-    from weasyprint import HTML
+    """Build the PDF from plain data (never ORM objects); ``detail_rows`` holds at most ``limit``
+    rows."""
+    from weasyprint import HTML  # noqa: PLC0415 - 2 s to import: only when a PDF is asked for
 
     detail = RowFormatter().batch(list(detail_rows))
     html = render_template(

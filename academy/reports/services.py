@@ -6,6 +6,7 @@ from datetime import UTC, datetime, time
 from itertools import groupby
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import bindparam
 
 from academy.auth.models import Unit
@@ -16,6 +17,8 @@ from academy.core.pagination import Page, clamp_page
 from academy.errors import NotFound
 from academy.extensions import db
 from academy.i18n import academy_zone
+from academy.reports.exporters import STATUS_LABELS
+from academy.reports.pdf import render_pdf
 from academy.reports.queries import (
     ReportFilters,
     completion_select,
@@ -100,8 +103,6 @@ def record_download(fmt: str, filters: ReportFilters, actor=None, via: str = "we
 
 
 def pdf_bytes(filters: ReportFilters) -> bytes:
-    from academy.reports.pdf import render_pdf
-
     limit = int(current_app.config["REPORT_PDF_MAX_ROWS"])
     summary = db.session.execute(unit_summary_select(filters)).all()
     total_rows = sum(int(unit.rows) for unit in summary)  # every row belongs to one unit
@@ -111,10 +112,6 @@ def pdf_bytes(filters: ReportFilters) -> bytes:
 
 
 def describe_filters(filters: ReportFilters) -> str:
-    from flask_babel import gettext as _
-
-    from academy.reports.exporters import STATUS_LABELS
-
     parts = [
         _("Đơn vị: %(unit)s", unit=filters.subtree.name) if filters.subtree else _("Toàn thành phố")
     ]
@@ -142,7 +139,7 @@ def due_datetime(day) -> datetime:
 
 
 def download_name(fmt: str, filters: ReportFilters) -> str:
-    """The report's file name: a safe slug of the unit code and the time, whatever the code holds."""
+    """The report's file name: a safe slug of the unit code and the time, whatever the code is."""
     unit = filters.subtree.code if filters.subtree else "toan-thanh-pho"
     return download_filename(
         "bao-cao-hoan-thanh", unit, filters.now.strftime("%Y%m%d-%H%M"), ext=fmt

@@ -25,7 +25,8 @@ class Snapshots:
         self._first: dict = {}  # key -> lock held while the first snapshot of that key is computed
 
     def get(self, app, key, max_age: float):
-        """The latest snapshot for ``key``; starts a background refresh when it is older than ``max_age``."""
+        """The latest snapshot for ``key``; starts a background refresh when it is older than
+        ``max_age``."""
         with self._lock:
             latest = self._latest.get(key)
             if (

@@ -134,7 +134,8 @@ def completion_xlsx():
     if services.count_rows(filters) > current_app.config["REPORT_XLSX_SYNC_MAX_ROWS"]:
         return _export_in_background(filters)
     _audit_download("xlsx", filters)
-    spool = tempfile.TemporaryFile()  # on disk, not in memory; closed (and removed) after sending
+    # On disk, not in memory; send_file owns it and closes (so removes) it once the body is sent.
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - a `with` would close it before sending
     write_xlsx(services.stream_rows(filters), spool)
     spool.seek(0)
     return send_file(

@@ -1,11 +1,12 @@
 """Generate a synthetic ``user,item,score`` CSV with known structure.
 
 Each learner has a general ability and a skill vector over a few latent topics; each module has a
-difficulty and topic loadings. The score on a 0..100 scale is ``100 * sigmoid(ability + skills·loadings
-- difficulty + noise)``, so a good model recovers biases plus a low-rank interaction, and a global mean
-cannot. Learners take a skewed random subset of modules (popular modules more often).
+difficulty and topic loadings. The score on a 0..100 scale is
+``100 * sigmoid(ability + skills·loadings - difficulty + noise)``, so a good model recovers biases
+plus a low-rank interaction, and a global mean cannot. Learners take a skewed random subset of
+modules (popular modules more often).
 
-    python -m bench.data.make_ratings --learners 100000 --modules 200 --ratings 1000000 --out /tmp/r.csv
+    python -m bench.data.make_ratings --learners 100000 --modules 200 --ratings 1000000 --out r.csv
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ def write_csv(path: str, users, items, scores) -> None:
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["user", "item", "score"])
-        writer.writerows(zip((f"u{u}" for u in users), (f"m{i}" for i in items), scores.tolist()))
+        writer.writerows(
+            zip((f"u{u}" for u in users), (f"m{i}" for i in items), scores.tolist(), strict=True)
+        )
 
 
 def main(argv=None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from academy.auth.models import Unit
 from academy.core.audit import AuditEvent
 from academy.database import db
 
@@ -65,7 +66,6 @@ def test_units_create_and_reject_cycles(client, auth, make_user):
         ).status_code
         == 302
     )
-    from academy.auth.models import Unit
 
     city = db.session.scalar(select(Unit).where(Unit.code == "C"))
     client.post(

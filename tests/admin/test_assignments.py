@@ -6,8 +6,9 @@ import io
 
 from sqlalchemy import select
 
-from academy.database import db
-from academy.learning.models import Assignment, Enrollment
+from academy.auth.models import User
+from academy.database import db, utcnow
+from academy.learning.models import Assignment, Enrollment, ModuleResult
 
 
 def _enrolment(user, course):
@@ -54,7 +55,6 @@ def test_assignment_enrols_present_and_future_members(
         data={"file": (io.BytesIO(data), "f.csv"), "apply": "Nhập"},
         content_type="multipart/form-data",
     )
-    from academy.auth.models import User
 
     newcomer = db.session.scalar(select(User).where(User.employee_code == "NEW1"))
     assert _enrolment(newcomer, course).assignment_id is not None
@@ -115,10 +115,8 @@ def test_overdue_assignment_shows_in_report(client, auth, make_unit, make_user, 
 def test_someone_who_already_passed_every_module_completes_when_assigned(
     client, auth, make_unit, make_user, make_course, monkeypatch
 ):
-    """Modules passed by test-out before the assignment count: the assigned course is complete at once."""
-    from academy.database import utcnow
-    from academy.learning.models import ModuleResult
-
+    """Modules passed by test-out before the assignment count: the assigned course completes at
+    once."""
     issued = []
     monkeypatch.setattr(
         "academy.certificates.services.issue_certificate",

@@ -8,7 +8,7 @@ import pytest
 import redis
 
 from academy.auth import throttle
-from academy.extensions import db
+from academy.extensions import db, limiter
 from tests.conftest import PASSWORD
 
 REDIS_URL = "redis://127.0.0.1:6379/5"
@@ -139,8 +139,6 @@ def test_with_redis_every_worker_sees_the_same_counts(shared_redis, client, make
 @pytest.fixture
 def redis_gone(app):
     """Redis configured for the limiter and the sign-in counts, but not answering."""
-    from academy.extensions import limiter
-
     app.config.update(REDIS_URL=DEAD_REDIS_URL, RATELIMIT_STORAGE_URI=DEAD_REDIS_URL)
     limiter.init_app(app)
     yield app

@@ -2,6 +2,7 @@
 
 import pytest
 
+from academy.auth.models import User
 from academy.extensions import db
 from tests.conftest import PASSWORD, csrf_token_from
 
@@ -155,7 +156,6 @@ def test_users_create_command(runner):
         ]
     )
     assert result.exit_code == 0, result.output
-    from academy.auth.models import User
 
     user = db.session.query(User).filter_by(email="moi@hvs.gov.vn").one()
     assert user.roles == {"instructor"} and user.check_password("mat-khau-dai-du")

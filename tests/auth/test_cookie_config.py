@@ -3,13 +3,14 @@
 import logging
 
 import pytest
+from flask import session
 
 from academy import create_app
 
 
 @pytest.fixture
 def production():
-    """create_app for a production configuration (no database is touched: create_app does no I/O)."""
+    """create_app for a production configuration (no database touched: create_app does no I/O)."""
 
     def build(**settings):
         return create_app({"ENV_NAME": "production", "SECRET_KEY": "s" * 40, **settings})
@@ -56,8 +57,6 @@ def test_the_secure_cookie_is_sent_with_the_secure_flag(production):
 
     @app.get("/_set")
     def _set():
-        from flask import session
-
         session["x"] = 1
         return "ok"
 

@@ -4,6 +4,7 @@ is rejected with file and line and changes nothing."""
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 
 import pytest
@@ -13,7 +14,7 @@ from academy.catalog.models import Course, Lesson
 from academy.coursefiles.importer import import_courses
 from academy.coursefiles.sync import course_to_data
 from academy.database import db
-from tests.authoring.helpers import login_client
+from tests.authoring.helpers import PNG_1PX, login_client
 from tests.coursefiles.helpers import MINI_COURSE
 
 
@@ -194,10 +195,6 @@ def test_not_a_zip_and_foreign_course_are_refused(owner_and_course, app, make_us
 
 
 def test_images_a_lesson_shows_travel_with_the_exported_course(owner_and_course, app):
-    import os
-
-    from tests.authoring.helpers import PNG_1PX
-
     browser, course = owner_and_course
     uploaded = browser.post(
         f"/authoring/courses/{course.id}/media",
@@ -237,10 +234,6 @@ def test_images_a_lesson_shows_travel_with_the_exported_course(owner_and_course,
 def test_an_unusable_image_in_a_zip_is_named_and_changes_nothing(
     owner_and_course, app, member, content
 ):
-    import os
-
-    from tests.authoring.helpers import PNG_1PX
-
     browser, course = owner_and_course
     blob = browser.get(f"/authoring/courses/{course.id}/export.zip").data
     with zipfile.ZipFile(io.BytesIO(blob)) as source:

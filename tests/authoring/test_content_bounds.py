@@ -21,7 +21,7 @@ from tests.coursefiles.helpers import MINI_COURSE
 FIXTURE = MINI_COURSE
 LAUGHS = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
     f"{b}: &{b} [*{a},*{a},*{a},*{a},*{a},*{a},*{a},*{a},*{a}]\n"
-    for a, b in zip("abcdefgh", "bcdefghi")
+    for a, b in zip("abcdefgh", "bcdefghi", strict=True)
 )
 
 

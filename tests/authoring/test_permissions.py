@@ -1,4 +1,4 @@
-"""Only a course's owner, its co-authors and admins may touch it; everyone else gets 404 everywhere."""
+"""Only a course's owner, its co-authors and admins may touch it; all others get 404 everywhere."""
 
 from __future__ import annotations
 

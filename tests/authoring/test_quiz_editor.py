@@ -1,4 +1,4 @@
-"""The quiz editor: questions from a form and the whole quiz as quiz.md, with the importer's checks."""
+"""The quiz editor: questions from a form, and the whole quiz as quiz.md (importer's checks)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import pytest
 
 from academy.catalog.models import Course
 from academy.database import db
+from academy.learning.models import AttemptAnswer, QuizAttempt
 from tests.authoring.helpers import add_module, add_question, create_course, question_form
 
 
@@ -86,7 +87,8 @@ def test_quiz_text_round_trip_and_line_numbered_errors(client, module):
     text = (
         "## Dữ liệu mở là gì?\n- [x] Dữ liệu được công bố để dùng lại\n- [ ] Dữ liệu mật\n"
         "> Dữ liệu mở được công bố theo giấy phép cho phép dùng lại.\n\n"
-        "## Chỉ số nào đo kết quả?\n- [ ] Số cuộc họp\n- [x] Tỷ lệ hồ sơ đúng hạn\n> Kết quả, không phải hoạt động.\n"
+        "## Chỉ số nào đo kết quả?\n- [ ] Số cuộc họp\n- [x] Tỷ lệ hồ sơ đúng hạn\n"
+        "> Kết quả, không phải hoạt động.\n"
     )
     assert client.post(base, data={"text": text}).status_code == 303
     assert [q.prompt_md for q in _quiz(module).active_questions] == [
@@ -104,8 +106,6 @@ def test_quiz_text_round_trip_and_line_numbered_errors(client, module):
 
 
 def test_published_quiz_is_read_only_and_draft_edit_keeps_answered_rows(client, module, make_user):
-    from academy.learning.models import AttemptAnswer, QuizAttempt
-
     add_question(
         client, module.course, module, "Câu đã có người trả lời", [("A", True), ("B", False)]
     )

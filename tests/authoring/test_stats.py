@@ -13,7 +13,7 @@ from tests.authoring.helpers import login_client
 def _attempts(module, users, pattern):
     """pattern[i] = correctness per question for learner i; score = share correct."""
     questions = sorted(module.active_questions, key=lambda q: q.position)
-    for n, (user, row) in enumerate(zip(users, pattern)):
+    for n, (user, row) in enumerate(zip(users, pattern, strict=True)):
         attempt = QuizAttempt(
             user_id=user.id,
             module_id=module.id,
@@ -24,7 +24,7 @@ def _attempts(module, users, pattern):
         )
         attempt.answers = [
             AttemptAnswer(question_id=q.id, choice_ids=[], is_correct=bool(ok))
-            for q, ok in zip(questions, row)
+            for q, ok in zip(questions, row, strict=True)
         ]
         db.session.add(attempt)
     db.session.commit()

@@ -1,4 +1,4 @@
-"""Certificate fixtures: a learner in a ward under a district, a course they completed, HR, admin."""
+"""Certificate fixtures: a learner in a ward under a district, a completed course, HR, admin."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ import io
 import unicodedata
 
 import pytest
+from pypdf import PdfReader
 
+from academy.certificates.services import issue_certificate
 from academy.database import db, utcnow
+from academy.learning.models import Enrollment
 
 NAME = "Nguyễn Thị Hồng Nhung"
 
@@ -17,8 +20,6 @@ def nfc(text: str) -> str:
 
 
 def pdf_text(data: bytes) -> str:
-    from pypdf import PdfReader
-
     return nfc(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages))
 
 
@@ -45,7 +46,6 @@ def course(make_course):
 @pytest.fixture
 def complete(app):
     """Mark (user, course) completed as the learning feature would, without a certificate."""
-    from academy.learning.models import Enrollment
 
     def mark(user, course):
         db.session.add(Enrollment(user_id=user.id, course_id=course.id, completed_at=utcnow()))
@@ -57,7 +57,6 @@ def complete(app):
 @pytest.fixture
 def issue(app, complete):
     """Complete and issue, committed, as the learner's request would."""
-    from academy.certificates.services import issue_certificate
 
     def make(user, course):
         complete(user, course)

@@ -1,4 +1,4 @@
-"""Bulk ZIP: a background job over a unit subtree and/or course, for its requester only, expiring."""
+"""Bulk ZIP: a background job over a unit subtree and/or course, for its requester only; expires."""
 
 from __future__ import annotations
 

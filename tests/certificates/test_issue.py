@@ -10,9 +10,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from academy.auth.models import User
+from academy.catalog.models import Course
 from academy.certificates.models import Certificate
 from academy.certificates.services import issue_certificate, next_serial
 from academy.database import db
+from academy.learning.services import enrol_learner, submit_attempt
 
 
 def _live_count(user_id=None):
@@ -23,8 +26,6 @@ def _live_count(user_id=None):
 
 
 def test_passing_every_module_issues_one_certificate(app, learner, course):
-    from academy.learning.services import enrol_learner, submit_attempt
-
     enrol_learner(learner, course)
     db.session.commit()
     for n, module in enumerate(course.modules):
@@ -66,9 +67,6 @@ def test_issue_flushes_but_leaves_the_commit_to_the_caller(app, learner, course,
 
 def _run_concurrently(app, pairs):
     """Issue each (user_id, course_id) on its own thread and session, all released at once."""
-    from academy.auth.models import User
-    from academy.catalog.models import Course
-
     barrier, errors = threading.Barrier(len(pairs)), []
 
     def work(user_id, course_id):

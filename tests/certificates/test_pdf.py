@@ -1,4 +1,4 @@
-"""The document: Vietnamese text intact, QR to the verify page, archival metadata, nothing fetched."""
+"""The document: Vietnamese text intact, QR to the verify page, archival metadata, no fetching."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ import subprocess
 import urllib.request
 
 import pytest
+import zxingcpp
+from jinja2.exceptions import SecurityError
+from PIL import Image
 from pypdf import PdfReader
 
 from academy.certificates import render
@@ -55,9 +58,6 @@ def test_pdf_is_archival_with_metadata_and_embedded_font(certificate):
 
 def qr_texts(pdf: bytes, folder) -> list[str]:
     """What a phone reads from the page printed at 150 dpi."""
-    import zxingcpp
-    from PIL import Image
-
     (folder / "c.pdf").write_bytes(pdf)
     subprocess.run(
         ["pdftoppm", "-png", "-r", "150", "-singlefile", str(folder / "c.pdf"), str(folder / "c")],
@@ -97,8 +97,6 @@ def test_template_refuses_orm_objects(certificate):
 
 
 def test_sandbox_blocks_attribute_walks():
-    from jinja2.exceptions import SecurityError
-
     template = render._environment().from_string("{{ ''.__class__.__mro__[1].__subclasses__() }}")
     with pytest.raises(SecurityError):
         template.render()

@@ -7,6 +7,7 @@ import io
 from sqlalchemy import select
 
 from academy.certificates.models import Certificate
+from academy.certificates.services import revoke_certificate
 from academy.core.audit import AuditEvent
 from academy.database import db
 
@@ -132,8 +133,6 @@ def test_verify_page_is_rate_limited(client, app, certificate):
 
 
 def test_owner_list_marks_a_revoked_certificate(client, auth, learner, certificate):
-    from academy.certificates.services import revoke_certificate
-
     revoke_certificate(certificate, "Sai thông tin", actor=None)
     db.session.commit()
     auth.login(learner)

@@ -2,7 +2,9 @@
 
 import pytest
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
+from academy import create_app
 from academy.extensions import db
 
 
@@ -74,8 +76,6 @@ def test_nul_byte_in_a_slug_is_not_found(client, auth, make_user):
 
 
 def test_database_down_gives_the_friendly_503_page(app, client, auth, make_user, monkeypatch):
-    from sqlalchemy.orm import Session
-
     auth.login(make_user())
 
     def refuse(*args, **kwargs):
@@ -101,8 +101,6 @@ def test_an_odd_failure_while_the_database_answers_is_a_500(app, client):
 
 
 def test_an_odd_failure_while_the_database_is_away_is_the_friendly_503(tmp_path):
-    from academy import create_app
-
     app = create_app(
         {
             "ENV_NAME": "testing",

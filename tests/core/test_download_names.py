@@ -10,8 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from werkzeug.http import parse_options_header
 
+from academy.certificates.services import issue_certificate
 from academy.core.downloads import attachment_header, download_filename
 from academy.database import db, utcnow
+from academy.learning.models import Enrollment
 
 HOSTILE = 'A"B\r\nC; filename=x.exe Hà Nội\\'
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$")
@@ -58,9 +60,6 @@ def test_course_export_name_survives_a_hostile_slug(client, auth, make_user, mak
 
 
 def test_certificate_download_is_named_by_its_serial(client, auth, make_user, make_course):
-    from academy.certificates.services import issue_certificate
-    from academy.learning.models import Enrollment
-
     learner, course = make_user(), make_course()
     db.session.add(Enrollment(user_id=learner.id, course_id=course.id, completed_at=utcnow()))
     certificate = issue_certificate(learner, course)
@@ -69,7 +68,8 @@ def test_certificate_download_is_named_by_its_serial(client, auth, make_user, ma
     response = client.get(f"/certificates/{certificate.serial}.pdf")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == (
-        f"attachment; filename=\"{certificate.serial}.pdf\"; filename*=UTF-8''{certificate.serial}.pdf"
+        f'attachment; filename="{certificate.serial}.pdf"; '
+        f"filename*=UTF-8''{certificate.serial}.pdf"
     )
 
 

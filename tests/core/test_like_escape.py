@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from academy.auth.models import User
+from academy.certificates.services import issue_certificate
 from academy.database import contains_text, db, utcnow
+from academy.learning.models import Enrollment
 
 NAMES = {
     "percent": "Lê Giảm 100% Thủ tục",
@@ -54,9 +56,6 @@ def test_admin_user_search_takes_wildcards_literally(client, auth, make_user, pe
 def test_certificate_search_takes_wildcards_literally(
     client, auth, make_user, make_course, people, term, found
 ):
-    from academy.certificates.services import issue_certificate
-    from academy.learning.models import Enrollment
-
     course = make_course()
     for person in people.values():
         db.session.add(Enrollment(user_id=person.id, course_id=course.id, completed_at=utcnow()))

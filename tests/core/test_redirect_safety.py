@@ -15,6 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from academy.core.once import FormSubmission
+from academy.database import db
 from tests.conftest import PASSWORD
 
 SITE = "localhost"
@@ -164,10 +166,7 @@ def test_any_next_after_sign_in_stays_on_site(app, make_user, target):
 
 
 def test_a_resent_form_goes_back_only_to_a_referrer_on_this_site(client, auth, make_user):
-    """A copy of a form whose first copy is still at work goes back to the referrer — if it is ours."""
-    from academy.core.once import FormSubmission
-    from academy.database import db
-
+    """A copy of a form whose first copy is still at work goes back to the referrer if ours."""
     user = make_user(roles=("instructor",))
     auth.login(user)
     db.session.add(

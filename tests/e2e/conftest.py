@@ -1,5 +1,6 @@
 """Real Chromium (Debian's, never a downloaded one) driving the live site, with axe-core on every
 page a journey visits."""
+
 from __future__ import annotations
 
 import json
@@ -11,13 +12,32 @@ import pytest
 from tests.live_fixtures import site  # noqa: F401 - the shared live site fixture
 
 CHROMIUM = os.environ.get("ACADEMY_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-AXE = Path(__file__).resolve().parents[2] / "academy" / "static" / "vendor" / "axe-core" / "axe.min.js"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+AXE = (
+    Path(__file__).resolve().parents[2]
+    / "academy"
+    / "static"
+    / "vendor"
+    / "axe-core"
+    / "axe.min.js"
+)
 VIEWPORTS = {
     "desktop": {"viewport": {"width": 1280, "height": 800}},
-    "phone": {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True,
-              "device_scale_factor": 2},
+    "phone": {
+        "viewport": {"width": 360, "height": 740},
+        "is_mobile": True,
+        "has_touch": True,
+        "device_scale_factor": 2,
+    },
 }
 AXE_REPORT = Path(os.environ.get("ACADEMY_AXE_REPORT", "/tmp/academy-axe-report.jsonl"))
 
@@ -53,8 +73,13 @@ def new_page(browser, site, device):  # noqa: F811
     contexts = []
 
     def make():
-        context = browser.new_context(base_url=site.base_url, locale="vi-VN", bypass_csp=True,
-                                      timezone_id="Asia/Ho_Chi_Minh", **VIEWPORTS[device])
+        context = browser.new_context(
+            base_url=site.base_url,
+            locale="vi-VN",
+            bypass_csp=True,
+            timezone_id="Asia/Ho_Chi_Minh",
+            **VIEWPORTS[device],
+        )
         context.set_default_timeout(15_000)
         contexts.append(context)
         page = context.new_page()
@@ -92,7 +117,9 @@ class Auditor:
         path = page.url.split("//", 1)[-1].split("/", 1)[-1]
         self.pages.append("/" + path)
         for violation in run_axe(page):
-            self.problems.append({"page": "/" + path, "label": label, "device": self.device, **violation})
+            self.problems.append(
+                {"page": "/" + path, "label": label, "device": self.device, **violation}
+            )
 
     def assert_clean(self) -> None:
         if self.problems:
@@ -101,7 +128,8 @@ class Auditor:
                     report.write(json.dumps(problem, ensure_ascii=False) + "\n")
         assert not self.problems, "axe serious/critical violations:\n" + "\n".join(
             f"{p['page']} [{p['device']}] {p['id']} ({p['impact']}): {p['help']} at {p['nodes']}"
-            for p in self.problems)
+            for p in self.problems
+        )
 
 
 @pytest.fixture

@@ -1,9 +1,13 @@
 """Steps shared by the journeys: signing in through the form, knowing a quiz's right answers,
 passing quizzes over plain HTTP where the browser is not the point."""
+
 from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
+
+from academy.catalog.models import Course
 from tests.live_server import DEMO_PASSWORD, HttpSession, csrf_token_in
 
 COURSE = "lanh-dao-bang-du-lieu"  # shipped in courses/: the journey's course
@@ -35,16 +39,35 @@ def go_by_menu(page, name: str) -> None:
 
 def course_answers(site, slug: str = COURSE) -> dict[str, dict[int, list[int]]]:
     """{module slug: {question id: [correct choice ids]}} of the published course."""
-    from sqlalchemy import select
-
-    from academy.catalog.models import Course
-
     with site.db() as session:
-        course = session.scalar(select(Course).where(Course.slug == slug, Course.status == "published"))
+        course = session.scalar(
+            select(Course).where(Course.slug == slug, Course.status == "published")
+        )
         assert course is not None, f"course {slug} is not published on the live site"
-        return {module.slug: {q.id: [c.id for c in q.choices if c.is_correct]
-                              for q in module.questions if getattr(q, "is_active", True)}
-                for module in course.modules}
+        return {
+            module.slug: {
+                q.id: [c.id for c in q.choices if c.is_correct]
+                for q in module.questions
+                if getattr(q, "is_active", True)
+            }
+            for module in course.modules
+        }
+
+
+def wrong_answers(site, slug: str = COURSE) -> dict[str, dict[int, list[int]]]:
+    """{module slug: {question id: [one wrong choice id]}}: an answer, but not the right one."""
+    with site.db() as session:
+        course = session.scalar(
+            select(Course).where(Course.slug == slug, Course.status == "published")
+        )
+        return {
+            module.slug: {
+                q.id: [next(c.id for c in q.choices if not c.is_correct)]
+                for q in module.questions
+                if getattr(q, "is_active", True)
+            }
+            for module in course.modules
+        }
 
 
 def quiz_form(session: HttpSession, slug: str, module: str) -> tuple[str, str, list[int]]:
@@ -52,7 +75,8 @@ def quiz_form(session: HttpSession, slug: str, module: str) -> tuple[str, str, l
     page = session.get(f"/courses/{slug}/{module}/quiz")
     assert page.status == 200, (page.status, page.text[:300])
     token = re.search(r'name="token"[^>]*value="([^"]+)"', page.text) or re.search(
-        r'value="([^"]+)"[^>]*name="token"', page.text)
+        r'value="([^"]+)"[^>]*name="token"', page.text
+    )
     assert token, "no quiz token in the quiz page"
     qids = sorted({int(q) for q in re.findall(r'name="q-(\d+)"', page.text)})
     return csrf_token_in(page.text), token.group(1), qids
@@ -67,8 +91,9 @@ def answer_fields(csrf: str, token: str, answers: dict[int, list[int]]) -> list[
 
 def pass_quiz_http(session: HttpSession, slug: str, module: str, answers: dict[int, list[int]]):
     csrf, token, qids = quiz_form(session, slug, module)
-    response = session.post(f"/courses/{slug}/{module}/quiz",
-                            answer_fields(csrf, token, {q: answers[q] for q in qids}))
+    response = session.post(
+        f"/courses/{slug}/{module}/quiz", answer_fields(csrf, token, {q: answers[q] for q in qids})
+    )
     assert response.status == 302 and "/attempts/" in response.headers["Location"], response.status
     return response.headers["Location"]
 

@@ -1,5 +1,6 @@
 """A quiz completed with the keyboard alone; the Markdown XSS payloads rendered in Chromium with
 nothing executing."""
+
 from __future__ import annotations
 
 import pytest
@@ -67,16 +68,26 @@ def _payload_course(directory) -> str:
     body = "\n\n".join(XSS_PAYLOADS)
     (root / "course.md").write_text(
         "---\ntitle: Khoá học thử <script>window.__xss=1</script>\nsummary: Tóm tắt <img src=x onerror=window.__xss=1>\n"
-        "track: data\nlevel: basic\nhours: 1\npass_threshold: 0.5\n---\n" + body + "\n", encoding="utf-8")
+        "track: data\nlevel: basic\nhours: 1\npass_threshold: 0.5\n---\n" + body + "\n",
+        encoding="utf-8",
+    )
     (module / "module.md").write_text(
         "---\ntitle: Mô-đun <svg onload=window.__xss=1>\nsummary: Tóm tắt\nminutes: 10\nprerequisites: []\n---\n"
-        + body + "\n", encoding="utf-8")
+        + body
+        + "\n",
+        encoding="utf-8",
+    )
     third = len(XSS_PAYLOADS) // 3 + 1
     for i in range(3):
-        chunk = "\n\n".join(XSS_PAYLOADS[i * third:(i + 1) * third])
-        (module / f"0{i + 1}-bai-{i + 1}.md").write_text(f"---\ntitle: Bài {i + 1}\n---\n{chunk}\n", encoding="utf-8")
+        chunk = "\n\n".join(XSS_PAYLOADS[i * third : (i + 1) * third])
+        (module / f"0{i + 1}-bai-{i + 1}.md").write_text(
+            f"---\ntitle: Bài {i + 1}\n---\n{chunk}\n", encoding="utf-8"
+        )
     one_line = [p for p in XSS_PAYLOADS if "\n" not in p][:8]
-    quiz = "".join(f"## Câu {n}: {p}\n- [x] Đúng {p}\n- [ ] Sai\n> Giải thích {p}\n\n" for n, p in enumerate(one_line, 1))
+    quiz = "".join(
+        f"## Câu {n}: {p}\n- [x] Đúng {p}\n- [ ] Sai\n> Giải thích {p}\n\n"
+        for n, p in enumerate(one_line, 1)
+    )
     (module / "quiz.md").write_text(quiz, encoding="utf-8")
     return slug
 
@@ -99,7 +110,9 @@ def test_markdown_xss_payloads_never_run_in_chromium(site, new_page, tmp_path):
         response = page.goto(path)
         assert response.status == 200, (path, response.status)
         if "/bai-" in path:
-            assert page.locator(".lesson-body").inner_text().strip(), "the payload lesson did not render"
+            assert page.locator(".lesson-body").inner_text().strip(), (
+                "the payload lesson did not render"
+            )
         page.mouse.move(200, 300)
         assert page.evaluate("() => window.__xss") is None, f"script ran on {path}"
         rendered = page.eval_on_selector("main", "m => m.innerHTML")

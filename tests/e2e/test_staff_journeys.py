@@ -1,4 +1,5 @@
 """Instructor, HR and admin journeys in Vietnamese, on a desktop and on a phone, axe on every page."""
+
 from __future__ import annotations
 
 import re
@@ -36,10 +37,13 @@ def test_instructor_writes_previews_and_publishes_a_lesson(site, new_page, axe):
     page.get_by_role("link", name="Thêm bài học").first.click()
     axe.check(page, "new lesson")
     page.get_by_label("Tên bài học").fill("Dữ liệu mở là gì")
-    page.get_by_label("Nội dung (Markdown)").fill("## Khái niệm\n\nDữ liệu mở là **dữ liệu công khai** "
-                                                  "mà ai cũng dùng được.")
+    page.get_by_label("Nội dung (Markdown)").fill(
+        "## Khái niệm\n\nDữ liệu mở là **dữ liệu công khai** mà ai cũng dùng được."
+    )
     preview = page.locator("#lesson-preview")
-    preview.locator("strong", has_text="dữ liệu công khai").wait_for()  # the live, server-side preview
+    preview.locator(
+        "strong", has_text="dữ liệu công khai"
+    ).wait_for()  # the live, server-side preview
     assert preview.locator("h2", has_text="Khái niệm").count() == 1
     axe.check(page, "lesson editor with preview")
     page.get_by_role("button", name="Lưu phiên bản").click()
@@ -51,11 +55,15 @@ def test_instructor_writes_previews_and_publishes_a_lesson(site, new_page, axe):
     page.get_by_role("link", name=re.compile("Bài kiểm tra")).first.click()
     page.get_by_role("link", name="Thêm câu hỏi").click()
     axe.check(page, "new question")
-    page.get_by_label("Câu hỏi (Markdown)").fill("Dữ liệu mở có cần ghi rõ giấy phép sử dụng không?")
+    page.get_by_label("Câu hỏi (Markdown)").fill(
+        "Dữ liệu mở có cần ghi rõ giấy phép sử dụng không?"
+    )
     page.get_by_label("Phương án 1", exact=True).fill("Có, để người dùng biết được phép làm gì")
     page.get_by_label("Đáp án đúng 1", exact=True).check()
     page.get_by_label("Phương án 2", exact=True).fill("Không cần")
-    page.get_by_label("Giải thích (hiện sau khi nộp bài)").fill("Giấy phép cho biết phạm vi được dùng lại.")
+    page.get_by_label("Giải thích (hiện sau khi nộp bài)").fill(
+        "Giấy phép cho biết phạm vi được dùng lại."
+    )
     page.get_by_role("button", name="Lưu câu hỏi").click()
     page.wait_for_load_state("load")
     assert "/quiz/new" not in page.url, page.locator("main").inner_text()[:800]
@@ -65,7 +73,9 @@ def test_instructor_writes_previews_and_publishes_a_lesson(site, new_page, axe):
     axe.check(page, "publish confirmation")
     page.get_by_role("button", name="Xuất bản", exact=True).click()
     page.wait_for_load_state("load")
-    assert "Đã xuất bản phiên bản 1" in page.locator("main").inner_text(), page.locator("main").inner_text()[:800]
+    assert "Đã xuất bản phiên bản 1" in page.locator("main").inner_text(), page.locator(
+        "main"
+    ).inner_text()[:800]
     axe.check(page, "course published")
     page.goto("/courses")
     page.get_by_role("link", name=title).first.wait_for()
@@ -76,7 +86,10 @@ def test_instructor_writes_previews_and_publishes_a_lesson(site, new_page, axe):
 def _save_and_expect_course_page(page) -> None:
     page.get_by_role("button", name="Lưu", exact=True).click()
     page.wait_for_load_state("load")
-    assert re.search(r"/authoring/courses/\d+(#.*)?$", page.url), (page.url, page.locator("main").inner_text()[:600])
+    assert re.search(r"/authoring/courses/\d+(#.*)?$", page.url), (
+        page.url,
+        page.locator("main").inner_text()[:600],
+    )
 
 
 def test_hr_assigns_a_course_downloads_the_report_and_watches_the_dashboard(site, new_page, axe):
@@ -134,10 +147,12 @@ def test_admin_imports_users_and_revokes_a_certificate(site, new_page, axe, tmp_
         unit_code = session.scalar(select(Unit.code).where(Unit.kind == "ward").order_by(Unit.id))
     tag = f"{device}{uuid.uuid4().hex[:6]}"
     people = tmp_path / "can-bo.csv"
-    people.write_text("mã cán bộ,họ và tên,email,mã đơn vị,chức vụ,vai trò\n"
-                      f"NK{tag}1,Ngô Thị Hồng Nhung,nhung.{tag}@hvs.gov.vn,{unit_code},Chuyên viên,learner\n"
-                      f"NK{tag}2,Bùi Quốc Việt,viet.{tag}@hvs.gov.vn,{unit_code},Phó Chủ tịch,learner\n",
-                      encoding="utf-8")
+    people.write_text(
+        "mã cán bộ,họ và tên,email,mã đơn vị,chức vụ,vai trò\n"
+        f"NK{tag}1,Ngô Thị Hồng Nhung,nhung.{tag}@hvs.gov.vn,{unit_code},Chuyên viên,learner\n"
+        f"NK{tag}2,Bùi Quốc Việt,viet.{tag}@hvs.gov.vn,{unit_code},Phó Chủ tịch,learner\n",
+        encoding="utf-8",
+    )
     page = new_page()
     sign_in(page, "quantri@hvs.gov.vn", axe=axe)
     go_by_menu(page, "Quản trị")

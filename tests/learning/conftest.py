@@ -1,4 +1,5 @@
 """Helpers for the learner's journey: a signed-in learner, enrolment, opening and answering quizzes."""
+
 from __future__ import annotations
 
 import re
@@ -18,7 +19,8 @@ def lesson_url(course, module, lesson):
 
 def token_from(html: str) -> str:
     match = re.search(r'name="token" type="hidden" value="([^"]+)"', html) or re.search(
-        r'id="token" name="token" type="hidden" value="([^"]+)"', html)
+        r'id="token" name="token" type="hidden" value="([^"]+)"', html
+    )
     assert match, "no quiz token in the page"
     return match.group(1)
 
@@ -28,8 +30,9 @@ def answers_for(module, right=True) -> dict:
     data = {}
     for question in module.active_questions:
         picks = [c.id for c in question.choices if c.is_correct == right]
-        data[f"q-{question.id}"] = [str(picks[0])] if question.kind != "multiple" or not right else [
-            str(p) for p in picks]
+        data[f"q-{question.id}"] = (
+            [str(picks[0])] if question.kind != "multiple" or not right else [str(p) for p in picks]
+        )
     return data
 
 
@@ -61,6 +64,7 @@ def open_quiz(client):
 @pytest.fixture
 def fresh():
     """Forget what this session cached, to read what requests committed."""
+
     def reload():
         db.session.expire_all()
 

@@ -1,5 +1,6 @@
 """Extra quiz attempts: instructors (their courses) and HR (their people, mandatory courses) grant
 a blocked learner more attempts, with a reason, audited, once per form."""
+
 from __future__ import annotations
 
 import re
@@ -21,21 +22,33 @@ REASON = "Mất kết nối mạng trong lúc làm bài"
 
 def once_token(html: str, module) -> str:
     """The one-time token of the grant form for ``module`` on a page."""
-    form = html[html.index(f'id="module-{module.id}"'):]
+    form = html[html.index(f'id="module-{module.id}"') :]
     return re.search(r'name="once_token" value="([^"]+)"', form).group(1)
 
 
 def used_up(learner, module, attempts=3, best=0.33):
     """The learner took every attempt the limit allows, without passing."""
-    db.session.add(ModuleResult(user_id=learner.id, module_id=module.id, best_score=best,
-                                attempts_count=attempts, updated_at=utcnow()))
+    db.session.add(
+        ModuleResult(
+            user_id=learner.id,
+            module_id=module.id,
+            best_score=best,
+            attempts_count=attempts,
+            updated_at=utcnow(),
+        )
+    )
     db.session.commit()
 
 
 def grants_and_audits():
-    return (db.session.scalar(select(func.count()).select_from(AttemptGrant)),
-            db.session.scalar(select(func.count()).select_from(AuditEvent)
-                              .where(AuditEvent.action == "quiz.attempts.grant")))
+    return (
+        db.session.scalar(select(func.count()).select_from(AttemptGrant)),
+        db.session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "quiz.attempts.grant")
+        ),
+    )
 
 
 @pytest.fixture
@@ -52,8 +65,14 @@ def setting(app, make_unit, make_user, make_course):
     db.session.commit()
     module = course.modules[0]
     used_up(learner, module)
-    return {"city": city, "ward": ward, "instructor": instructor, "learner": learner,
-            "course": course, "module": module}
+    return {
+        "city": city,
+        "ward": ward,
+        "instructor": instructor,
+        "learner": learner,
+        "course": course,
+        "module": module,
+    }
 
 
 def learners_url(s, query=""):
@@ -99,11 +118,21 @@ def test_instructor_sees_the_blocked_learner_and_grants_attempts(app, setting):
     db.session.expire_all()
     grant = db.session.scalar(select(AttemptGrant))
     assert (grant.user_id, grant.module_id, grant.extra, grant.reason, grant.granted_by_id) == (
-        s["learner"].id, s["module"].id, 2, REASON, s["instructor"].id)
+        s["learner"].id,
+        s["module"].id,
+        2,
+        REASON,
+        s["instructor"].id,
+    )
     audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "quiz.attempts.grant"))
     assert audit.actor_id == s["instructor"].id
-    assert audit.detail == {"learner": s["learner"].id, "module": s["module"].id,
-                            "course": s["course"].id, "extra": 2, "reason": REASON}
+    assert audit.detail == {
+        "learner": s["learner"].id,
+        "module": s["module"].id,
+        "course": s["course"].id,
+        "extra": 2,
+        "reason": REASON,
+    }
     assert extra_attempts(s["learner"], s["module"]) == 2
     assert attempts_left(s["learner"], s["module"]) == 2
     listing = client.get(learners_url(s)).get_data(as_text=True)
@@ -142,17 +171,21 @@ def test_a_double_submit_grants_once(app, setting):
     assert attempts_left(s["learner"], s["module"]) == 1
 
 
-@pytest.mark.parametrize("extra, reason, message", [
-    ("2", "", "Hãy ghi lý do cấp thêm lượt."),
-    ("2", "   ", "Lý do phải dài từ 3 đến 500 ký tự."),
-    ("2", "ok", "Lý do phải dài từ 3 đến 500 ký tự."),
-    ("2", "x" * 501, "Lý do phải dài từ 3 đến 500 ký tự."),
-    ("0", REASON, "Số lượt cấp thêm phải từ 1 đến 10."),
-    ("11", REASON, "Số lượt cấp thêm phải từ 1 đến 10."),
-    ("hai", REASON, "Số lượt cấp thêm phải từ 1 đến 10."),
-])
-def test_bad_input_is_refused_with_a_message_and_nothing_written(app, setting, extra, reason,
-                                                                 message):
+@pytest.mark.parametrize(
+    "extra, reason, message",
+    [
+        ("2", "", "Hãy ghi lý do cấp thêm lượt."),
+        ("2", "   ", "Lý do phải dài từ 3 đến 500 ký tự."),
+        ("2", "ok", "Lý do phải dài từ 3 đến 500 ký tự."),
+        ("2", "x" * 501, "Lý do phải dài từ 3 đến 500 ký tự."),
+        ("0", REASON, "Số lượt cấp thêm phải từ 1 đến 10."),
+        ("11", REASON, "Số lượt cấp thêm phải từ 1 đến 10."),
+        ("hai", REASON, "Số lượt cấp thêm phải từ 1 đến 10."),
+    ],
+)
+def test_bad_input_is_refused_with_a_message_and_nothing_written(
+    app, setting, extra, reason, message
+):
     s = setting
     client = login_client(app, s["instructor"])
     token = "mot-lan-duy-nhat-0001"
@@ -171,8 +204,9 @@ def test_a_post_without_the_csrf_token_is_refused(csrf_app, setting):
     s = setting
     client = csrf_app.test_client()
     token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    client.post("/login", data={"email": s["instructor"].email, "password": PASSWORD,
-                                "csrf_token": token})
+    client.post(
+        "/login", data={"email": s["instructor"].email, "password": PASSWORD, "csrf_token": token}
+    )
     page = client.get(learner_url(s)).get_data(as_text=True)
     name = f"m{s['module'].id}-csrf_token"  # the form's fields carry its module's prefix
     form_token = re.search(rf'name="{name}" type="hidden" value="([^"]+)"', page).group(1)
@@ -197,7 +231,8 @@ def test_hr_grants_to_people_of_its_units_on_mandatory_courses(app, setting, mak
     response = client.post(hr_grant_url(s), data=grant_form(s, once_token=token))
     assert response.status_code == 303
     assert "Đã cấp thêm 1 lượt làm bài cho Phạm Thị Lan" in client.get(
-        response.headers["Location"]).get_data(as_text=True)
+        response.headers["Location"]
+    ).get_data(as_text=True)
     assert grants_and_audits() == (1, 1)
     assert db.session.scalar(select(AttemptGrant.granted_by_id)) == hr.id
     assert attempts_left(s["learner"], s["module"]) == 1

@@ -1,5 +1,6 @@
 """The database connection lost at each step of a quiz submission: a 503, nothing half-written,
 and the same form accepted once the connection is back."""
+
 import psycopg
 import pytest
 from sqlalchemy import event, func, select
@@ -27,18 +28,24 @@ class ConnectionKiller:
         if self.count == self.armed_at:
             self.armed_at = 0
             with psycopg.connect(self.url, autocommit=True) as admin:
-                admin.execute("SELECT pg_terminate_backend(%s)", (conn.connection.dbapi_connection.info.backend_pid,))
+                admin.execute(
+                    "SELECT pg_terminate_backend(%s)",
+                    (conn.connection.dbapi_connection.info.backend_pid,),
+                )
             self.fired = statement.split(None, 1)[0]
 
 
 def stored() -> tuple[int, int, int]:
-    return (db.session.scalar(select(func.count()).select_from(QuizAttempt)),
-            db.session.scalar(select(func.count()).select_from(AttemptAnswer)),
-            db.session.scalar(select(func.coalesce(func.sum(ModuleResult.attempts_count), 0))))
+    return (
+        db.session.scalar(select(func.count()).select_from(QuizAttempt)),
+        db.session.scalar(select(func.count()).select_from(AttemptAnswer)),
+        db.session.scalar(select(func.coalesce(func.sum(ModuleResult.attempts_count), 0))),
+    )
 
 
 def test_a_connection_lost_at_any_step_of_a_submission_leaves_nothing_half_written(
-        app, client, enrolled, open_quiz):
+    app, client, enrolled, open_quiz
+):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("ends a PostgreSQL server process; the suite's PostgreSQL run covers it")
     module = enrolled.modules[0]
@@ -49,18 +56,26 @@ def test_a_connection_lost_at_any_step_of_a_submission_leaves_nothing_half_writt
         db.session.expunge_all()  # let the request load the user and the course itself, as in production
         killer.arm(at)
         response = client.post(quiz_url(enrolled, module), data=data)
-        if killer.fired is None:  # the submission ran out of statements before the Nth: it went through
+        if (
+            killer.fired is None
+        ):  # the submission ran out of statements before the Nth: it went through
             assert response.status_code == 302
             break
         steps.append(killer.fired)
         assert response.status_code == 503, (at, killer.fired, response.status_code)
         assert "Hệ thống tạm thời gián đoạn" in response.get_data(as_text=True)
-        assert stored() in ((0, 0, 0), (1, len(module.active_questions), 1)), (at, killer.fired, stored())
+        assert stored() in ((0, 0, 0), (1, len(module.active_questions), 1)), (
+            at,
+            killer.fired,
+            stored(),
+        )
         if stored()[0]:  # lost after the commit: the same form now shows the stored result
             assert client.post(quiz_url(enrolled, module), data=data).status_code == 302
             assert stored()[0] == 1
             break
-        assert client.post(quiz_url(enrolled, module), data=data).status_code == 302, "the form is accepted again"
+        assert client.post(quiz_url(enrolled, module), data=data).status_code == 302, (
+            "the form is accepted again"
+        )
         attempts, answers, counted = stored()
         assert (attempts, answers, counted) == (1, len(module.active_questions), 1)
         db.session.execute(AttemptAnswer.__table__.delete())

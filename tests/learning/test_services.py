@@ -1,4 +1,5 @@
 """The learning services other features call: enrolment, grading, attempts, progress."""
+
 from types import SimpleNamespace
 
 import pytest
@@ -7,7 +8,12 @@ from sqlalchemy import event, func, select
 from academy.database import db
 from academy.learning.models import Enrollment, ModuleResult, QuizAttempt
 from academy.learning.services import (
-    AttemptLimitReached, course_progress, enrol_learner, grade_attempt, learner_overview, mark_lesson_done,
+    AttemptLimitReached,
+    course_progress,
+    enrol_learner,
+    grade_attempt,
+    learner_overview,
+    mark_lesson_done,
     submit_attempt,
 )
 
@@ -21,17 +27,21 @@ def ids(module):
 
 
 def test_grade_attempt_is_all_or_nothing_per_question():
-    questions = [SimpleNamespace(id=1, correct_choice_ids={10}),
-                 SimpleNamespace(id=2, correct_choice_ids={20, 21}),
-                 SimpleNamespace(id=3, correct_choice_ids={30}),
-                 SimpleNamespace(id=4, correct_choice_ids={40})]
+    questions = [
+        SimpleNamespace(id=1, correct_choice_ids={10}),
+        SimpleNamespace(id=2, correct_choice_ids={20, 21}),
+        SimpleNamespace(id=3, correct_choice_ids={30}),
+        SimpleNamespace(id=4, correct_choice_ids={40}),
+    ]
     score, per_question = grade_attempt(questions, {1: [10], 2: [20], 3: [30, 31], 4: []})
     assert per_question == {1: True, 2: False, 3: False, 4: False} and score == 0.25
     assert grade_attempt(questions, {1: [10], 2: [21, 20], 3: [30], 4: [40]})[0] == 1.0
     assert grade_attempt([], {}) == (0.0, {})
 
 
-def test_enrol_learner_is_idempotent_and_an_assignment_upgrades_a_self_enrolment(make_user, make_course, days):
+def test_enrol_learner_is_idempotent_and_an_assignment_upgrades_a_self_enrolment(
+    make_user, make_course, days
+):
     user, course = make_user(), make_course()
     first = enrol_learner(user, course)
     again = enrol_learner(user, course)
@@ -45,7 +55,9 @@ def test_enrol_learner_is_idempotent_and_an_assignment_upgrades_a_self_enrolment
     assert db.session.get(Enrollment, first.id).source == "assigned"
 
 
-def test_submit_attempt_keeps_the_best_score_and_counts_attempts(make_user, make_course, monkeypatch):
+def test_submit_attempt_keeps_the_best_score_and_counts_attempts(
+    make_user, make_course, monkeypatch
+):
     noted = []
     monkeypatch.setattr("academy.paths.services.note_attempt", noted.append)
     user, course = make_user(), make_course()
@@ -69,7 +81,9 @@ def test_placement_attempts_need_no_enrolment_nor_use_up_the_limit(app, make_use
     user, course = make_user(), make_course()
     module = course.modules[0]
     for n in range(2):
-        submit_attempt(user, module, f"p-{n}", right(module), question_ids=ids(module), kind="placement")
+        submit_attempt(
+            user, module, f"p-{n}", right(module), question_ids=ids(module), kind="placement"
+        )
     submit_attempt(user, module, "m-1", {}, question_ids=ids(module))
     with pytest.raises(AttemptLimitReached):
         submit_attempt(user, module, "m-2", {}, question_ids=ids(module))
@@ -78,11 +92,22 @@ def test_placement_attempts_need_no_enrolment_nor_use_up_the_limit(app, make_use
     assert db.session.scalar(select(func.count()).select_from(QuizAttempt)) == 3
 
 
-def test_modules_passed_before_enrolling_complete_the_course_on_enrolment(make_user, make_course, monkeypatch):
-    monkeypatch.setattr("academy.certificates.services.issue_certificate", lambda user, course: None)
+def test_modules_passed_before_enrolling_complete_the_course_on_enrolment(
+    make_user, make_course, monkeypatch
+):
+    monkeypatch.setattr(
+        "academy.certificates.services.issue_certificate", lambda user, course: None
+    )
     user, course = make_user(), make_course()
     for module in course.modules:
-        submit_attempt(user, module, f"p-{module.id}", right(module), question_ids=ids(module), kind="placement")
+        submit_attempt(
+            user,
+            module,
+            f"p-{module.id}",
+            right(module),
+            question_ids=ids(module),
+            kind="placement",
+        )
     enrollment = enrol_learner(user, course)
     assert enrollment.completed_at is not None
     assert course_progress(user, course)["fraction"] == 1.0
@@ -123,7 +148,8 @@ def overview_queries(user) -> int:
 
 
 def test_learner_overview_puts_overdue_first_and_does_not_grow_queries_per_course(
-        make_user, make_course, days):
+    make_user, make_course, days
+):
     user = make_user()
     courses = [make_course(title=f"Khoá {n}") for n in range(6)]
     enrol_learner(user, courses[0])

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 
+from academy.auth.models import User
 from academy.database import db, utcnow
+from academy.learning.models import ModuleResult
 
 
 @pytest.fixture(autouse=True)
@@ -32,7 +35,6 @@ def _fresh_every_request(app):
 @pytest.fixture
 def give_results(app):
     """give_results(user, {module: score}) records best scores as submit_attempt would."""
-    from academy.learning.models import ModuleResult
 
     def give(user, scores: dict):
         for module, score in scores.items():
@@ -56,7 +58,6 @@ def population(app, give_results):
     """``n`` other learners with results on ``modules`` (score per module from ``mean``).
 
     Made without passwords: they never sign in, and hashing would dominate the test's time."""
-    from academy.auth.models import User
 
     def build(modules, means: dict, n: int = 12, seed: int = 3, unit=None, position="Chuyên viên"):
         rng = random.Random(seed)
@@ -77,6 +78,4 @@ def population(app, give_results):
 
 
 def item_ids(html: str) -> list[int]:
-    import re
-
     return [int(x) for x in re.findall(r'data-module-id="(\d+)"', html)]

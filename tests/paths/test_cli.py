@@ -4,6 +4,8 @@ import os
 
 from academy.database import db
 from academy.paths.models import RecommenderModel
+from academy.paths.scorer import Scorer
+from academy.paths.store import cv_folds, planned_steps, train_model
 
 
 def _write(path, lines):
@@ -95,8 +97,6 @@ def test_evaluate_without_data_uses_the_database(runner, make_course, population
 
 
 def test_train_chooses_a_model_and_records_why(app, runner, make_course, population):
-    from academy.paths.scorer import Scorer
-
     course = make_course(modules=3)
     population(course.modules, {m: 0.3 + 0.2 * k for k, m in enumerate(course.modules)}, n=8)
     result = runner.invoke(args=["recommender", "train"])
@@ -133,8 +133,6 @@ def test_train_refuses_without_results(runner):
 
 
 def test_training_reports_each_step_for_the_progress_bar(app, make_course, population):
-    from academy.paths.store import cv_folds, planned_steps, train_model
-
     course = make_course(modules=3)
     population(course.modules, {m: 0.5 for m in course.modules}, n=8)
     steps = []

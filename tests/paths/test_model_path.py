@@ -3,10 +3,12 @@
 import logging
 import os
 
+import numpy as np
 import pytest
 
 from academy.database import db
 from academy.learning.services import enrol_learner, submit_attempt
+from academy.paths.catalogue import get_catalogue
 from academy.paths.models import RecommenderModel
 from academy.paths.store import train_model
 from tests.paths.conftest import item_ids
@@ -65,8 +67,6 @@ def test_bad_model_file_falls_back_to_difficulty(app, client, auth, strong_learn
         with open(path, "wb") as handle:
             handle.write(b"PK\x03\x04 not a model at all")
     elif damage == "blend-without-arrays":
-        import numpy as np
-
         meta = (
             '{"format": 1, "kind": "blend", "weights": [1.0], "intercept": 0.0, '
             '"parts": [{"kind": "logit", "mu": 0.0, "k": 40, "reg": 1.0}]}'
@@ -74,8 +74,6 @@ def test_bad_model_file_falls_back_to_difficulty(app, client, auth, strong_learn
         with open(path, "wb") as handle:
             np.savez(handle, meta=np.array(meta))
     else:
-        import numpy as np
-
         np.savez(path, meta=np.array('{"format": 99, "kind": "factors"}'))
         os.replace(path + ".npz", path) if os.path.exists(path + ".npz") else None
     auth.login(learner)
@@ -114,8 +112,6 @@ def test_retrain_runs_in_background_after_enough_attempts(app, make_user, make_c
 def test_module_difficulty_comes_from_the_trained_model_not_a_live_scan(
     app, make_user, make_course, population, give_results
 ):
-    from academy.paths.catalogue import get_catalogue
-
     course = make_course(modules=2)
     first, second = course.modules
     population([first, second], {first: 0.9, second: 0.4}, n=6)

@@ -1,4 +1,4 @@
-"""A brand-new learner: placement prompt, a path from difficulty and colleagues; the placement quiz."""
+"""A brand-new learner: placement prompt, a path from difficulty and colleagues; placement quiz."""
 
 import re
 
@@ -14,7 +14,7 @@ def test_brand_new_learner_gets_placement_and_colleagues_courses(
     unit = make_unit()
     popular = make_course(track="ai", title="AI cho lãnh đạo")
     make_course(track="theory")  # a course of another track that no colleague took
-    for k in range(2):
+    for _ in range(2):
         colleague = make_user(unit=unit, position="Phó phòng")
         enrol_learner(colleague, popular)
     db.session.commit()

@@ -1,8 +1,8 @@
-"""The path respects prerequisites (across courses), assignments and due dates, and explains each item."""
+"""The path respects prerequisites (across courses), assignments and due dates; explains items."""
 
 import re
 
-from academy.catalog.models import ModulePrerequisite
+from academy.catalog.models import Module, ModulePrerequisite
 from academy.database import db
 from academy.learning.services import enrol_learner
 from tests.paths.conftest import item_ids
@@ -75,6 +75,4 @@ def test_home_page_shows_the_path_block(client, auth, make_user, make_course):
 
 
 def _modules(ids):
-    from academy.catalog.models import Module
-
     return [db.session.get(Module, i) for i in ids]

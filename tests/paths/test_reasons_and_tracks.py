@@ -1,4 +1,4 @@
-"""Reasons name the prerequisite the right way round; a placement quiz leaves the other tracks alone."""
+"""Reasons name the prerequisite the right way round; a placement quiz leaves other tracks alone."""
 
 from academy.catalog.models import ModulePrerequisite
 from academy.database import db

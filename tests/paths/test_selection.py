@@ -37,7 +37,10 @@ def _selection_saw_a_scoring_fold(monkeypatch, leak: bool) -> bool:
     monkeypatch.setattr(ev, "select_model", recording_select)
     ev.cross_validate_all(rows, folds=3, seed=4, tuned_svd=False)
     splits = KFold(n_splits=3, random_state=4).split(build_dataset(rows))
-    return any(given & {(u, i) for u, i, _ in test} for given, (_train, test) in zip(seen, splits))
+    return any(
+        given & {(u, i) for u, i, _ in test}
+        for given, (_train, test) in zip(seen, splits, strict=True)
+    )
 
 
 SMALL = [

@@ -7,10 +7,11 @@ import io
 
 from openpyxl import load_workbook
 from pypdf import PdfReader
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from academy.core.audit import AuditEvent
 from academy.database import db
+from academy.learning.models import Enrollment
 
 
 def _csv_rows(response):
@@ -216,8 +217,6 @@ def test_large_xlsx_runs_as_a_job_for_its_owner_only(app, client, auth, city, ma
 
 
 def _queries_for_csv(client) -> int:
-    from sqlalchemy import event
-
     seen = []
 
     def count(*_args, **_kwargs):
@@ -232,8 +231,6 @@ def _queries_for_csv(client) -> int:
 
 
 def test_report_queries_do_not_grow_with_the_number_of_learners(client, auth, city, make_user):
-    from academy.learning.models import Enrollment
-
     auth.login(city.admin)
     few = _queries_for_csv(client)
     for k in range(10):
@@ -248,8 +245,6 @@ def test_report_queries_do_not_grow_with_the_number_of_learners(client, auth, ci
 def test_csv_rows_in_unit_then_learner_order_across_units_of_one_name(
     client, auth, city, make_unit, make_user
 ):
-    from academy.learning.models import Enrollment
-
     # a cell under each ward, both called "Chi bộ 1": their learners sort together, by name
     cell_dk = make_unit("Chi bộ 1", parent=city.da_kao, kind="cell", code="DK-1")
     for name, unit in (

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+from academy.database import db
+from academy.learning.models import Enrollment
+
 
 def test_city_figures_for_admin(client, auth, city):
     auth.login(city.admin)
@@ -54,9 +57,6 @@ def test_page_has_tables_for_every_chart_and_no_inline_script(client, auth, city
 
 
 def test_polls_get_the_last_figures_at_once_while_new_ones_are_made(app, client, auth, city):
-    from academy.database import db
-    from academy.learning.models import Enrollment
-
     auth.login(city.admin)
     assert client.get("/dashboard/data.json").get_json()["kpis"]["enrolled"] == 3
     db.session.add(Enrollment(user_id=city.admin.id, course_id=city.course.id, source="self"))
@@ -64,7 +64,7 @@ def test_polls_get_the_last_figures_at_once_while_new_ones_are_made(app, client,
     app.config["DASHBOARD_CACHE_SECONDS"] = 1e-9  # every snapshot is now out of date
     snapshots = app.extensions["reports.dashboard"]
     try:
-        # the poll that finds the snapshot out of date is answered from it; a refresh starts behind it
+        # the poll that finds the snapshot out of date is answered from it; a refresh starts behind
         assert client.get("/dashboard/data.json").get_json()["kpis"]["enrolled"] == 3
         snapshots.wait()
         assert client.get("/dashboard/data.json").get_json()["kpis"]["enrolled"] == 4
@@ -73,9 +73,6 @@ def test_polls_get_the_last_figures_at_once_while_new_ones_are_made(app, client,
 
 
 def test_without_snapshots_every_poll_is_fresh(app, client, auth, city):
-    from academy.database import db
-    from academy.learning.models import Enrollment
-
     app.config["DASHBOARD_CACHE_SECONDS"] = 0
     auth.login(city.admin)
     assert client.get("/dashboard/data.json").get_json()["kpis"]["enrolled"] == 3

@@ -1,4 +1,4 @@
-"""Fixtures for system tests: the live site (tests.live_fixtures) and a busier one with more workers."""
+"""Fixtures for system tests: the live site (tests.live_fixtures) and a busier one, more workers."""
 
 from __future__ import annotations
 

@@ -6,6 +6,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from academy.catalog.models import Course, Question
+from academy.certificates.models import Certificate
+from academy.jobs import Job
+from academy.learning.models import Assignment, QuizAttempt
+
 
 @dataclass(frozen=True)
 class Route:
@@ -16,12 +21,7 @@ class Route:
 
 
 def sample_values(site) -> dict[str, str]:
-    """A real value for each URL argument name the app uses (missing ones get a harmless default)."""
-    from academy.catalog.models import Course, Question
-    from academy.certificates.models import Certificate
-    from academy.jobs import Job
-    from academy.learning.models import Assignment, QuizAttempt
-
+    """A real value for each URL argument name the app uses (others get a harmless default)."""
     with site.db() as session:
         course = session.scalar(
             select(Course).where(Course.status == "published").order_by(Course.id)
@@ -85,10 +85,10 @@ def all_routes(site) -> list[Route]:
 
 
 def object_rules(app) -> dict:
-    """Every rule whose URL names an object (has arguments), static files aside: {rule text: Rule}."""
+    """Every rule whose URL names an object (has arguments), static aside: {rule text: Rule}."""
     return {rule.rule: rule for rule in _app_rules(app) if rule.arguments}
 
 
 def build_path(rule, values: dict) -> str:
-    """The path of ``rule`` (a werkzeug Rule) with ``values`` filled in and escaped as the app would."""
+    """The path of ``rule`` (a werkzeug Rule), ``values`` filled in and escaped as the app would."""
     return rule.build({name: values[name] for name in rule.arguments}, append_unknown=False)[1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.parse
 from dataclasses import dataclass
 
 import pytest
@@ -12,6 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from academy.auth.models import Unit, User
+from academy.catalog.models import Course, CourseAuthor
+from academy.certificates.models import Certificate
+from academy.learning.models import Assignment, QuizAttempt
+from tests.authoring.helpers import PNG_1PX
 from tests.e2e.flows import COURSE, course_answers, enrol_http, pass_quiz_http
 from tests.live_fixtures import running_site
 from tests.live_server import HttpSession, csrf_token_in
@@ -22,15 +28,16 @@ pytestmark = pytest.mark.slow
 
 # ---- access matrix ---------------------------------------------------------------------------
 #
-# Every route whose URL names an object, for every role and an anonymous visitor, by GET and by POST.
-# Everyone POSTs with a valid CSRF token (taken from a page they can open), so a refusal comes from the
-# permission check, never from the CSRF guard. GETs open the course owner's draft, so editors get the
-# real pages; POSTs go to the published course, whose editors are sent to the draft (303) before
-# anything is written, and carry nothing but the token (or one invalid field, INVALID_FORM), so an
-# allowed POST shows that the permission check let it through and changes nothing that matters: an
-# empty form is a 400, a publish with no draft a 303, removing someone who is not a co-author a no-op,
-# enrolling or marking a lesson done only what it says. Only the HR assignment is really deleted, and
-# assigned again for the next cell; the test checks that the rest is as it was.
+# Every route whose URL names an object, for every role and an anonymous visitor, by GET and by
+# POST. Everyone POSTs with a valid CSRF token (taken from a page they can open), so a refusal comes
+# from the permission check, never from the CSRF guard. GETs open the course owner's draft, so
+# editors get the real pages; POSTs go to the published course, whose editors are sent to the draft
+# (303) before anything is written, and carry nothing but the token (or one invalid field,
+# INVALID_FORM), so an allowed POST shows that the permission check let it through and changes
+# nothing that matters: an empty form is a 400, a publish with no draft a 303, removing someone who
+# is not a co-author a no-op, enrolling or marking a lesson done only what it says. Only the HR
+# assignment is really deleted, and assigned again for the next cell; the test checks that the rest
+# is as it was.
 
 ROLES = (
     "anonymous",
@@ -54,11 +61,13 @@ JOB_CREATOR = frozenset(
 )  # a download job is its creator's alone; admins get 404 too
 DRAFT = " · draft"  # the same route on the course owner's draft course instead of the published one
 
-ALLOWED = {  # route → who may use it (GET and POST alike); everyone else gets 403/404, anonymous the sign-in page
+# route → who may use it (GET and POST alike); all others get 403/404, anonymous the sign-in page
+ALLOWED = {
     "/verify/<code>": EVERYONE,
     "/courses/<slug>": SIGNED_IN,
     "/courses/<slug>" + DRAFT: EDITORS,
     "/courses/<slug>/enrol": SIGNED_IN,
+    "/courses/<slug>/complete": frozenset({"owner"}),  # only who completed it; admins too get 404
     "/courses/<slug>/enrol" + DRAFT: EDITORS,
     "/courses/<slug>/<module_slug>/<lesson_slug>": SIGNED_IN,
     "/courses/<slug>/<module_slug>/<lesson_slug>" + DRAFT: EDITORS,
@@ -89,7 +98,9 @@ ALLOWED = {  # route → who may use it (GET and POST alike); everyone else gets
     "/authoring/courses/<int:course_id>/stats": EDITORS,
     "/authoring/courses/<int:course_id>/learners": EDITORS,
     "/authoring/courses/<int:course_id>/learners/<int:user_id>": EDITORS,
-    "/authoring/courses/<int:course_id>/learners/<int:user_id>/modules/<int:module_id>/grant": EDITORS,
+    (
+        "/authoring/courses/<int:course_id>/learners/<int:user_id>/modules/<int:module_id>/grant"
+    ): EDITORS,
     "/authoring/courses/<int:course_id>/export.zip": EDITORS,
     "/authoring/courses/<int:course_id>/modules/new": EDITORS,
     "/authoring/courses/<int:course_id>/modules/<int:module_id>": EDITORS,
@@ -106,15 +117,18 @@ ALLOWED = {  # route → who may use it (GET and POST alike); everyone else gets
     "/authoring/courses/<int:course_id>/modules/<int:module_id>/quiz/new": EDITORS,
     "/authoring/courses/<int:course_id>/modules/<int:module_id>/quiz/text": EDITORS,
     "/authoring/courses/<int:course_id>/modules/<int:module_id>/quiz/<int:question_id>": EDITORS,
-    "/authoring/courses/<int:course_id>/modules/<int:module_id>/quiz/<int:question_id>/delete": EDITORS,
+    (
+        "/authoring/courses/<int:course_id>/modules/<int:module_id>/quiz/<int:question_id>/delete"
+    ): EDITORS,
     "/admin/users/<int:user_id>": ADMIN,
     "/admin/units/<int:unit_id>": ADMIN,
     "/admin/certificates/<int:certificate_id>/revoke": ADMIN,
     "/admin/certificates/<int:certificate_id>/reissue": ADMIN,
 }
 ASSIGNMENT_DELETE = "/reports/assignments/<int:assignment_id>/delete"
-# What a POST carries besides the CSRF token where an empty form would be valid and change things: an
-# edit form starts from the record, and a field left out means "empty" (an unticked "active" box).
+# What a POST carries besides the CSRF token where an empty form would be valid and change things:
+# an edit form starts from the record, and a field left out means "empty" (an unticked "active"
+# box).
 INVALID_FORM = {
     "/admin/users/<int:user_id>": {"email": "không phải email"},
     "/admin/units/<int:unit_id>": {"code": ""},
@@ -164,8 +178,6 @@ class Matrix:
 
     def assignment_id(self) -> int:
         """The HR's assignment of the course to the ward, assigned (again) if a cell deleted it."""
-        from academy.learning.models import Assignment
-
         unit, course = self.get_values["unit_id"], self.post_values["course_id"]
         with self.site.db() as session:
             found = session.scalar(
@@ -189,9 +201,7 @@ class Matrix:
 
 
 def _people(site) -> dict[str, str | None]:
-    """role → email: an owner and another learner in ward A, instructors, HR of ward A and of ward B."""
-    from academy.auth.models import Unit
-
+    """role → email: an owner and another learner in ward A, instructors, HR of wards A and B."""
     with site.db() as session:
         ward_a, ward_b = session.scalars(
             select(Unit.code).where(Unit.kind == "ward").order_by(Unit.id)
@@ -215,8 +225,6 @@ def _people(site) -> dict[str, str | None]:
 
 def _made_by_the_course_owner(http: HttpSession, token: str, course_id: int, coauthor: str) -> dict:
     """A co-author, a draft of the published course, an image uploaded to it."""
-    from tests.authoring.helpers import PNG_1PX
-
     added = http.post(
         f"/authoring/courses/{course_id}/authors", {"csrf_token": token, "email": coauthor}
     )
@@ -246,11 +254,7 @@ def _made_by_the_hr(http: HttpSession, token: str, unit_id: int) -> dict:
 
 
 def _url_values(site, emails: dict, made: dict) -> tuple[dict, dict]:
-    """Values of the URL arguments: (for GETs, on the draft course; for POSTs, on the published one)."""
-    from academy.auth.models import User
-    from academy.catalog.models import Course
-    from academy.certificates.models import Certificate
-    from academy.learning.models import QuizAttempt
+    """Values of the URL arguments (GETs on the draft course, POSTs on the published one)."""
 
     def content(course):
         module = course.modules[0]
@@ -295,9 +299,6 @@ def _url_values(site, emails: dict, made: dict) -> tuple[dict, dict]:
 def matrix(matrix_site):
     """Everyone signed in and enrolled; the owner has passed every module (attempts, a certificate);
     the course owner's draft, co-author and image; the ward HR's jobs and assignment."""
-    from academy.auth.models import User
-    from academy.catalog.models import Course
-
     site = matrix_site
     emails = _people(site)
     assert tuple(emails) == ROLES
@@ -327,11 +328,8 @@ def matrix(matrix_site):
 
 
 def _state(matrix: Matrix) -> dict:
-    """What the POSTs of the matrix must leave as it was: the people, the unit, the certificate, both
-    versions of the course (content, version, co-authors)."""
-    from academy.auth.models import Unit, User
-    from academy.catalog.models import Course, CourseAuthor
-    from academy.certificates.models import Certificate
+    """What the POSTs of the matrix must leave as it was: the people, the unit, the certificate,
+    both versions of the course (content, version, co-authors)."""
 
     def course(course_id):
         course = session.get(Course, course_id)
@@ -487,17 +485,7 @@ def test_url_parameters_fuzzed_never_give_a_500(fuzz_site):
         for r in all_routes(fuzz_site)
         if "GET" in r.methods and not r.path.endswith((".pdf", ".zip"))
     ]:
-
-        @_fuzz_settings(12)
-        @given(st.dictionaries(st.sampled_from(QUERY_KEYS), HOSTILE_TEXT, max_size=4))
-        def probe(params):
-            import urllib.parse
-
-            response = admin.get(route.path + "?" + urllib.parse.urlencode(params))
-            if response.status >= 500:
-                failures.append(f"GET {route.path} {params!r}: {response.status}")
-
-        probe()
+        _fuzz_query(admin, route.path, failures)
     # Hostile values in the URL path itself.
     for path in [
         "/courses/%00",
@@ -538,13 +526,27 @@ def test_forms_fuzzed_never_give_a_500(fuzz_site):
             "course",
             "due_date",
         ]
-
-        @_fuzz_settings(8)
-        @given(st.dictionaries(st.sampled_from(names), HOSTILE_TEXT, max_size=len(names)))
-        def probe(fields):
-            response = admin.post(route.path, {**fields, "csrf_token": token})
-            if response.status >= 500:
-                failures.append(f"POST {route.path} {fields!r}: {response.status}")
-
-        probe()
+        _fuzz_form(admin, route.path, token, names, failures)
     assert failures == []
+
+
+def _fuzz_query(admin, path: str, failures: list) -> None:
+    @_fuzz_settings(12)
+    @given(st.dictionaries(st.sampled_from(QUERY_KEYS), HOSTILE_TEXT, max_size=4))
+    def probe(params):
+        response = admin.get(path + "?" + urllib.parse.urlencode(params))
+        if response.status >= 500:
+            failures.append(f"GET {path} {params!r}: {response.status}")
+
+    probe()
+
+
+def _fuzz_form(admin, path: str, token: str, names: list, failures: list) -> None:
+    @_fuzz_settings(8)
+    @given(st.dictionaries(st.sampled_from(names), HOSTILE_TEXT, max_size=len(names)))
+    def probe(fields):
+        response = admin.post(path, {**fields, "csrf_token": token})
+        if response.status >= 500:
+            failures.append(f"POST {path} {fields!r}: {response.status}")
+
+    probe()

@@ -10,16 +10,23 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
-from tests.e2e.flows import COURSE, answer_fields, course_answers, enrol_http, quiz_form
+from academy.auth.models import User
+from academy.catalog.models import Course, Module
+from academy.learning.models import AttemptAnswer, ModuleResult, QuizAttempt
+from tests.e2e.flows import (
+    COURSE,
+    answer_fields,
+    course_answers,
+    enrol_http,
+    quiz_form,
+    wrong_answers,
+)
 from tests.live_fixtures import assert_clean_log
 
 pytestmark = pytest.mark.slow
 
 
 def _attempts_of(site, emails):
-    from academy.auth.models import User
-    from academy.learning.models import AttemptAnswer, ModuleResult, QuizAttempt
-
     with site.db() as session:
         users = select(User.id).where(User.email.in_(emails))
         attempts = session.execute(
@@ -82,9 +89,6 @@ def test_twenty_identical_submissions_store_one_attempt(busy_site):
 
 def _ids(site, emails, modules):
     """({email: user id}, {module slug: module id}) of these learners and the course's modules."""
-    from academy.auth.models import User
-    from academy.catalog.models import Course, Module
-
     with site.db() as session:
         users = dict(
             session.execute(select(User.email, User.id).where(User.email.in_(emails))).all()
@@ -100,7 +104,7 @@ def _ids(site, emails, modules):
 
 
 def test_a_burst_of_different_learners_loses_nothing(busy_site):
-    answers = course_answers(busy_site)
+    answers, wrong = course_answers(busy_site), wrong_answers(busy_site)
     modules = list(answers)[:2]
     learners = [busy_site.add_user(full_name=f"Học viên Tải {i}") for i in range(12)]
     forms, expected = [], {}  # expected: (email, module) → the score its answers earn
@@ -109,9 +113,13 @@ def test_a_burst_of_different_learners_loses_nothing(busy_site):
         enrol_http(http)
         for k, module in enumerate(modules):
             csrf, token, qids = quiz_form(http, COURSE, module)
-            # A different number right for each learner and module, so a lost or crossed write shows.
+            # A different number right for each learner and module: a lost or crossed write shows.
             right = (j + k) % (len(qids) + 1)
-            chosen = {q: (answers[module][q] if i < right else []) for i, q in enumerate(qids)}
+            # Every question answered (a gap is refused): the first ``right`` rightly.
+            chosen = {
+                q: (answers[module][q] if i < right else wrong[module][q])
+                for i, q in enumerate(qids)
+            }
             forms.append((http, module, answer_fields(csrf, token, chosen), len(qids)))
             expected[(email, module)] = right / len(qids)
 

@@ -15,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
+from academy.auth.models import User
+from academy.learning.models import AttemptAnswer, ModuleResult, QuizAttempt
 from tests.e2e.flows import COURSE, answer_fields, course_answers, enrol_http, quiz_form
 from tests.live_fixtures import Site, database_independent
 from tests.live_server import (
@@ -34,9 +36,6 @@ pytestmark = pytest.mark.slow
 def consistency_problems(site, emails) -> list[str]:
     """Half-written quiz data of these learners: an attempt missing answers, or a best result out
     of step with the attempts stored. (Demo-seeded histories carry no answers, hence the filter.)"""
-    from academy.auth.models import User
-    from academy.learning.models import AttemptAnswer, ModuleResult, QuizAttempt
-
     problems = []
     with site.db() as session:
         users = select(User.id).where(User.email.in_(list(emails)))
@@ -46,7 +45,8 @@ def consistency_problems(site, emails) -> list[str]:
             )
             if answers != len(attempt.question_ids):
                 problems.append(
-                    f"attempt {attempt.id}: {answers} answers for {len(attempt.question_ids)} questions"
+                    f"attempt {attempt.id}: {answers} answers "
+                    f"for {len(attempt.question_ids)} questions"
                 )
         counts = {
             f"{user_id}:{module_id}": n
@@ -60,7 +60,8 @@ def consistency_problems(site, emails) -> list[str]:
             key = f"{result.user_id}:{result.module_id}"
             if result.attempts_count != counts.get(key, 0):
                 problems.append(
-                    f"result {key}: attempts_count {result.attempts_count} vs {counts.get(key, 0)} stored"
+                    f"result {key}: attempts_count {result.attempts_count} "
+                    f"vs {counts.get(key, 0)} stored"
                 )
     return problems
 
@@ -252,7 +253,7 @@ def test_a_worker_killed_mid_submission_leaves_no_partial_attempt(busy_site):
     server.wait_healthy(30)  # the master replaced the killed workers
     assert server.health() == 200
     # A learner whose request died may simply send it again: one attempt, complete.
-    lost = [form for form, status in zip(forms, statuses) if status != 302]
+    lost = [form for form, status in zip(forms, statuses, strict=True) if status != 302]
     for form in lost:
         assert _post(form) == 302
     assert consistency_problems(busy_site, {f[0].email for f in forms}) == []

@@ -9,6 +9,7 @@ import re
 import threading
 
 import pytest
+from openpyxl import load_workbook
 
 from tests.live_fixtures import database_independent
 from tests.live_server import HttpSession, LiveServer, live_env, prepare_database, sqlite_url
@@ -147,8 +148,6 @@ def test_login_rate_limit_holds_across_workers_with_redis(tmp_path):
 
 
 def test_formula_payloads_are_neutralised_in_csv_and_xlsx(site, admin):
-    from openpyxl import load_workbook
-
     for payload in FORMULA_PAYLOADS:
         email = site.add_user(full_name=payload, position=payload)
         learner = site.http(email)
