@@ -12,14 +12,13 @@ from academy.certificates.models import Certificate
 from academy.certificates.services import issue_certificate
 from academy.core.cli import find_or_fail
 from academy.extensions import db
+from academy.learning.models import Enrollment
 
 certificates_cli = AppGroup("certificates", help="Giấy chứng nhận.")
 
 
 def completions_without_certificate(course: Course | None, unit: Unit | None):
     """(user_id, course_id) of completed enrolments that have no live certificate."""
-    from academy.learning.models import Enrollment
-
     live = select(Certificate.id).where(
         Certificate.user_id == Enrollment.user_id,
         Certificate.course_id == Enrollment.course_id,

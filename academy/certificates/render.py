@@ -13,6 +13,7 @@ import ctypes.util
 import io
 import logging
 import threading
+from importlib.resources import files
 from pathlib import Path
 
 from jinja2 import FileSystemLoader, StrictUndefined
@@ -60,7 +61,7 @@ def render_html(data: dict, template: str = "certificate.html") -> str:
 def html_to_pdf(html: str, images: dict[str, bytes] | None = None) -> bytes:
     """Lay out ``html`` as an archival PDF. Only academy/static files can be fetched, and the PNG
     ``images`` made for this render (URL → bytes, e.g. ``{QR_SRC: qr_png(url)}``)."""
-    from weasyprint import HTML
+    from weasyprint import HTML  # noqa: PLC0415 - 2 s to import: only when a PDF is rendered
 
     warn_if_slow_subsetting()
     with _lock:
@@ -96,10 +97,11 @@ def render_certificate_pdf(data: dict) -> bytes:
 
 
 def _shared_resources():
-    """Font configuration and the certificate stylesheet, built once per process (fonts are costly)."""
+    """Font configuration and the certificate stylesheet, built once per process
+    (fonts are costly)."""
     if "fonts" not in _state:
-        from weasyprint import CSS
-        from weasyprint.text.fonts import FontConfiguration
+        from weasyprint import CSS  # noqa: PLC0415 - as HTML in html_to_pdf
+        from weasyprint.text.fonts import FontConfiguration  # noqa: PLC0415 - as HTML
 
         fetcher = _render_fetcher(make_fetcher())
         fonts = FontConfiguration()
@@ -116,14 +118,15 @@ def _shared_resources():
             profiles={OUTPUT_INTENT: _srgb_profile()},
             images={},
         )  # our static images (the emblem), parsed once per process
-        # Drop the font folder while the interpreter can still delete it (its __del__ cannot at exit).
+        # Drop the font folder while the interpreter can still delete it
+        # (its __del__ cannot at exit).
         atexit.register(_state.pop, "fonts", None)
     return _state["fonts"], _state["css"]
 
 
 def _render_fetcher(static):
     """``static`` (academy/static only), plus the PNG images html_to_pdf was given to render."""
-    from weasyprint.urls import URLFetcher, URLFetcherResponse
+    from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: PLC0415 - as HTML
 
     class RenderFetcher(URLFetcher):
         images: dict[str, bytes] = {}
@@ -139,9 +142,7 @@ def _render_fetcher(static):
 def _srgb_profile():
     """WeasyPrint's sRGB output intent, read once. (Its own PDF/A path opens the ICC file on every
     render and never closes it; naming our own intent avoids that leak and the repeated parse.)"""
-    from importlib.resources import files
-
-    from weasyprint.css import ColorProfile
+    from weasyprint.css import ColorProfile  # noqa: PLC0415 - as HTML in html_to_pdf
 
     with (files("weasyprint.pdf") / "sRGB2014.icc").open("rb") as icc:
         return ColorProfile(icc, "sRGB2014.icc", "relative-colorimetric", (["r"], ["g"], ["b"]))
@@ -152,7 +153,8 @@ def has_fast_subsetting() -> bool:
 
 
 def warn_if_slow_subsetting() -> None:
-    """Say once per process when HarfBuzz's subsetter is missing (WeasyPrint is then much slower)."""
+    """Say once per process when HarfBuzz's subsetter is missing
+    (WeasyPrint is then much slower)."""
     if "subset_checked" in _state:
         return
     _state["subset_checked"] = True

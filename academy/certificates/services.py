@@ -13,10 +13,12 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from academy.auth.models import User
 from academy.certificates.models import Certificate
+from academy.certificates.render import render_certificate_pdf
 from academy.core.audit import record_audit
 from academy.database import contains_text, db, utcnow
 from academy.events import certificate_issued, send
 from academy.i18n import academy_zone
+from academy.learning.models import Enrollment
 
 SERIAL_PREFIX = "HVS"
 
@@ -133,8 +135,6 @@ def certificate_data(certificate: Certificate) -> dict:
 
 
 def completion_time(user_id: int, course_id: int) -> datetime | None:
-    from academy.learning.models import Enrollment
-
     return db.session.scalar(
         select(Enrollment.completed_at).where(
             Enrollment.user_id == user_id, Enrollment.course_id == course_id
@@ -144,8 +144,6 @@ def completion_time(user_id: int, course_id: int) -> datetime | None:
 
 def store_pdf(certificate: Certificate) -> bytes:
     """Render the certificate, keep the bytes and their SHA-256 (what the verify page compares)."""
-    from academy.certificates.render import render_certificate_pdf
-
     pdf = render_certificate_pdf(certificate_data(certificate))
     certificate.pdf, certificate.pdf_sha256 = pdf, hashlib.sha256(pdf).hexdigest()
     db.session.flush()

@@ -14,7 +14,10 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import func, select
 
+from academy.auth.models import User
 from academy.database import db, utcnow
+from academy.jobs import Job, enqueue
+from academy.learning.models import Enrollment, ModuleResult
 from academy.paths import ordering
 from academy.paths.catalogue import Catalogue, get_catalogue
 from academy.paths.reasons import explain
@@ -86,7 +89,8 @@ def build_path(user, limit: int | None = None) -> LearningPath:
 
 
 def _related_modules(learner: _Learner, items: dict, shown: list[int]) -> dict[int, int]:
-    """Shown module → the learner's result the model finds most related to it (none without a model)."""
+    """Shown module → the learner's result the model finds most related to it
+    (none without a model)."""
     scorer, _meta = current_model()
     wanted = [m for m in shown if items[m].personal]
     if scorer is None or not learner.scores or not wanted:
@@ -109,8 +113,6 @@ def home_path(user) -> LearningPath:
 
 
 def _load_learner(user) -> _Learner:
-    from academy.learning.models import Enrollment, ModuleResult
-
     rows = db.session.execute(
         select(
             ModuleResult.module_id,
@@ -134,9 +136,6 @@ def _load_learner(user) -> _Learner:
 
 def colleague_courses(user, top: int = 3) -> dict[int, int]:
     """Courses most taken by others in the same unit and position: course id → how many."""
-    from academy.auth.models import User
-    from academy.learning.models import Enrollment
-
     if user.unit_id is None:
         return {}
     rows = db.session.execute(
@@ -166,7 +165,8 @@ def learner_track(cat: Catalogue, learner: _Learner, colleagues: dict[int, int])
 def _candidate_modules(
     cat: Catalogue, learner: _Learner, colleagues: dict[int, int]
 ) -> tuple[set[int], set[int]]:
-    """(every module on the path, those of tracks the learner has not started: kept in cold-start order).
+    """(every module on the path, those of tracks the learner has not started:
+    kept in cold-start order).
 
     A placement quiz or a course in one track must not hide the others: a track without any of the
     learner's courses or results keeps what a new learner would get there (colleagues' courses, else
@@ -280,16 +280,12 @@ def note_attempt(attempt) -> None:
     _, meta = current_model()
     if attempt.id - (meta["last_attempt_id"] if meta else 0) < every or _retrain_pending():
         return
-    from academy.jobs import enqueue
-
     enqueue(
         "academy.paths.store:retrain_job", kind=RETRAIN_KIND, params={"after_attempt": attempt.id}
     )
 
 
 def _retrain_pending() -> bool:
-    from academy.jobs import Job
-
     recent = utcnow() - timedelta(minutes=10)
     return (
         db.session.scalar(

@@ -65,7 +65,8 @@ def _submit_placement(track: str, form: PlacementForm):
     passed = sum(1 for a in attempts if a.passed)
     flash(
         _(
-            "Đã ghi nhận kết quả kiểm tra đầu vào: bạn đạt %(passed)s/%(total)s mô-đun. Lộ trình đã được cập nhật.",
+            "Đã ghi nhận kết quả kiểm tra đầu vào: bạn đạt %(passed)s/%(total)s mô-đun. "
+            "Lộ trình đã được cập nhật.",
             passed=passed,
             total=len(attempts),
         ),

@@ -136,7 +136,8 @@ def test_payloads_are_inert_on_learner_pages(app, hostile_course, make_user):
     db.session.commit()
     answers = dict(re.findall(r'name="(q-\d+)" id="[^"]+" value="(\d+)"', quiz))
     result = learner.post(
-        f"/courses/{course.slug}/{module.slug}/quiz", data={"token": token, **answers},
+        f"/courses/{course.slug}/{module.slug}/quiz",
+        data={"token": token, **answers},
         follow_redirects=True,
     )
     assert result.status_code == 200

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 from tests.live_fixtures import site  # noqa: F401 - the shared live site fixture
 
@@ -46,8 +47,6 @@ AXE_REPORT = Path(os.environ.get("ACADEMY_AXE_REPORT", "/tmp/academy-axe-report.
 def playwright_instance():
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium package (make system-deps)")
-    from playwright.sync_api import sync_playwright
-
     with sync_playwright() as playwright:
         yield playwright
 

@@ -67,14 +67,14 @@ def _payload_course(directory) -> str:
     module.mkdir(parents=True)
     body = "\n\n".join(XSS_PAYLOADS)
     (root / "course.md").write_text(
-        "---\ntitle: Khoá học thử <script>window.__xss=1</script>\nsummary: Tóm tắt <img src=x onerror=window.__xss=1>\n"
+        "---\ntitle: Khoá học thử <script>window.__xss=1</script>\n"
+        "summary: Tóm tắt <img src=x onerror=window.__xss=1>\n"
         "track: data\nlevel: basic\nhours: 1\npass_threshold: 0.5\n---\n" + body + "\n",
         encoding="utf-8",
     )
     (module / "module.md").write_text(
-        "---\ntitle: Mô-đun <svg onload=window.__xss=1>\nsummary: Tóm tắt\nminutes: 10\nprerequisites: []\n---\n"
-        + body
-        + "\n",
+        "---\ntitle: Mô-đun <svg onload=window.__xss=1>\nsummary: Tóm tắt\nminutes: 10\n"
+        "prerequisites: []\n---\n" + body + "\n",
         encoding="utf-8",
     )
     third = len(XSS_PAYLOADS) // 3 + 1

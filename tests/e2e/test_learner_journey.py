@@ -48,7 +48,8 @@ def test_learner_reaches_a_certificate(site, new_page, axe, device):
     assert "100" in page.locator("main").inner_text()
     axe.check(page, "result")
 
-    # The other modules over plain HTTP (enrolled above, in the browser): the browser was the point for the first one.
+    # The other modules over plain HTTP (enrolled above, in the browser): the browser was the
+    # point for the first one.
     http = site.http(email)
     for module, module_answers in list(answers.items())[1:]:
         pass_quiz_http(http, COURSE, module, module_answers)

@@ -1,4 +1,5 @@
-"""Instructor, HR and admin journeys in Vietnamese, on a desktop and on a phone, axe on every page."""
+"""Instructor, HR and admin journeys in Vietnamese, on a desktop and on a phone, axe on every
+page."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from academy.auth.models import Unit
 from tests.e2e.flows import COURSE, course_answers, enrol_http, go_by_menu, pass_quiz_http, sign_in
 from tests.live_fixtures import database_independent
 
@@ -93,10 +96,6 @@ def _save_and_expect_course_page(page) -> None:
 
 
 def test_hr_assigns_a_course_downloads_the_report_and_watches_the_dashboard(site, new_page, axe):
-    from sqlalchemy import select
-
-    from academy.auth.models import Unit
-
     with site.db() as session:
         ward = session.scalars(select(Unit).where(Unit.kind == "ward").order_by(Unit.id)).all()[-1]
         ward_id, ward_code = ward.id, ward.code
@@ -132,10 +131,6 @@ def test_hr_assigns_a_course_downloads_the_report_and_watches_the_dashboard(site
 
 
 def test_admin_imports_users_and_revokes_a_certificate(site, new_page, axe, tmp_path, device):
-    from sqlalchemy import select
-
-    from academy.auth.models import Unit
-
     # A learner who has earned a certificate, for the admin to revoke.
     graduate = site.add_user(full_name="Đặng Thị Mỹ Duyên")
     http = site.http(graduate)

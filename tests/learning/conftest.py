@@ -1,4 +1,5 @@
-"""Helpers for the learner's journey: a signed-in learner, enrolment, opening and answering quizzes."""
+"""Helpers for the learner's journey: a signed-in learner, enrolment, opening and answering
+quizzes."""
 
 from __future__ import annotations
 

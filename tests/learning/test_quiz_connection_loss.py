@@ -53,7 +53,8 @@ def test_a_connection_lost_at_any_step_of_a_submission_leaves_nothing_half_writt
     steps = []
     for at in range(1, 60):
         data = {"token": open_quiz(enrolled, module), **answers_for(module)}
-        db.session.expunge_all()  # let the request load the user and the course itself, as in production
+        # Let the request load the user and the course itself, as in production.
+        db.session.expunge_all()
         killer.arm(at)
         response = client.post(quiz_url(enrolled, module), data=data)
         if (
