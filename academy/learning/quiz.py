@@ -81,11 +81,15 @@ def draw_quiz(module, rng: random.Random | None = None):
     pool = svc.shown_questions(module)
     count = len(pool) if not module.quiz_draw or module.quiz_draw <= 0 else module.quiz_draw
     drawn = rng.sample(pool, min(count, len(pool)))
-    return [q.id for q in drawn], {q.id: shuffled_choice_ids(q.choices, rng) for q in drawn}
+    return [q.id for q in drawn], {q.id: shuffled_choice_ids(q, rng) for q in drawn}
 
 
-def shuffled_choice_ids(choices, rng: random.Random) -> list[int]:
-    """Choice ids shuffled, each pinned choice kept at its authored place."""
+def shuffled_choice_ids(question, rng: random.Random) -> list[int]:
+    """Choice ids shuffled, each pinned choice kept at its authored place. True/false keeps its
+    authored order ("Đúng", "Sai"): swapping it hides nothing and only slows a reader down."""
+    choices = question.choices
+    if question.kind == "true_false":
+        return [c.id for c in choices]
     free = [c.id for c in choices if not c.is_pinned]
     rng.shuffle(free)
     rest = iter(free)

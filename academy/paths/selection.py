@@ -224,13 +224,17 @@ def select_model(
         )
     else:
         algorithm, params = by_label[chosen.label][1], dict(by_label[chosen.label][2])
-    rule = "the simplest within one paired standard error" if len(rows) < SMALL else "the lowest"
+    rule = (
+        "mô hình đơn giản nhất trong vòng một sai số chuẩn (ghép cặp)"
+        if len(rows) < SMALL
+        else "RMSE thấp nhất"
+    )
     reason = (
-        f"lowest cross-validated RMSE {best.rmse:.4f} ({best.label}) on {len(rows)} ratings; "
-        f"chose {chosen.label} ({chosen.rmse:.4f}), {rule}"
+        f"RMSE kiểm định chéo thấp nhất {best.rmse:.4f} ({best.label}) trên {len(rows)} kết quả; "
+        f"chọn {chosen.label} ({chosen.rmse:.4f}): {rule}"
     )
     if len(rows) < len(everything):
-        reason += f"; selected on {len(rows)} ratings of a random sample of learners"
+        reason += f"; chọn trên {len(rows)} kết quả của một mẫu học viên ngẫu nhiên"
     users, items = len({r[0] for r in everything}), len({r[1] for r in everything})
     return Selection(
         algorithm,

@@ -105,6 +105,25 @@ def test_a_pinned_choice_keeps_its_place_while_the_others_move(client, enrolled)
     assert len(unpinned_orders) > len(bank), "the other choices are never shuffled"
 
 
+def test_true_false_questions_keep_their_authored_order_while_others_move(client, enrolled):
+    module = enrolled.modules[0]
+    bank = fill_bank(module, questions=6)
+    for question in bank[:3]:
+        question.kind = "true_false"
+        del question.choices[2:]
+    db.session.commit()
+    authored = {q.id: [c.id for c in q.choices] for q in bank}
+    kinds = {q.id: q.kind for q in bank}
+    moved = False
+    for _ in range(4):
+        _html, page = open_page(client, enrolled, module)
+        for qid, choices in page:
+            if kinds[qid] == "true_false":
+                assert choices == authored[qid]
+            moved = moved or choices != authored[qid]
+    assert moved, "the other questions' choices are never shuffled"
+
+
 def test_an_attempt_sent_after_a_publish_is_graded_and_reviewed_on_what_it_showed(
     app, client, make_user, make_course, auth, fresh
 ):
