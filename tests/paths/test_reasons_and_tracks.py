@@ -62,3 +62,19 @@ def test_placement_in_one_track_leaves_the_other_tracks_in_cold_start_order(
     assert "/me/placement/theory" in html and "/me/placement/ai" in html  # still on offer
     assert "/me/placement/data" not in html
     assert client.get("/me/placement/theory").status_code == 200
+
+
+def test_a_prediction_that_rounds_to_the_pass_mark_is_not_called_below_it(app):
+    from types import SimpleNamespace  # noqa: PLC0415 - only this test builds a bare path item
+
+    from academy.paths.reasons import _score_reason  # noqa: PLC0415 - as above
+
+    def reason(predicted):
+        item = SimpleNamespace(
+            best_score=None, predicted=predicted, pass_threshold=0.7, test_out=False, personal=True
+        )
+        with app.test_request_context("/"):
+            return _score_reason(None, 1, item, has_results=True)
+
+    assert "thấp hơn mức đạt 70%" in reason(0.60)
+    assert "70%" in reason(0.696) and "thấp hơn" not in reason(0.696)
