@@ -132,7 +132,7 @@ def _score_reason(cat: Catalogue, module_id: int, item, has_results: bool) -> st
             predicted=predicted,
             pass_mark=passing,
         )
-    # "below" only when it reads as below: 69.6 % shown as "70 %, below 70 %" would contradict itself.
+    # "below" only when it reads as below: 69.6 % shown as "70%, below 70%" contradicts itself.
     if item.predicted < item.pass_threshold and predicted != passing:
         return _(
             "Dự đoán bạn đạt khoảng %(predicted)s, thấp hơn mức đạt %(pass_mark)s.",
