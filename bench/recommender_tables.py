@@ -55,7 +55,9 @@ def evaluate(path: str, folds: int, seed: int, out_dir: str) -> tuple[str, str]:
 def section(results: list[tuple[str, str, str]]) -> str:
     parts = [START]
     for name, command, output in results:
-        parts += [f"#### `{name}`", "", "```", command, "```", "", output.strip(), ""]
+        # A Markdown table needs a blank line above it, after evaluate's lines about the data.
+        table = output.strip().replace("\n| algorithm |", "\n\n| algorithm |", 1)
+        parts += [f"#### `{name}`", "", "```", command, "```", "", table, ""]
     parts.append(END)
     return "\n".join(parts)
 
