@@ -175,6 +175,21 @@ def find_by_code(code: str) -> Certificate | None:
     return db.session.scalar(select(Certificate).where(Certificate.verify_code == code))
 
 
+def find_replacement(certificate: Certificate) -> Certificate | None:
+    """The certificate now valid in place of a revoked one, if any.
+
+    No column links the two: a reissue revokes the old row and then issues a new one for the same
+    holder and course, so the replacement is that pair's live certificate issued at or after the
+    revocation (at most one exists, by the partial unique index).
+    """
+    if certificate.revoked_at is None:
+        return None
+    fresh = live_certificate(certificate.user_id, certificate.course_id)
+    if fresh is None or fresh.issued_at < certificate.revoked_at:
+        return None
+    return fresh
+
+
 def list_user_certificates(user) -> list[Certificate]:
     return list(
         db.session.scalars(

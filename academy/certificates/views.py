@@ -72,7 +72,8 @@ def verify_lookup():
 @bp.route("/verify/<code>", methods=["GET", "POST"])
 @limiter.limit(_verify_limit)
 def verify(code: str):
-    """Public: valid or revoked, with what the paper shows; optionally check an uploaded PDF."""
+    """Public: valid or revoked (never why), with what the paper shows and, for a revoked one, a
+    link to its replacement; optionally check an uploaded PDF."""
     certificate = services.find_by_code(code)
     if certificate is None:
         return render_template("certificates/verify_missing.html"), 404
@@ -87,6 +88,7 @@ def verify(code: str):
     return render_template(
         "certificates/verify.html",
         certificate=certificate,
+        replacement=services.find_replacement(certificate),
         form=form,
         completed_at=completed,
         genuine=genuine,
