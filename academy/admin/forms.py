@@ -6,9 +6,23 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, SubmitField
+from wtforms import (
+    BooleanField,
+    DateField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from academy.auth.models import ROLES, UNIT_KINDS
@@ -103,8 +117,24 @@ class ImportForm(Form):
 
 
 class AuditFilterForm(Form):
+    """The audit log's filters (GET): person, action, the person's unit (subtree), local dates."""
+
     class Meta:
         csrf = False
 
-    action = StringField(_l("Hành động"), validators=[Optional(), Length(max=80)])
-    actor = StringField(_l("Người thực hiện (email)"), validators=[Optional(), Length(max=254)])
+    actor = StringField(
+        _l("Người thực hiện (tên hoặc email)"), validators=[Optional(), Length(max=254)]
+    )
+    # A known code matches exactly; other text (e.g. "authoring.") is a prefix of codes.
+    action = SelectField(
+        _l("Hành động"), validators=[Optional(), Length(max=80)], validate_choice=False
+    )
+    unit = SelectField(
+        _l("Đơn vị (gồm đơn vị cấp dưới)"), coerce=int_or_none, validators=[Optional()]
+    )
+    date_from = DateField(_l("Từ ngày"), validators=[Optional()])
+    date_to = DateField(_l("Đến ngày"), validators=[Optional()])
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError(_l("Ngày kết thúc phải sau ngày bắt đầu."))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import String, func, literal, update
+from sqlalchemy import String, func, literal, select, update
 
-from academy.auth.models import Unit
+from academy.auth.models import Unit, User, UserRole
 from academy.auth.services import end_sessions
+from academy.errors import BadRequest
 from academy.events import send, user_deactivated
 from academy.extensions import db
 from academy.reports.assignments import apply_assignments_to, assignments_covering, enrol_subtree
@@ -52,14 +53,36 @@ def move_unit(unit, new_parent) -> None:
         enrol_subtree(assignment, unit)
 
 
+class LastAdminError(BadRequest):
+    """The edit would leave the academy without an active admin."""
+
+
+def _keep_an_admin(user, roles, is_active) -> None:
+    """Refuse to take the role or the account away from the last active admin (themselves
+    included): nobody could then manage users, units or certificates."""
+    if not (user.is_active and user.has_role("admin")):
+        return
+    if "admin" in roles and is_active:
+        return
+    others = select(func.count(User.id)).where(
+        User.id != user.id,
+        User.is_active.is_(True),
+        User.id.in_(select(UserRole.user_id).where(UserRole.role == "admin")),
+    )
+    if not db.session.scalar(others):
+        raise LastAdminError
+
+
 def update_user(
     user, *, full_name, email, employee_code, position, unit, roles, is_active
 ) -> list[str]:
     """Apply an admin's edit; returns the names of the changed fields. The caller commits.
 
     A move to another unit keeps the person's history and enrols them in the new unit's courses;
-    deactivating ends their sessions and sends ``user_deactivated``.
+    deactivating ends their sessions and sends ``user_deactivated``. Raises ``LastAdminError``,
+    changing nothing, when the last active admin would lose the role or be deactivated.
     """
+    _keep_an_admin(user, roles, is_active)
     wanted = {
         "full_name": full_name.strip(),
         "email": email.strip().lower(),

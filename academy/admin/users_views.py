@@ -7,14 +7,15 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
+from academy.admin.audit_log import user_snapshot
 from academy.admin.forms import ROLE_LABELS, ImportForm, UserEditForm, UserSearchForm
 from academy.admin.imports import ImportFileError, import_users, read_rows
-from academy.admin.services import update_user
+from academy.admin.services import LastAdminError, update_user
 from academy.admin.views import bp
 from academy.auth.access import roles_required
 from academy.auth.models import Unit, User, UserRole
 from academy.auth.units import unit_choices
-from academy.core.audit import record_audit
+from academy.core.audit import before_after, record_audit
 from academy.database import contains_text
 from academy.extensions import db
 
@@ -65,6 +66,7 @@ def edit_user(user_id: int):
         form.unit.data, form.roles.data = user.unit_id, sorted(user.roles)
     if form.validate_on_submit():
         unit = db.session.get(Unit, form.unit.data) if form.unit.data else None
+        before = user_snapshot(user)
         try:
             changed = update_user(
                 user,
@@ -77,11 +79,22 @@ def edit_user(user_id: int):
                 is_active=form.is_active.data,
             )
             if changed:
-                record_audit("user.update", target=f"user:{user.id}", detail={"changed": changed})
+                detail = {"changed": changed, **before_after(before, user_snapshot(user))}
+                record_audit("user.update", target=f"user:{user.id}", detail=detail)
             db.session.commit()
         except IntegrityError:
             db.session.rollback()
             flash(_("Email hoặc mã cán bộ đã thuộc về người khác."), "danger")
+            return render_template("admin/user_edit.html", form=form, user=user), 409
+        except LastAdminError:
+            db.session.rollback()
+            flash(
+                _(
+                    "Không thể bỏ quyền quản trị hoặc khoá tài khoản của quản trị viên cuối cùng "
+                    "đang hoạt động. Hãy cấp quyền quản trị cho một người khác trước."
+                ),
+                "danger",
+            )
             return render_template("admin/user_edit.html", form=form, user=user), 409
         flash(_("Đã lưu thông tin %(name)s.", name=user.full_name), "success")
         return redirect(url_for("admin.users"))

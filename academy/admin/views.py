@@ -1,4 +1,4 @@
-"""Administration: overview, the unit tree, the audit log (users: users_views.py)."""
+"""Administration: overview, the unit tree (users: users_views.py; audit log: audit_views.py)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from academy.admin.forms import KIND_LABELS, AuditFilterForm, UnitForm
+from academy.admin.audit_log import FIELD_LABELS, show_value, unit_snapshot
+from academy.admin.forms import KIND_LABELS, UnitForm
 from academy.admin.services import create_unit, move_unit
 from academy.auth.access import roles_required, units_in_scope
 from academy.auth.models import Unit, User
 from academy.auth.units import unit_label
-from academy.core.audit import AuditEvent, record_audit
+from academy.core.audit import AuditEvent, before_after, record_audit
 from academy.extensions import db
 
 bp = Blueprint("admin", __name__, template_folder="templates")
@@ -27,7 +28,9 @@ def index():
         "units": db.session.scalar(select(func.count(Unit.id))),
     }
     recent = db.session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(10)).all()
-    return render_template("admin/index.html", counts=counts, recent=recent)
+    return render_template(
+        "admin/index.html", counts=counts, recent=recent, fields=FIELD_LABELS, show_value=show_value
+    )
 
 
 def _unit_form(unit=None):
@@ -70,6 +73,7 @@ def edit_unit(unit_id: int):
     form, _units = _unit_form(unit)
     if form.validate_on_submit():
         parent = db.session.get(Unit, form.parent.data) if form.parent.data else None
+        before = unit_snapshot(unit)
         try:
             unit.code, unit.name, unit.kind = (
                 form.code.data.strip(),
@@ -79,10 +83,11 @@ def edit_unit(unit_id: int):
             db.session.flush()
             if parent != unit.parent:
                 move_unit(unit, parent)
+                unit = db.session.get(Unit, unit_id)
             record_audit(
                 "unit.update",
-                target=f"unit:{form.code.data.strip()}",
-                detail={"name": form.name.data.strip(), "parent": getattr(parent, "code", None)},
+                target=f"unit:{unit.code}",
+                detail=before_after(before, unit_snapshot(unit)),
             )
             db.session.commit()
         except (IntegrityError, ValueError):
@@ -97,25 +102,4 @@ def edit_unit(unit_id: int):
     return render_template("admin/unit_edit.html", form=form, unit=unit), status
 
 
-@bp.get("/admin/audit")
-@roles_required("admin")
-def audit_log():
-    form = AuditFilterForm(request.args, meta={"csrf": False})
-    query = select(AuditEvent).order_by(AuditEvent.id.desc())
-    if form.validate():
-        if form.action.data:
-            query = query.where(
-                AuditEvent.action.startswith(form.action.data.strip(), autoescape=True)
-            )
-        if form.actor.data:
-            query = query.join(User, User.id == AuditEvent.actor_id).where(
-                func.lower(User.email) == form.actor.data.strip().lower()
-            )
-    page = db.paginate(
-        query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False
-    )
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("admin/audit.html", form=form, page=page, args=args)
-
-
-from academy.admin import users_views  # noqa: E402,F401 - routes on the same blueprint
+from academy.admin import audit_views, users_views  # noqa: E402,F401 - routes on the same blueprint

@@ -58,6 +58,22 @@ def units_in_scope(scope: Unit | None) -> list[Unit]:
     return list(db.session.scalars(query))
 
 
+def can_change_assignment(user, assignment) -> bool:
+    """Who may re-date or cancel a mandate: admins; HR whose unit contains the assigned unit and
+    the unit of whoever set it. A mandate set by an admin (or by nobody on record) counts as set
+    at the top, so only the top unit's HR changes it besides admins; a ward's HR never changes
+    what the city set."""
+    if is_admin(user):
+        return True
+    scope = user.unit if user.is_authenticated and user.has_role("hr") else None
+    if scope is None or not scope.contains(assignment.unit):
+        return False
+    setter = assignment.assigned_by
+    if setter is None or setter.has_role("admin") or setter.unit is None:
+        return scope.parent_id is None
+    return scope.contains(setter.unit)
+
+
 def can_see_person(viewer, person) -> bool:
     """Oneself, an admin, or HR whose unit contains the person's unit."""
     if not viewer or not viewer.is_authenticated or person is None:

@@ -13,6 +13,7 @@ from flask_login import login_user
 
 from academy.auth.models import User
 from academy.auth.services import complete_sign_in
+from academy.core.audit import record_audit
 from academy.extensions import db
 
 PENDING_KEY = "signin_pending"
@@ -40,5 +41,6 @@ def pending_user() -> User | None:
 def finish_sign_in(user: User) -> None:
     """Every factor passed: a fresh session, signed in."""
     complete_sign_in(user)
+    record_audit("auth.signin", target=f"user:{user.id}", actor=user)
     session.clear()
     login_user(user)

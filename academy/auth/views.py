@@ -21,6 +21,7 @@ from academy.auth.services import authenticate, change_password, end_sessions
 from academy.auth.signin import begin_second_step, finish_sign_in
 from academy.auth.throttle import AccountThrottled, ThrottleUnavailable
 from academy.auth.two_factor import asks_for_code
+from academy.core.audit import record_audit
 from academy.core.errors import render_error
 from academy.extensions import db, limiter
 from academy.security import local_target
@@ -52,9 +53,18 @@ def login():
             db.session.commit()
             return redirect(local_target(request.args.get("next"), url_for("paths.home")))
         db.session.rollback()
+        _record_failed_sign_in(form.email.data)
         flash(_("Email hoặc mật khẩu không đúng."), "danger")
         status = 401
     return render_template("auth/login.html", form=form), status
+
+
+def _record_failed_sign_in(typed_email: str) -> None:
+    """The failed attempt is kept (the e-mail as typed, trimmed; never the password), although
+    the sign-in itself changed nothing."""
+    typed = (typed_email or "").strip()[:120]
+    record_audit("auth.signin.failed", target=typed, detail={"email": typed})
+    db.session.commit()
 
 
 def refuse_attempt(exc: Exception, template: str, **context):

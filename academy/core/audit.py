@@ -6,11 +6,69 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import has_request_context, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from academy.database import UTCDateTime, db, utcnow
+
+# Every action code written through record_audit(), with the label people read (one place).
+ACTION_LABELS = {
+    "assignment.delete": _l("Huỷ giao khoá học bắt buộc"),
+    "assignment.save": _l("Giao khoá học bắt buộc"),
+    "audit.export": _l("Xuất nhật ký kiểm toán"),
+    "auth.signin": _l("Đăng nhập"),
+    "auth.signin.failed": _l("Đăng nhập thất bại"),
+    "authoring.coauthor.add": _l("Thêm đồng tác giả"),
+    "authoring.coauthor.remove": _l("Gỡ đồng tác giả"),
+    "authoring.course.create": _l("Tạo khoá học"),
+    "authoring.course.export": _l("Xuất khoá học"),
+    "authoring.course.import": _l("Nhập khoá học"),
+    "authoring.course.publish": _l("Xuất bản khoá học"),
+    "authoring.course.update": _l("Sửa khoá học"),
+    "authoring.draft.create": _l("Tạo bản nháp khoá học"),
+    "authoring.draft.discard": _l("Bỏ bản nháp khoá học"),
+    "authoring.lesson.create": _l("Thêm bài học"),
+    "authoring.lesson.delete": _l("Xoá bài học"),
+    "authoring.lesson.save": _l("Lưu bài học"),
+    "authoring.media.upload": _l("Tải lên tệp minh họa"),
+    "authoring.module.create": _l("Thêm học phần"),
+    "authoring.module.delete": _l("Xoá học phần"),
+    "authoring.module.prerequisites": _l("Đổi học phần tiên quyết"),
+    "authoring.module.update": _l("Sửa học phần"),
+    "authoring.question.create": _l("Thêm câu hỏi"),
+    "authoring.question.delete": _l("Xoá câu hỏi"),
+    "authoring.question.update": _l("Sửa câu hỏi"),
+    "authoring.quiz.replace": _l("Thay toàn bộ bài kiểm tra"),
+    "certificate.bulk_download": _l("Tải chứng chỉ hàng loạt"),
+    "certificate.download": _l("Tải chứng chỉ"),
+    "certificate.reissue": _l("Cấp lại chứng chỉ"),
+    "certificate.revoke": _l("Thu hồi chứng chỉ"),
+    "demo.seed": _l("Tạo dữ liệu mẫu"),
+    "quiz.attempts.grant": _l("Cho thêm lượt làm bài kiểm tra"),
+    "report.download": _l("Tải báo cáo"),
+    "unit.create": _l("Thêm đơn vị"),
+    "unit.update": _l("Sửa đơn vị"),
+    "user.two_factor_reset": _l("Đặt lại xác thực hai bước"),
+    "user.update": _l("Sửa thông tin người dùng"),
+    "users.import": _l("Nhập người dùng hàng loạt"),
+}
+
+
+def action_label(code: str) -> str:
+    """The readable label of an action code; an unknown code is shown as it is."""
+    label = ACTION_LABELS.get(code)
+    return str(label) if label is not None else code
+
+
+def before_after(before: dict, after: dict) -> dict:
+    """``{"before": …, "after": …}`` of the fields whose value differs (for an event's detail)."""
+    changed = [key for key in after if before.get(key) != after[key]]
+    return {
+        "before": {key: before.get(key) for key in changed},
+        "after": {key: after[key] for key in changed},
+    }
 
 
 class AuditEvent(db.Model):
@@ -29,6 +87,25 @@ class AuditEvent(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     actor = relationship("User")
+
+    @property
+    def label(self) -> str:
+        return action_label(self.action)
+
+    @property
+    def changes(self) -> list[tuple[str, object, object]]:
+        """(field, old, new) of an event that stored before/after values; else empty."""
+        detail = self.detail or {}
+        before, after = detail.get("before"), detail.get("after")
+        if not isinstance(before, dict) or not isinstance(after, dict):
+            return []
+        return [(key, before.get(key), after[key]) for key in after]
+
+    @property
+    def other_detail(self) -> dict:
+        """The detail without its before/after values (nor the list of changed fields they show)."""
+        shown = ("before", "after", "changed") if self.changes else ()
+        return {k: v for k, v in (self.detail or {}).items() if k not in shown}
 
 
 def record_audit(

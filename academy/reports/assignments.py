@@ -7,9 +7,10 @@ joined or moved into a subtree later. Both are idempotent.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, insert, literal, select, update
+from sqlalchemy import and_, exists, func, insert, literal, or_, select, update
 
 from academy.auth.models import Unit, User
 from academy.catalog.models import Module
@@ -73,7 +74,7 @@ def enrol_subtree(assignment: Assignment, unit: Unit) -> int:
     A self-enrolment already present becomes mandatory (source "assigned", the due date);
     completed enrolments are left as they are. Returns the number of new enrolments.
     """
-    course_id = assignment.course_id
+    course_id, now = assignment.course_id, utcnow()
     db.session.execute(
         update(Enrollment)
         .where(
@@ -95,7 +96,7 @@ def enrol_subtree(assignment: Assignment, unit: Unit) -> int:
             literal(course_id),
             literal("assigned"),
             literal(assignment.id),
-            literal(utcnow(), UTCDateTime),
+            literal(now, UTCDateTime),
             literal(assignment.due_at, UTCDateTime),
         )
     )
@@ -104,9 +105,22 @@ def enrol_subtree(assignment: Assignment, unit: Unit) -> int:
             ["user_id", "course_id", "source", "assignment_id", "enrolled_at", "due_at"], rows
         )
     )
+    added = result.rowcount
+    if added is None or added < 0:  # the driver did not count (psycopg here)
+        added = _enrolled_at(assignment, now)
     db.session.expire_all()
     _complete_already_passed(assignment)
-    return max(result.rowcount or 0, 0)
+    return added
+
+
+def _enrolled_at(assignment: Assignment, when: datetime) -> int:
+    """How many enrolments ``assignment`` made at ``when`` (one statement stamps them all)."""
+    return db.session.scalar(
+        select(func.count(Enrollment.user_id)).where(
+            Enrollment.assignment_id == assignment.id,
+            Enrollment.enrolled_at == literal(when, UTCDateTime),
+        )
+    )
 
 
 def _complete_already_passed(assignment: Assignment) -> None:
@@ -179,12 +193,41 @@ def delete_assignment(assignment: Assignment) -> None:
 
 
 def list_assignments(scope: Unit | None) -> list[Assignment]:
-    """Assignments to units inside ``scope`` (all of them for None), newest first."""
+    """Assignments to units inside ``scope`` and to the units above it, which bind its people too
+    (all of them for None), newest first."""
     query = (
         select(Assignment)
         .join(Unit, Assignment.unit_id == Unit.id)
-        .order_by(Assignment.created_at.desc())
+        .order_by(Assignment.created_at.desc(), Assignment.id.desc())
     )
     if scope is not None:
-        query = query.where(scope.subtree_filter())
+        query = query.where(or_(scope.subtree_filter(), literal(scope.path).startswith(Unit.path)))
     return list(db.session.scalars(query))
+
+
+@dataclass(frozen=True)
+class AssignmentPreview:
+    """What assigning a course to a unit would do, before anything is written."""
+
+    unit: Unit
+    course: object
+    people: int  # active people in the unit and below it
+    units: int  # the units those people belong to
+    existing: Assignment | None  # the same course already assigned to the same unit
+
+
+def preview_assignment(unit: Unit, course) -> AssignmentPreview:
+    """Count who an assignment of ``course`` to ``unit``'s subtree would reach; writes nothing."""
+    members = (
+        select(User.id, User.unit_id)
+        .join(Unit, User.unit_id == Unit.id)
+        .where(unit.subtree_filter(), User.is_active.is_(True))
+        .subquery()
+    )
+    people, units = db.session.execute(
+        select(func.count(members.c.id), func.count(func.distinct(members.c.unit_id)))
+    ).one()
+    existing = db.session.scalar(
+        select(Assignment).where(Assignment.course_id == course.id, Assignment.unit_id == unit.id)
+    )
+    return AssignmentPreview(unit, course, people, units, existing)

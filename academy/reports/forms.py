@@ -50,12 +50,17 @@ class ReportFilterForm(Form):
 
 class AssignmentForm(Form):
     unit = SelectField(
-        _l("Đơn vị (gồm đơn vị cấp dưới)"), coerce=int_or_none, validators=[DataRequired()]
+        _l("Đơn vị (gồm đơn vị cấp dưới)"),
+        coerce=int_or_none,
+        validators=[DataRequired(_l("Hãy chọn đơn vị được giao."))],
     )
     course = SelectField(_l("Khoá học"), coerce=int_or_none, validators=[DataRequired()])
     due_date = DateField(_l("Hạn hoàn thành"), validators=[DataRequired()])
-    submit = SubmitField(_l("Giao khoá học"))
+    # Two steps without JavaScript: "preview" counts who would be enrolled and writes nothing;
+    # "confirm" (on the preview, carrying the same values) creates the assignment.
+    preview = SubmitField(_l("Xem trước"))
+    confirm = SubmitField(_l("Xác nhận giao"))
 
 
 class DeleteForm(Form):
-    submit = SubmitField(_l("Xoá"))
+    submit = SubmitField(_l("Huỷ giao"))

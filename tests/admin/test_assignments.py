@@ -19,7 +19,8 @@ def _enrolment(user, course):
 
 def _assign(client, unit, course, due="2030-06-30"):
     return client.post(
-        "/reports/assignments", data={"unit": unit.id, "course": course.id, "due_date": due}
+        "/reports/assignments",
+        data={"unit": unit.id, "course": course.id, "due_date": due, "confirm": "Xác nhận giao"},
     )
 
 

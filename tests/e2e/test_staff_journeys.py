@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from academy.auth.models import Unit
+from academy.learning.models import Assignment
 from tests.e2e.flows import COURSE, course_answers, enrol_http, go_by_menu, pass_quiz_http, sign_in
 from tests.live_fixtures import database_independent
 
@@ -97,7 +98,10 @@ def _save_and_expect_course_page(page) -> None:
 
 def test_hr_assigns_a_course_downloads_the_report_and_watches_the_dashboard(site, new_page, axe):
     with site.db() as session:
-        ward = session.scalars(select(Unit).where(Unit.kind == "ward").order_by(Unit.id)).all()[-1]
+        # a ward with no mandate yet: one the city set could not be re-dated by the ward's HR
+        mandated = select(Assignment.unit_id)
+        wards = select(Unit).where(Unit.kind == "ward", Unit.id.not_in(mandated))
+        ward = session.scalars(wards.order_by(Unit.id)).all()[-1]
         ward_id, ward_code = ward.id, ward.code
     email = site.add_user(roles=("hr",), unit_code=ward_code, full_name="Lê Thị Thu Hà")
     site.add_user(unit_code=ward_code, full_name="Võ Văn Kiệt Tân")  # someone to report on
@@ -109,7 +113,11 @@ def test_hr_assigns_a_course_downloads_the_report_and_watches_the_dashboard(site
     page.get_by_label("Đơn vị (gồm đơn vị cấp dưới)").select_option(str(ward_id))
     page.get_by_label("Khoá học").select_option(index=1)
     page.get_by_label("Hạn hoàn thành").fill("2030-12-31")
-    page.get_by_role("button", name="Giao khoá học").click()
+    page.get_by_role("button", name="Xem trước").click()
+    page.wait_for_load_state("load")
+    assert re.search(r"Sẽ giao cho \d+ người ở \d+ đơn vị\.", page.locator("main").inner_text())
+    axe.check(page, "assignment preview")
+    page.get_by_role("button", name="Xác nhận giao").click()
     page.wait_for_load_state("load")
     assert page.locator("table").get_by_text("2030").count() >= 1
     axe.check(page, "assignment made")

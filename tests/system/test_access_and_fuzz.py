@@ -193,6 +193,7 @@ class Matrix:
                 "unit": unit,
                 "course": course,
                 "due_date": "2030-12-31",
+                "confirm": "Xác nhận giao",  # the second step of the form (the first previews)
                 "csrf_token": self.tokens["hr of the ward"],
             },
         )
