@@ -125,17 +125,17 @@ def train_model(
     _write_atomically(scorer, filename)
     stored = {**params, "selection": about} if about else params
     row = _record(
-        name,
-        stored,
-        filename,
         rows,
-        users,
-        items,
-        cv_rmse,
-        cv_mae,
-        fit_seconds,
-        trained_at,
-        last_attempt_id,
+        algorithm=name,
+        params=_jsonable(stored),
+        filename=filename,
+        n_users=users,
+        n_items=items,
+        cv_rmse=cv_rmse,
+        cv_mae=cv_mae,
+        fit_seconds=fit_seconds,
+        trained_at=trained_at,
+        last_attempt_id=last_attempt_id,
     )
     step("lưu mô hình", 1)
     return row
@@ -159,34 +159,11 @@ def _write_atomically(scorer: Scorer, filename: str) -> None:
     os.replace(partial, target)
 
 
-def _record(
-    name,
-    params,
-    filename,
-    rows,
-    users,
-    items,
-    cv_rmse,
-    cv_mae,
-    fit_seconds,
-    trained_at,
-    last_attempt_id,
-) -> RecommenderModel:
+def _record(rows, **columns) -> RecommenderModel:
+    """Make a new current model row: ``columns`` are RecommenderModel's own, by name."""
     db.session.query(RecommenderModel).filter_by(is_current=True).update({"is_current": False})
     row = RecommenderModel(
-        algorithm=name,
-        params=_jsonable(params),
-        filename=filename,
-        n_ratings=len(rows),
-        n_users=users,
-        n_items=items,
-        cv_rmse=cv_rmse,
-        cv_mae=cv_mae,
-        fit_seconds=fit_seconds,
-        trained_at=trained_at,
-        is_current=True,
-        last_attempt_id=last_attempt_id,
-        module_stats=module_stats(rows),
+        **columns, n_ratings=len(rows), is_current=True, module_stats=module_stats(rows)
     )
     db.session.add(row)
     db.session.flush()
