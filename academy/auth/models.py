@@ -5,12 +5,24 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String, select
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    event,
+    insert,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import generate_password_hash
 
 from academy.auth.passwords import verify_password
 from academy.database import UTCDateTime, db, utcnow
+from academy.search_text import fold
 
 ROLES = ("learner", "instructor", "hr", "admin")
 UNIT_KINDS = ("city", "agency", "ward", "cell")
@@ -64,6 +76,9 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     employee_code: Mapped[str | None] = mapped_column(String(40), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
+    # full name, e-mail and employee code folded (lower case, no diacritics, đ → d): what people
+    # search matches with LIKE, the same on SQLite and PostgreSQL. Kept by ``_fold_search_name``.
+    search_name: Mapped[str] = mapped_column(String(700), default="", server_default="", index=True)
     password_hash: Mapped[str] = mapped_column(String(256), default="")
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), index=True)
     position: Mapped[str] = mapped_column(String(200), default="")
@@ -107,6 +122,61 @@ class User(UserMixin, db.Model):
     def check_password(self, password: str) -> bool:
         """Whether ``password`` is this user's; one hash verification whatever the stored hash."""
         return verify_password(self.password_hash, password)
+
+
+def search_key(full_name: str | None, email: str | None, employee_code: str | None) -> str:
+    return fold(" ".join(part for part in (full_name, email, employee_code) if part))
+
+
+@event.listens_for(User, "before_insert")
+@event.listens_for(User, "before_update")
+def _fold_search_name(_mapper, _connection, user: User) -> None:
+    user.search_name = search_key(user.full_name, user.email, user.employee_code)
+
+
+@event.listens_for(User, "after_insert")
+def _first_membership(_mapper, connection, user: User) -> None:
+    if user.unit_id is not None:
+        connection.execute(
+            insert(UnitMembership).values(
+                user_id=user.id, unit_id=user.unit_id, started_at=utcnow()
+            )
+        )
+
+
+@event.listens_for(User, "after_update")
+def _record_move(_mapper, connection, user: User) -> None:
+    """A change of unit, by any path (admin form, staff import), closes one stay, opens the next."""
+    if not inspect(user).attrs.unit_id.history.has_changes():
+        return
+    now = utcnow()
+    connection.execute(
+        update(UnitMembership)
+        .where(UnitMembership.user_id == user.id, UnitMembership.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+    if user.unit_id is not None:
+        connection.execute(
+            insert(UnitMembership).values(user_id=user.id, unit_id=user.unit_id, started_at=now)
+        )
+
+
+class UnitMembership(db.Model):
+    """Where a person was, and when: one row per stay in a unit (``ended_at`` empty = now).
+
+    Figures count people where they are now (``User.unit_id``); this keeps the history of moves.
+    """
+
+    __tablename__ = "unit_memberships"
+    __table_args__ = (Index("ix_unit_memberships_user", "user_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    unit: Mapped[Unit] = relationship()
 
 
 class TotpCredential(db.Model):

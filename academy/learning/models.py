@@ -132,7 +132,13 @@ class ModuleResult(db.Model):
 
 
 class Assignment(db.Model):
-    """A mandatory course for a unit and every unit below it, with a due date."""
+    """A mandatory course for a unit and every unit below it, with a due date.
+
+    The due date is either a day (``due_at``) or relative: ``due_days`` days after a person joins
+    the mandate (the day it is made for those already in the unit, the day they arrive for those
+    who join later). A cancelled mandate keeps its row (``cancelled_at``) for history; it binds
+    nobody any more.
+    """
 
     __tablename__ = "assignments"
     __table_args__ = (UniqueConstraint("course_id", "unit_id"),)
@@ -141,12 +147,20 @@ class Assignment(db.Model):
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_days: Mapped[int | None] = mapped_column(Integer)
     assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     course = relationship("Course")
     unit = relationship("Unit")
-    assigned_by = relationship("User")
+    assigned_by = relationship("User", foreign_keys=[assigned_by_id])
+    cancelled_by = relationship("User", foreign_keys=[cancelled_by_id])
+
+    @property
+    def is_active(self) -> bool:
+        return self.cancelled_at is None
 
 
 class AttemptGrant(db.Model):

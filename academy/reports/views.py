@@ -190,4 +190,11 @@ def export_job_download(job_id: str):
     )
 
 
-from academy.reports import assignment_views, attempt_views  # noqa: E402,F401 - routes on the same blueprint
+from academy.reports import (  # noqa: E402,F401 - routes on the same blueprint
+    assignment_views,
+    attempt_views,
+    job_views,
+    matrix_views,
+    transcript_views,
+    warning_views,
+)
