@@ -21,7 +21,12 @@ from academy.reports.exporters import neutralise
 
 PER_PAGE = 50
 CSV_BATCH = 1000
-SIGN_IN_ACTIONS = ("auth.signin", "auth.signin.failed")
+SIGN_IN_ACTIONS = (
+    "auth.signin",
+    "auth.signin.failed",
+    "auth.signin.code_failed",
+    "auth.signin.throttled",
+)
 FIELD_LABELS = {
     "full_name": _l("Họ tên"),
     "email": _l("Email"),

@@ -13,6 +13,7 @@ from academy.auth.services import check_sign_in_code, end_sessions, enrol_at_sig
 from academy.auth.signin import finish_sign_in, pending_user
 from academy.auth.throttle import AccountThrottled, ThrottleUnavailable
 from academy.auth.views import _login_limit, bp, refuse_attempt
+from academy.core.audit import record_audit
 from academy.extensions import db, limiter
 from academy.security import local_target
 
@@ -22,8 +23,10 @@ def _sign_in_again():
     return redirect(url_for("auth.login"))
 
 
-def _wrong_code(form) -> None:
+def _wrong_code(form, user) -> None:
     db.session.rollback()
+    record_audit("auth.signin.code_failed", target=f"user:{user.id}")
+    db.session.commit()
     form.code.errors = [_("Mã không đúng, đã hết hạn hoặc đã được dùng. Hãy thử mã mới nhất.")]
 
 
@@ -43,9 +46,11 @@ def login_code():
     try:
         used_recovery_code = check_sign_in_code(user, form.code.data)
     except (AccountThrottled, ThrottleUnavailable) as exc:
-        return refuse_attempt(exc, "auth/login_code.html", form=form)
+        return refuse_attempt(
+            exc, "auth/login_code.html", audit_target=f"user:{user.id}", form=form
+        )
     except two_factor.InvalidCode:
-        _wrong_code(form)
+        _wrong_code(form, user)
         return render_template("auth/login_code.html", form=form), 401
     finish_sign_in(user)
     if used_recovery_code:
@@ -75,9 +80,15 @@ def login_enrol():
         try:
             codes = enrol_at_sign_in(user, form.code.data)
         except (AccountThrottled, ThrottleUnavailable) as exc:
-            return refuse_attempt(exc, "auth/login_enrol.html", form=form, **_enrolment(user))
+            return refuse_attempt(
+                exc,
+                "auth/login_enrol.html",
+                audit_target=f"user:{user.id}",
+                form=form,
+                **_enrolment(user),
+            )
         except two_factor.InvalidCode:
-            _wrong_code(form)
+            _wrong_code(form, user)
         else:
             finish_sign_in(user)
             db.session.commit()

@@ -44,7 +44,7 @@ def login():
         try:
             user = authenticate(form.email.data, form.password.data)
         except (AccountThrottled, ThrottleUnavailable) as exc:
-            return refuse_attempt(exc, "auth/login.html", form=form)
+            return refuse_attempt(exc, "auth/login.html", audit_target=form.email.data, form=form)
         if user is not None and asks_for_code(user):
             begin_second_step(user)
             return redirect(url_for("auth.login_code", next=request.args.get("next")))
@@ -67,10 +67,15 @@ def _record_failed_sign_in(typed_email: str) -> None:
     db.session.commit()
 
 
-def refuse_attempt(exc: Exception, template: str, **context):
+def refuse_attempt(exc: Exception, template: str, *, audit_target: str, **context):
     """The answer to a sign-in attempt refused before checking it: the account must wait (429,
-    with how long), or the shared attempt counts cannot be reached (503: fail closed)."""
+    with how long), or the shared attempt counts cannot be reached (503: fail closed). The refusal
+    is audited against ``audit_target`` (the e-mail as typed, or ``user:<id>``)."""
     db.session.rollback()
+    reason = "unavailable" if isinstance(exc, ThrottleUnavailable) else "throttled"
+    target = (audit_target or "").strip()[:120]
+    record_audit("auth.signin.throttled", target=target, detail={"reason": reason})
+    db.session.commit()
     if isinstance(exc, ThrottleUnavailable):
         return render_error(503, _("Tạm thời không đăng nhập được. Vui lòng thử lại sau ít phút."))
     flash(

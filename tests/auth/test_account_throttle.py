@@ -8,6 +8,7 @@ import pytest
 import redis
 
 from academy.auth import throttle
+from academy.core.audit import AuditEvent
 from academy.extensions import db, limiter
 from tests.conftest import PASSWORD
 
@@ -167,3 +168,13 @@ def test_other_pages_keep_working_while_redis_is_gone(redis_gone, client):
     assert (
         client.get("/verify/" + "a" * 32).status_code == 404
     )  # a rate-limited page, answered per worker
+
+
+def test_a_refused_wait_is_audited_with_the_typed_address(per_account, client, make_user, clock):
+    user = make_user()
+    _fail(client, user.email, 3)
+    assert _try(client, user.email.upper(), PASSWORD).status_code == 429
+    refused = db.session.scalars(
+        db.select(AuditEvent).where(AuditEvent.action == "auth.signin.throttled")
+    ).all()
+    assert [(e.target, e.detail["reason"]) for e in refused] == [(user.email.upper(), "throttled")]

@@ -7,8 +7,11 @@ import pyotp
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import select
 
 from academy.auth.models import RecoveryCode, TotpCredential, User
+from academy.auth.services import create_user
+from academy.core.audit import AuditEvent
 from academy.extensions import db
 from tests.conftest import PASSWORD
 
@@ -248,3 +251,31 @@ def test_a_session_from_before_the_requirement_must_sign_in_again_and_enrol(
     assert client.get("/admin/").headers["Location"].startswith("/login")
     auth.login(admin)
     assert client.get("/login/code").headers["Location"].endswith("/login/enrol")
+
+
+def _audited(action: str) -> list[AuditEvent]:
+    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+def test_wrong_codes_and_the_wait_they_cause_reach_the_audit_log(app, client, enrolled):
+    user, secret, _ = enrolled
+    app.config["LOGIN_ACCOUNT_FREE_ATTEMPTS"] = 3
+    client.post("/login", data={"email": user.email, "password": PASSWORD})
+    for _ in range(2):
+        assert client.post("/login/code", data={"code": "000000"}).status_code == 401
+    assert client.post("/login/code", data={"code": _code(secret)}).status_code == 429
+    wrong = _audited("auth.signin.code_failed")
+    assert [event.target for event in wrong] == [f"user:{user.id}"] * 2
+    assert all(event.actor_id is None for event in wrong)  # nobody was signed in yet
+    throttled = _audited("auth.signin.throttled")
+    assert [(e.target, e.detail["reason"]) for e in throttled] == [(f"user:{user.id}", "throttled")]
+    page = _admin_audit_page(app, client, "auth.signin.code_failed")
+    assert "Nhập sai mã xác thực hai bước" in page
+
+
+def _admin_audit_page(app, client, action: str) -> str:
+    admin = create_user("kiem.toan@hvs.gov.vn", "Quản Trị", PASSWORD, roles=("admin",))
+    db.session.commit()
+    client.post("/logout")
+    client.post("/login", data={"email": admin.email, "password": PASSWORD})
+    return client.get(f"/admin/audit?action={action}").get_data(as_text=True)
