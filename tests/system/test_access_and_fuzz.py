@@ -86,6 +86,8 @@ ALLOWED = {
     "/reports/jobs/<job_id>/download": JOB_CREATOR,
     "/reports/assignments/<int:assignment_id>/delete": HR_OF_THE_WARD,
     "/reports/people/<int:user_id>/attempts": HR_OF_THE_WARD,
+    "/reports/people/<int:user_id>/transcript": HR_OF_THE_WARD,
+    "/reports/people/<int:user_id>/transcript.pdf": HR_OF_THE_WARD,
     "/reports/people/<int:user_id>/modules/<int:module_id>/grant": HR_OF_THE_WARD,
     "/authoring/courses/<int:course_id>": EDITORS,
     "/authoring/courses/<int:course_id>/settings": EDITORS,
