@@ -32,8 +32,21 @@ reports_cli = AppGroup("reports", help="Báo cáo đào tạo.")
 )
 @click.option("--unit", "unit_code", default=None, help="Mã đơn vị (gồm đơn vị cấp dưới)")
 @click.option("--course", "course_slug", default=None, help="Slug khoá học")
-@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), default=None)
-@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), default=None)
+@click.option(
+    "--from",
+    "date_from",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Đầu kỳ (ngày theo giờ Việt Nam): giữ dòng có hạn (khoá bắt buộc) hoặc ngày hoàn thành "
+    "trong kỳ",
+)
+@click.option(
+    "--to",
+    "date_to",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Cuối kỳ: trạng thái tính đến hết ngày này",
+)
 @click.option("--status", type=click.Choice(STATUSES), default=None)
 def completion_command(fmt, out, unit_code, course_slug, date_from, date_to, status):
     """Xuất báo cáo hoàn thành khoá học ra tệp (ghi nhật ký kiểm toán)."""
@@ -51,7 +64,9 @@ def completion_command(fmt, out, unit_code, course_slug, date_from, date_to, sta
         count = _export(fmt, filters, out)
         services.record_download(fmt, filters, via="cli")
         db.session.commit()
+        statement = services.period_statement(filters)
     click.echo(f"Đã ghi {out}" + (f" ({count} dòng)" if count is not None else ""))
+    click.echo(statement)
 
 
 def _export(fmt: str, filters: ReportFilters, out: str):
@@ -59,12 +74,13 @@ def _export(fmt: str, filters: ReportFilters, out: str):
         with open(out, "wb") as handle:
             handle.write(services.pdf_bytes(filters))
         return None
+    heading = services.report_heading(filters)
     with UnitProgress() as progress:
         rows = services.stream_rows(filters, progress=progress)
         if fmt == "xlsx":
-            return write_xlsx(rows, out)
+            return write_xlsx(rows, out, heading=heading)
         with open(out, "wb") as handle:
-            for chunk in csv_chunks(rows):
+            for chunk in csv_chunks(rows, heading=heading):
                 handle.write(chunk)
     return None
 

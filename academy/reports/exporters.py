@@ -5,24 +5,19 @@ from __future__ import annotations
 import csv
 import io
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from itertools import islice
+from itertools import islice, repeat
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from academy.auth.units import unit_directory
+
+# ``neutralise`` (the one formula rule) lives below every feature; importing it from here works too
+from academy.core.cells import BLANKS, FORMULA_AFTER_BREAK, FORMULA_AT_START, neutralise
 from academy.i18n import academy_zone
 
-FORMULA_TRIGGERS = "=+-@＝＋－＠"  # what makes a spreadsheet read a cell as a formula
-# what a spreadsheet may skip before a trigger: whitespace (NBSP, tabs, line breaks included),
-# control characters, and invisible format characters (soft hyphen, zero-width, bidi marks, word
-# joiner, BOM)
-BLANKS = "\\s\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff"
-_TRIGGER = "[" + re.escape(FORMULA_TRIGGERS) + "]"
-_FORMULA_AT_START = re.compile(f"[{BLANKS}]*{_TRIGGER}")
-# a cell break for a spreadsheet splitting on another separator (or a line-based reader), then a
-# trigger
-_FORMULA_AFTER_BREAK = re.compile(f'([;,\\t\\r\\n][{BLANKS}"]*)(?={_TRIGGER})')
 SEPARATORS = {
     "comma": ",",
     "semicolon": ";",
@@ -43,6 +38,14 @@ COLUMNS = (
     ("completed_at", _l("Ngày hoàn thành")),
     ("status", _l("Trạng thái")),
     ("certificate_serial", _l("Số chứng chỉ")),
+    # appended, so that a script reading older exports by position keeps working
+    ("unit_code", _l("Mã đơn vị")),
+    ("unit_path", _l("Đơn vị (đầy đủ)")),
+    (
+        "period",
+        _l("Kỳ báo cáo (lọc theo hạn hoàn thành của khoá bắt buộc hoặc ngày hoàn thành)"),
+    ),
+    ("as_of", _l("Trạng thái và ngày hoàn thành tính đến")),
 )
 SOURCE_LABELS = {"self": _l("Tự đăng ký"), "assigned": _l("Được giao")}
 STATUS_LABELS = {
@@ -53,31 +56,13 @@ STATUS_LABELS = {
 }
 
 
-def neutralise(value):
-    """One cell, formula-safe, the one rule for every export (CSV and XLSX alike).
-
-    Text whose first visible character would start a formula, after any spaces, tabs, line breaks,
-    control or invisible characters a spreadsheet may skip (U+200B, U+FEFF, NBSP, ...), gets a
-    leading apostrophe; so does text opening with a control character. Inside the text, a trigger
-    that follows a ``;``, ``,``, tab or line break (and blanks) gets an apostrophe before it: a
-    spreadsheet that splits the line on that character would otherwise start a new cell with a
-    formula.
-    Anything but text is returned as it is.
-    """
-    if not isinstance(value, str) or not value:
-        return value
-    if _FORMULA_AT_START.match(value) or value[0] < " ":
-        value = "'" + value
-    return _FORMULA_AFTER_BREAK.sub(r"\1'", value)
-
-
 class _PlainFirstChar(dict):
     """Whether text starting with a character needs no look at its start (neither a formula trigger
     nor a blank, control or invisible character), memoised: a million-row export asks six million
     times."""
 
     def __missing__(self, char: str) -> bool:
-        plain = _FORMULA_AT_START.match(char) is None and re.match(f"[{BLANKS}]", char) is None
+        plain = FORMULA_AT_START.match(char) is None and re.match(f"[{BLANKS}]", char) is None
         self[char] = plain
         return plain
 
@@ -92,8 +77,8 @@ def neutralised(texts) -> list:
     """
     plain = _PLAIN_FIRST
     column = [(text if plain[text[0]] else neutralise(text)) if text else "" for text in texts]
-    if _FORMULA_AFTER_BREAK.search("\ue000".join(column)):  # U+E000 is neither a break nor a blank
-        column = [_FORMULA_AFTER_BREAK.sub(r"\1'", text) for text in column]
+    if FORMULA_AFTER_BREAK.search("\ue000".join(column)):  # U+E000 is neither a break nor a blank
+        column = [FORMULA_AFTER_BREAK.sub(r"\1'", text) for text in column]
     return column
 
 
@@ -103,6 +88,38 @@ def xlsx_text(texts) -> list:
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # noqa: PLC0415 - 0.5 s, XLSX only
 
     return [ILLEGAL_CHARACTERS_RE.sub("", text) if text else text for text in neutralised(texts)]
+
+
+@dataclass(frozen=True)
+class ReportHeading:
+    """What a report states about itself: its period, the moment its figures are taken at, and
+    the sentences a reader sees above the rows (the XLSX's "Thông tin báo cáo" sheet).
+
+    Every data row also carries the period and the "as at" moment in its last two columns: the CSV
+    stays one header line and rows (machine-readable), and each row says what it stands for.
+    """
+
+    date_from: date | None
+    date_to: date | None
+    as_of: datetime  # timezone-aware
+    lines: tuple[str, ...] = ()
+
+    def period_cell(self, as_text: bool) -> str:
+        """The period as one cell ("2026-11-01 – 2026-11-30"); empty without a period."""
+        if not (self.date_from or self.date_to):
+            return ""
+
+        def day(value):
+            if value is None:
+                return "…"
+            return value.isoformat() if as_text else value.strftime("%d/%m/%Y")
+
+        return f"{day(self.date_from)} – {day(self.date_to)}"
+
+    def as_of_cell(self, as_text: bool):
+        """The "as at" moment in local time to the second: text for CSV, a datetime for XLSX."""
+        local = self.as_of.astimezone(academy_zone()).replace(microsecond=0, tzinfo=None)
+        return local.isoformat(" ") if as_text else local
 
 
 def headers() -> list[str]:
@@ -156,17 +173,30 @@ class LocalDates:
 
 class RowFormatter:
     """Report rows (SQL result rows) as display-ready rows in column order, free text (names, codes,
-    titles, serials) neutralised: dates as dates for XLSX and PDF, as ISO text for CSV.
+    titles, serials, unit paths) neutralised: dates as dates for XLSX and PDF, as ISO text for CSV.
 
+    Units are named from ``units`` (``academy.auth.units.unit_directory()``, read once here if not
+    given) by the row's unit id: the full path costs a dictionary look-up, never a query.
     Rows are formatted a batch at a time, column by column: a million-row export spends its time
     here, and per-column passes cost a fraction of per-row, per-cell calls.
     """
 
-    def __init__(self, as_text: bool = False, text=None):
+    def __init__(
+        self,
+        as_text: bool = False,
+        text=None,
+        *,
+        heading: ReportHeading | None = None,
+        units: dict | None = None,
+    ):
         self.day = LocalDates(academy_zone(), date.isoformat if as_text else None)
         self.text = text or neutralised  # the free-text columns: neutralised, or xlsx_text
         self.sources = {k: str(v) for k, v in SOURCE_LABELS.items()}
         self.statuses = {k: str(v) for k, v in STATUS_LABELS.items()}
+        directory = unit_directory() if units is None else units
+        self.paths = {unit_id: info.full_name for unit_id, info in directory.items()}
+        self.period = heading.period_cell(as_text) if heading else ""
+        self.as_of = heading.as_of_cell(as_text) if heading else None
 
     def batch(self, rows: list) -> list[tuple]:
         """Display-ready rows (tuples in column order) for a list of report rows."""
@@ -174,9 +204,9 @@ class RowFormatter:
             return []
         (
             _ids,
-            _unit_ids,
+            unit_ids,
             units,
-            _unit_codes,
+            unit_codes,
             codes,
             names,
             positions,
@@ -190,7 +220,7 @@ class RowFormatter:
             statuses,
             serials,
         ) = zip(*rows, strict=True)
-        day, text = self.day, self.text
+        day, text, paths = self.day, self.text, self.paths
         return list(
             zip(
                 text(units),
@@ -206,7 +236,11 @@ class RowFormatter:
                 day.column(completed),
                 map(self.statuses.get, statuses, statuses),
                 text(serials),
-                strict=True,
+                text(unit_codes),
+                text([paths.get(unit_id, "") for unit_id in unit_ids]),
+                repeat(text([self.period])[0]),
+                repeat(self.as_of),
+                strict=False,  # the last two repeat; the others have one value per row
             )
         )
 
@@ -217,8 +251,11 @@ def _batches(rows, size: int = BATCH):
         yield batch
 
 
-def csv_chunks(rows, separator: str = ","):
+def csv_chunks(rows, separator: str = ",", *, heading: ReportHeading):
     """Yield the CSV file in pieces: BOM and header at once, then batches of rows.
+
+    The first line is the header and every other line a row (machine-readable); each row states
+    the report's period and the moment its status is taken at (``heading``) in its last columns.
 
     Every text field is quoted (numbers are not), so a ``;`` or ``,`` inside a name can never start
     a new cell in a spreadsheet that splits on the other separator. With ``separator=";"`` (the
@@ -230,7 +267,7 @@ def csv_chunks(rows, separator: str = ","):
     )
     writer.writerow(headers())
     yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
-    formatter = RowFormatter(as_text=True)
+    formatter = RowFormatter(as_text=True, heading=heading)
     for batch in _batches(rows):
         buffer.seek(0)
         buffer.truncate()
@@ -252,10 +289,11 @@ def _decimal_commas(lines):
     ]
 
 
-def write_xlsx(rows, target) -> int:
+def write_xlsx(rows, target, *, heading: ReportHeading) -> int:
     """Write the report to ``target`` (path or file) with openpyxl's write-only mode.
 
     Dates are date cells, numbers numbers; the header row is frozen and carries an auto filter.
+    A second sheet, "Thông tin báo cáo", states the period and filters in words (``heading``).
     Returns the number of data rows.
     """
     # openpyxl takes 0.5 s to import: loaded for an XLSX export only, not with the app.
@@ -267,7 +305,8 @@ def write_xlsx(rows, target) -> int:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Hoàn thành khoá học"))
     sheet.freeze_panes = "A2"
-    for index, width in enumerate((28, 14, 26, 20, 36, 12, 14, 14, 12, 14, 14, 14, 18), start=1):
+    widths = (28, 14, 26, 20, 36, 12, 14, 14, 12, 14, 14, 14, 18, 14, 60, 24, 20)
+    for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     bold = Font(bold=True)
     header = []
@@ -276,12 +315,16 @@ def write_xlsx(rows, target) -> int:
         cell.font = bold
         header.append(cell)
     sheet.append(header)
-    formatter = RowFormatter(text=xlsx_text)
+    formatter = RowFormatter(text=xlsx_text, heading=heading)
     count = 0
     for batch in _batches(rows):
         for values in formatter.batch(batch):
             sheet.append(values)
         count += len(batch)
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{count + 1}"
+    about = workbook.create_sheet(_("Thông tin báo cáo"))
+    about.column_dimensions["A"].width = 120
+    for line in xlsx_text(list(heading.lines)):
+        about.append([line])
     workbook.save(target)
     return count

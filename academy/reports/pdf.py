@@ -12,11 +12,33 @@ from flask import render_template
 from academy.pdf import STATIC_SCHEME, make_fetcher
 from academy.reports.exporters import COLUMNS, RowFormatter
 
+# The detail's columns: the unit by code and full path (which ends with its name); the period and
+# "as at" are stated once in the header instead of on every row.
+DETAIL_KEYS = (
+    "unit_code",
+    "unit_path",
+    "employee_code",
+    "full_name",
+    "position",
+    "course_title",
+    "source",
+    "enrolled_at",
+    "due_at",
+    "progress",
+    "score",
+    "completed_at",
+    "status",
+    "certificate_serial",
+)
+_KEYS = [key for key, _label in COLUMNS]
+_DETAIL_AT = [_KEYS.index(key) for key in DETAIL_KEYS]
 
-def _summary_dicts(summary_rows) -> list[dict]:
+
+def _summary_dicts(summary_rows, units: dict) -> list[dict]:
     return [
         {
             "unit": r.unit_name,
+            "path": units[r.unit_id].full_name if r.unit_id in units else r.unit_name,
             "code": r.unit_code,
             "rows": int(r.rows),
             "completed": int(r.completed or 0),
@@ -29,18 +51,29 @@ def _summary_dicts(summary_rows) -> list[dict]:
 
 
 def render_pdf(
-    summary_rows, detail_rows, total_rows: int, filters_text: str, generated_at, limit: int
+    summary_rows,
+    detail_rows,
+    total_rows: int,
+    filters_text: str,
+    generated_at,
+    limit: int,
+    *,
+    period_text: str,
+    units: dict,
 ) -> bytes:
     """Build the PDF from plain data (never ORM objects); ``detail_rows`` holds at most ``limit``
-    rows."""
+    rows; ``units`` is ``academy.auth.units.unit_directory()``, ``period_text`` the period rule."""
     from weasyprint import HTML  # noqa: PLC0415 - 2 s to import: only when a PDF is asked for
 
-    detail = RowFormatter().batch(list(detail_rows))
+    rows = RowFormatter(units=units).batch(list(detail_rows))
+    detail = [[row[at] for at in _DETAIL_AT] for row in rows]
+    labels = dict(COLUMNS)
     html = render_template(
         "reports/completion_pdf.html",
-        summary=_summary_dicts(summary_rows),
+        summary=_summary_dicts(summary_rows, units),
         detail=detail,
-        headers=[str(label) for _key, label in COLUMNS],
+        headers=[str(labels[key]) for key in DETAIL_KEYS],
+        period_text=period_text,
         total_rows=total_rows,
         truncated=total_rows > len(detail),
         limit=limit,

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import bindparam
 
 from academy.auth.models import Unit
+from academy.auth.units import unit_directory, unit_full_name
 from academy.catalog.models import Course
 from academy.core.audit import record_audit
 from academy.core.downloads import download_filename
@@ -17,7 +18,7 @@ from academy.core.pagination import Page, clamp_page
 from academy.errors import NotFound
 from academy.extensions import db
 from academy.i18n import academy_zone
-from academy.reports.exporters import STATUS_LABELS
+from academy.reports.exporters import STATUS_LABELS, ReportHeading
 from academy.reports.pdf import render_pdf
 from academy.reports.queries import (
     ReportFilters,
@@ -34,6 +35,8 @@ def narrow_unit(scope: Unit | None, unit_id: int | None) -> Unit | None:
     """The unit a filter asks for, which must lie inside the reader's scope (else ``NotFound``)."""
     if not unit_id:
         return None
+    if not 0 < unit_id < 2**63:  # no such id; beyond the integer range SQLite cannot bind it
+        raise NotFound
     unit = db.session.get(Unit, unit_id)
     if unit is None or (scope is not None and not scope.contains(unit)):
         raise NotFound
@@ -49,6 +52,7 @@ def filters_from_form(form, scope: Unit | None) -> ReportFilters:
         date_from=form.date_from.data,
         date_to=form.date_to.data,
         status=form.status.data or None,
+        kind=form.kind.data or None,
     )
 
 
@@ -106,25 +110,88 @@ def pdf_bytes(filters: ReportFilters) -> bytes:
     limit = int(current_app.config["REPORT_PDF_MAX_ROWS"])
     summary = db.session.execute(unit_summary_select(filters)).all()
     total_rows = sum(int(unit.rows) for unit in summary)  # every row belongs to one unit
-    generated = filters.now.astimezone(academy_zone()).strftime("%d/%m/%Y %H:%M")
+    generated = _local(filters.now).strftime("%d/%m/%Y %H:%M")
     detail = db.session.execute(completion_select(filters).limit(limit)).all()
-    return render_pdf(summary, detail, total_rows, describe_filters(filters), generated, limit)
+    return render_pdf(
+        summary,
+        detail,
+        total_rows,
+        describe_filters(filters),
+        generated,
+        limit,
+        period_text=period_statement(filters),
+        units=unit_directory(),
+    )
+
+
+def _local(moment: datetime) -> datetime:
+    return moment.astimezone(academy_zone())
+
+
+def _day(day) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+def as_at_text(filters: ReportFilters) -> str:
+    """When the report's figures are taken: "hết 30/11/2026" (the end of a past period) or
+    "14:03 05/12/2026" (now)."""
+    if filters.in_the_past:
+        return _("hết %(day)s", day=_day(_local(filters.as_of)))
+    return _local(filters.as_of).strftime("%H:%M %d/%m/%Y")
+
+
+def period_statement(filters: ReportFilters) -> str:
+    """The period rule in words, as every report states it in its header."""
+    as_at = as_at_text(filters)
+    if not (filters.date_from or filters.date_to):
+        return _("Không lọc theo kỳ: mọi dòng; trạng thái tính đến %(as_at)s", as_at=as_at)
+    if filters.date_from and filters.date_to:
+        period = f"{_day(filters.date_from)} – {_day(filters.date_to)}"
+    elif filters.date_from:
+        period = _("từ %(day)s", day=_day(filters.date_from))
+    else:
+        period = _("đến hết %(day)s", day=_day(filters.date_to))
+    return _(
+        "Kỳ: %(period)s · lọc theo hạn hoàn thành (khoá bắt buộc) hoặc ngày hoàn thành; "
+        "trạng thái tính đến %(as_at)s",
+        period=period,
+        as_at=as_at,
+    )
+
+
+def report_heading(filters: ReportFilters) -> ReportHeading:
+    """What the CSV and XLSX state about the report (its period, "as at", filters)."""
+    return ReportHeading(
+        date_from=filters.date_from,
+        date_to=filters.date_to,
+        as_of=filters.as_of,
+        lines=(
+            _("Báo cáo hoàn thành khoá học"),
+            period_statement(filters),
+            describe_filters(filters),
+            _(
+                "Chỉ tính người đang hoạt động; mỗi người tính ở đơn vị hiện tại của họ. "
+                "Quá hạn: hạn hoàn thành đã qua mà chưa hoàn thành (dòng không có hạn không "
+                "bao giờ quá hạn)."
+            ),
+            _("Lập lúc: %(time)s", time=_local(filters.now).strftime("%H:%M %d/%m/%Y")),
+        ),
+    )
 
 
 def describe_filters(filters: ReportFilters) -> str:
+    unit = filters.subtree
     parts = [
-        _("Đơn vị: %(unit)s", unit=filters.subtree.name) if filters.subtree else _("Toàn thành phố")
+        _("Đơn vị: %(unit)s (%(code)s)", unit=unit_full_name(unit), code=unit.code)
+        if unit
+        else _("Toàn thành phố")
     ]
     if filters.course_id:
         course = db.session.get(Course, filters.course_id)
         parts.append(_("Khoá học: %(title)s", title=course.title if course else "?"))
-    if filters.date_from or filters.date_to:
+    if filters.kind:
         parts.append(
-            _(
-                "Thời gian: %(start)s – %(end)s",
-                start=filters.date_from.strftime("%d/%m/%Y") if filters.date_from else "…",
-                end=filters.date_to.strftime("%d/%m/%Y") if filters.date_to else "…",
-            )
+            _("Chỉ khoá bắt buộc") if filters.kind == "mandatory" else _("Chỉ khoá tự chọn")
         )
     if filters.status:
         parts.append(

@@ -30,7 +30,7 @@ def test_hr_gets_a_zip_of_their_subtree_only(
     with client.get(progress["download_url"]) as download:
         assert download.status_code == 200 and download.mimetype == "application/zip"
         names = zipfile.ZipFile(io.BytesIO(download.data)).namelist()
-    assert names == [f"{mine.serial}.pdf"]
+    assert names == ["danh-sach.csv", f"{mine.serial}.pdf"]  # the list, then the PDFs
     assert other.serial not in names
 
 

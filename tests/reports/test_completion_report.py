@@ -102,7 +102,7 @@ def test_xlsx_typed_frozen_filtered_and_formula_safe(client, auth, city):
     book = load_workbook(io.BytesIO(_download(client, "/reports/completion.xlsx")))
     sheet = book.active
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:M4"
+    assert sheet.auto_filter.ref == "A1:Q4"  # 13 columns, unit code and path, period, as at
     header = [c.value for c in sheet[1]]
     assert header[2] == "Họ và tên"
     rows = {r[1]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
