@@ -71,13 +71,23 @@ class Defaults:
     DOWNLOAD_LINK_HOURS = 24  # a job's file link lives this long
     REPORT_PDF_MAX_ROWS = 2000  # more rows: the PDF points to CSV
     REPORT_XLSX_SYNC_MAX_ROWS = 50_000  # larger: built as a background job
+    REPORT_PDF_SYNC_MAX_ROWS = 200  # more rows (about 20 pages): the PDF is a background job
     DASHBOARD_CACHE_SECONDS = 15  # dashboard figures reused this long
+    WARNING_IDLE_DAYS = 14  # early warning: no activity in a course for this many days
+    WARNING_PACE_GRACE_DAYS = 7  # early warning: pace is judged after this many days enrolled
+    WARNING_CACHE_SECONDS = 60  # an early-warning list is reused this long (0: always fresh)
+    ASSIGNMENT_JOINER_MIN_DAYS = 30  # days at least a joiner has for a mandate's fixed due date
     PROXY_HOPS = 0  # reverse proxies in front of the app whose X-Forwarded-* headers we trust
 
 
 ENV_OVERRIDES = {
     "development": {"SECRET_KEY": DEV_SECRET},
-    "testing": {"SECRET_KEY": DEV_SECRET, "TESTING": True, "JOBS_EAGER": True},
+    "testing": {
+        "SECRET_KEY": DEV_SECRET,
+        "TESTING": True,
+        "JOBS_EAGER": True,
+        "WARNING_CACHE_SECONDS": 0,
+    },
 }
 
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased, selectinload
 from academy.auth.models import Unit, User
 from academy.core.audit import ACTION_LABELS, AuditEvent, action_label
 from academy.core.pagination import Page, clamp_page
-from academy.database import contains_text
+from academy.database import contains_folded_words, contains_text
 from academy.extensions import db
 from academy.i18n import academy_zone
 from academy.reports.exporters import neutralise
@@ -39,6 +39,11 @@ FIELD_LABELS = {
     "name": _l("Tên đơn vị"),
     "kind": _l("Loại đơn vị"),
     "parent": _l("Đơn vị cha"),
+    "due_date": _l("Hạn hoàn thành (ngày)"),
+    "due_days": _l("Số ngày kể từ khi vào đơn vị"),
+    "active": _l("Đang áp dụng"),
+    "enrolled": _l("Số người được ghi danh mới"),
+    "rebound": _l("Số người vẫn được đơn vị khác giao"),
 }
 
 
@@ -78,9 +83,8 @@ def filtered_events(filters: dict):
     if term := (filters.get("actor") or "").strip():
         # a failed sign-in has no actor: the e-mail typed (its target) finds it
         typed = AuditEvent.action.in_(SIGN_IN_ACTIONS) & contains_text(AuditEvent.target, term)
-        query = query.where(
-            or_(contains_text(actor.full_name, term), contains_text(actor.email, term), typed)
-        )
+        person = contains_folded_words(actor.search_name, term)
+        query = query.where(typed if person is None else or_(person, typed))
     if code := (filters.get("action") or "").strip():
         query = query.where(
             AuditEvent.action == code

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy import String, func, literal, select, update
 
-from academy.auth.models import Unit, User, UserRole
+from academy.auth.models import Unit, UnitMembership, User, UserRole
 from academy.auth.services import end_sessions
+from academy.database import utcnow
 from academy.errors import BadRequest
 from academy.events import send, user_deactivated
 from academy.extensions import db
-from academy.reports.assignments import apply_assignments_to, assignments_covering, enrol_subtree
+from academy.reports.assignments import (
+    apply_assignments_to,
+    apply_assignments_to_subtree,
+    assignments_covering,
+)
 
 
 def create_unit(code: str, name: str, kind: str, parent=None):
@@ -25,14 +30,16 @@ def create_unit(code: str, name: str, kind: str, parent=None):
 
 
 def move_unit(unit, new_parent) -> None:
-    """Re-hang ``unit`` (and its subtree) under ``new_parent``; people below it join the courses
-    assigned to their new ancestors. Raises ValueError for a move into its own subtree."""
+    """Re-hang ``unit`` (and its subtree) under ``new_parent``; people below it join the mandates
+    of their new ancestors as joiners (that day), and leave those of ancestors that no longer
+    reach them. Raises ValueError for a move into its own subtree."""
     if new_parent is not None and unit.contains(new_parent):
         raise ValueError("a unit cannot move below itself")
     old_path = unit.path
     new_path = (new_parent.path if new_parent else "/") + f"{unit.id}/"
     if new_path == old_path:
         return
+    before = assignments_covering(unit)
     db.session.execute(
         update(Unit)
         .where(Unit.path.startswith(old_path, autoescape=True))
@@ -49,8 +56,7 @@ def move_unit(unit, new_parent) -> None:
     )
     db.session.expire_all()
     unit = db.session.get(Unit, unit.id)
-    for assignment in assignments_covering(unit):
-        enrol_subtree(assignment, unit)
+    apply_assignments_to_subtree(unit, before)
 
 
 class LastAdminError(BadRequest):
@@ -78,9 +84,11 @@ def update_user(
 ) -> list[str]:
     """Apply an admin's edit; returns the names of the changed fields. The caller commits.
 
-    A move to another unit keeps the person's history and enrols them in the new unit's courses;
-    deactivating ends their sessions and sends ``user_deactivated``. Raises ``LastAdminError``,
-    changing nothing, when the last active admin would lose the role or be deactivated.
+    A move to another unit keeps the person's history and binds them to the new unit's mandates
+    as a joiner; reactivating starts a new stay in their unit (``UnitMembership``) and binds them
+    as a joiner too; deactivating ends their sessions and sends ``user_deactivated``. Raises
+    ``LastAdminError``, changing nothing, when the last active admin would lose the role or be
+    deactivated.
     """
     _keep_an_admin(user, roles, is_active)
     wanted = {
@@ -103,7 +111,23 @@ def update_user(
     db.session.flush()
     if deactivated:
         send(user_deactivated, user=user)
-    if "unit_id" in changed or ("is_active" in changed and user.is_active):
+    reactivated = "is_active" in changed and user.is_active
+    if reactivated and "unit_id" not in changed and user.unit_id is not None:
+        _new_stay(user)
+    if "unit_id" in changed or reactivated:
         db.session.refresh(user, ["unit"])
         apply_assignments_to(user)
     return changed
+
+
+def _new_stay(user) -> None:
+    """A reactivated person starts a new stay in their unit: mandates count them as joining that
+    day (a move writes its own stays, by an ORM event on the unit change)."""
+    now = utcnow()
+    db.session.execute(
+        update(UnitMembership)
+        .where(UnitMembership.user_id == user.id, UnitMembership.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+    db.session.add(UnitMembership(user_id=user.id, unit_id=user.unit_id, started_at=now))
+    db.session.flush()

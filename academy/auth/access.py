@@ -131,7 +131,7 @@ def _is_mandatory_for(person, course) -> bool:
     found = db.session.scalar(
         select(assignments.c.id)
         .join(Unit, Unit.id == assignments.c.unit_id)
-        .where(assignments.c.course_id == course.id, above)
+        .where(assignments.c.course_id == course.id, above, assignments.c.cancelled_at.is_(None))
         .limit(1)
     )
     return found is not None

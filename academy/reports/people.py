@@ -3,12 +3,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from academy.auth.models import Unit, User
 from academy.catalog.models import Module
-from academy.database import contains_text
+from academy.database import contains_folded_words
 from academy.extensions import db
 from academy.learning.grants import blocked_user_ids
 from academy.learning.models import Assignment, ModuleResult
@@ -21,6 +21,7 @@ def people_in_scope(
     scope: Unit | None, *, query: str = "", blocked_only: bool = False, page: int = 1
 ):
     """A page of the active people HR with ``scope`` may see (everyone for None), by name;
+    ``query`` matches name, e-mail or employee code whatever the case and accents;
     ``blocked_only`` keeps those out of attempts on a quiz of a course mandatory for them."""
     stmt = (
         select(User)
@@ -30,15 +31,8 @@ def people_in_scope(
     )
     if scope is not None:
         stmt = stmt.where(scope.subtree_filter())
-    if query:
-        stmt = stmt.where(
-            or_(
-                *(
-                    contains_text(column, query)
-                    for column in (User.full_name, User.email, User.employee_code)
-                )
-            )
-        )
+    if (matches := contains_folded_words(User.search_name, query)) is not None:
+        stmt = stmt.where(matches)
     if blocked_only:
         stmt = stmt.where(User.id.in_(_blocked_on_mandatory_courses()))
     return db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
@@ -54,7 +48,7 @@ def _blocked_on_mandatory_courses():
         .join(assigned, assigned.id == Assignment.unit_id)
         .join(person, person.id == ModuleResult.user_id)
         .join(home, home.id == person.unit_id)
-        .where(home.path.startswith(assigned.path))
+        .where(home.path.startswith(assigned.path), Assignment.cancelled_at.is_(None))
     )
 
 

@@ -59,6 +59,20 @@ def upgrade():
             users.update().where(users.c.id == sa.bindparam('uid')).values(search_name=sa.bindparam('folded')),
             [{'uid': r.id, 'folded': fold(' '.join(p for p in (r.full_name, r.email, r.employee_code) if p))} for r in rows],
         )
+    # Mandates deleted before this revision left their unfinished enrolments "assigned" with a
+    # due date and no mandate: they are voluntary now, as a cancelled mandate's are, and leave
+    # every overdue count.
+    enrollments = sa.table(
+        'enrollments', sa.column('assignment_id', sa.Integer), sa.column('source', sa.String),
+        sa.column('due_at', academy.database.UTCDateTime),
+        sa.column('completed_at', academy.database.UTCDateTime),
+    )
+    connection.execute(
+        enrollments.update()
+        .where(enrollments.c.assignment_id.is_(None), enrollments.c.source == 'assigned',
+               enrollments.c.completed_at.is_(None))
+        .values(source='self', due_at=None)
+    )
     memberships = sa.table(
         'unit_memberships', sa.column('user_id', sa.Integer), sa.column('unit_id', sa.Integer),
         sa.column('started_at', academy.database.UTCDateTime),

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from academy.auth.models import User
 from academy.database import db, utcnow
 from academy.learning.models import Assignment, Enrollment, ModuleResult
+from academy.reports.assignments import assign_course
 
 
 def _enrolment(user, course):
@@ -103,12 +104,17 @@ def test_moving_a_unit_enrols_its_people_in_the_new_parents_courses(
     assert loose.path.startswith(target.path) and _enrolment(person, course) is not None
 
 
-def test_overdue_assignment_shows_in_report(client, auth, make_unit, make_user, make_course):
+def test_overdue_assignment_shows_in_report(client, auth, make_unit, make_user, make_course, days):
+    """A due date in the past is refused by the form; a mandate whose day has since passed makes
+    its open enrolments overdue in the report."""
     ward = make_unit("Phường A", code="PA")
     make_user(unit=ward, full_name="Hoàng Quá Hạn")
     course = make_course()
     auth.login(make_user(roles=("admin",)))
-    _assign(client, ward, course, due="2020-01-01")
+    assert _assign(client, ward, course, due="2020-01-01").status_code == 400
+    assert db.session.scalar(select(Assignment)) is None
+    assign_course(ward, course, days(-1))  # made earlier, its day now gone
+    db.session.commit()
     page = client.get("/reports/completion?status=overdue").get_data(as_text=True)
     assert "Hoàng Quá Hạn" in page
 

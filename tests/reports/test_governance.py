@@ -1,5 +1,6 @@
 """Governance of mandates: a ward's HR cannot undo what the city set; assigning is previewed
-("N people in M units") before anything is written; cancelling is confirmed first."""
+("N people in M units") before anything is written; cancelling is confirmed first and keeps the
+mandate's row, cancelled."""
 
 from __future__ import annotations
 
@@ -105,7 +106,9 @@ def test_ward_hr_cannot_cancel_a_city_wide_mandate_but_the_city_hr_can(client, a
     auth.logout()
     auth.login(tree["city_hr"])
     assert client.post(f"/reports/assignments/{mandate.id}/delete").status_code == 302
-    assert _count(Assignment) == 0
+    db.session.expire_all()
+    cancelled = db.session.get(Assignment, mandate.id)  # kept for history, binding nobody
+    assert cancelled.cancelled_at is not None and cancelled.cancelled_by_id == tree["city_hr"].id
 
 
 def test_ward_hr_cannot_change_what_the_city_assigned_to_the_ward(client, auth, tree):
@@ -144,5 +147,7 @@ def test_cancelling_asks_first_and_a_get_changes_nothing(client, auth, tree):
     db.session.expire_all()
     assert _count(Assignment) == 1
     response = client.post(f"/reports/assignments/{mandate.id}/delete")
-    assert response.status_code == 302 and _count(Assignment) == 0
+    assert response.status_code == 302 and _count(Assignment) == 1  # the row stays, cancelled
+    db.session.expire_all()
+    assert not db.session.get(Assignment, mandate.id).is_active
     assert _count(Enrollment) == 4  # the learners keep their enrolments

@@ -184,7 +184,9 @@ class Matrix:
         with self.site.db() as session:
             found = session.scalar(
                 select(Assignment.id).where(
-                    Assignment.unit_id == unit, Assignment.course_id == course
+                    Assignment.unit_id == unit,
+                    Assignment.course_id == course,
+                    Assignment.cancelled_at.is_(None),  # a cancelled mandate is assigned again
                 )
             )
         if found is not None:
