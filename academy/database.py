@@ -3,10 +3,12 @@
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event, func
+from sqlalchemy import DateTime, MetaData, and_, event, func
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
+
+from academy.search_text import fold
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -42,6 +44,26 @@ def like_pattern(term: str) -> str:
 def contains_text(column, term: str):
     """Case-insensitive "``column`` contains ``term``", the text typed in a search box as is."""
     return func.lower(column).like(like_pattern(term.lower()), escape=LIKE_ESCAPE)
+
+
+FOLDED_WORDS_MAX = 8  # words of a search that count; more only slow the query down
+
+
+def folded_words(term: str | None) -> list[str]:
+    """The words of a search, folded as ``academy.search_text.fold`` folds stored text (lower case,
+    no diacritics, "đ" as "d"), at most ``FOLDED_WORDS_MAX`` of them."""
+    return fold(term).split()[:FOLDED_WORDS_MAX]
+
+
+def contains_folded_words(column, term: str):
+    """ "``column`` contains every word of ``term``", for a column that holds folded text (such as
+    ``User.search_name``): "Đỗ", "đỗ", "ĐỖ" and "do" all find "Đỗ"; "van duc" and "duc nguyen"
+    find "Nguyễn Văn Đức". ``%`` and ``_`` are taken literally. None when ``term`` has no words
+    (search for nothing: the caller adds no condition)."""
+    words = folded_words(term)
+    if not words:
+        return None
+    return and_(*(column.like(like_pattern(word), escape=LIKE_ESCAPE) for word in words))
 
 
 class UTCDateTime(TypeDecorator):

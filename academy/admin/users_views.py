@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from academy.admin.audit_log import user_snapshot
@@ -16,7 +16,7 @@ from academy.auth.access import roles_required
 from academy.auth.models import Unit, User, UserRole
 from academy.auth.units import unit_choices
 from academy.core.audit import before_after, record_audit
-from academy.database import contains_text
+from academy.database import contains_folded_words
 from academy.extensions import db
 
 
@@ -36,15 +36,8 @@ def users():
 
 
 def _search(query, form):
-    if form.q.data:
-        term = form.q.data.strip()
-        query = query.where(
-            or_(
-                contains_text(User.full_name, term),
-                contains_text(User.email, term),
-                contains_text(User.employee_code, term),
-            )
-        )
+    if (matches := contains_folded_words(User.search_name, form.q.data)) is not None:
+        query = query.where(matches)
     if form.unit.data:
         unit = db.session.get(Unit, form.unit.data)
         if unit is not None:

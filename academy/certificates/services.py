@@ -12,10 +12,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
 from academy.auth.models import User
+from academy.auth.units import unit_full_name
 from academy.certificates.models import Certificate
 from academy.certificates.render import render_certificate_pdf
 from academy.core.audit import record_audit
-from academy.database import contains_text, db, utcnow
+from academy.database import contains_folded_words, contains_text, db, utcnow
 from academy.events import certificate_issued, send
 from academy.i18n import academy_zone
 from academy.learning.models import Enrollment
@@ -122,6 +123,8 @@ def certificate_data(certificate: Certificate) -> dict:
         "serial": certificate.serial,
         "full_name": user.full_name,
         "unit_name": user.unit.name if user.unit else "",
+        "unit_code": user.unit.code if user.unit else "",
+        "unit_path": unit_full_name(user.unit),  # "Thành phố › Phường … › Chi bộ …"
         "course_title": course.title,
         "hours": int(course.hours or 0),
         "completed_on": local_date(completed).strftime("%d/%m/%Y"),
@@ -202,7 +205,8 @@ def list_user_certificates(user) -> list[Certificate]:
 
 
 def search_certificates(query: str, limit: int = 50) -> list[Certificate]:
-    """Certificates whose serial, holder's name or email contains ``query`` (newest first)."""
+    """Certificates whose serial contains ``query``, or whose holder's name, e-mail or employee
+    code contains its words whatever the case and accents (newest first)."""
     stmt = (
         select(Certificate)
         .join(User, User.id == Certificate.user_id)
@@ -212,13 +216,9 @@ def search_certificates(query: str, limit: int = 50) -> list[Certificate]:
     )
     query = (query or "").strip()
     if query:
-        stmt = stmt.where(
-            or_(
-                contains_text(Certificate.serial, query),
-                contains_text(User.full_name, query),
-                contains_text(User.email, query),
-            )
-        )
+        serial = contains_text(Certificate.serial, query)
+        person = contains_folded_words(User.search_name, query)
+        stmt = stmt.where(serial if person is None else or_(serial, person))
     return list(db.session.scalars(stmt).unique())
 
 

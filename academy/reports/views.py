@@ -22,11 +22,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from academy.auth.access import hr_scope, roles_required
-from academy.auth.units import unit_choices
+from academy.auth.units import unit_choices, unit_directory
 from academy.catalog.services import course_choices
 from academy.core.audit import record_audit
 from academy.core.downloads import attachment_header, download_filename
 from academy.extensions import db
+from academy.i18n import academy_zone
 from academy.jobs import download_ready, own_job
 from academy.reports import services
 from academy.reports.dashboard import cached_dashboard_data
@@ -39,7 +40,7 @@ from academy.reports.exporters import (
     write_xlsx,
 )
 from academy.reports.forms import ReportFilterForm
-from academy.reports.jobs import JOB_KIND, start_export
+from academy.reports.jobs import JOB_KIND, MIMETYPES, job_format, start_export
 
 bp = Blueprint("reports", __name__, template_folder="templates")
 
@@ -74,14 +75,22 @@ def _attachment(fmt: str, filters) -> dict:
 @bp.get("/dashboard")
 @roles_required("hr")
 def dashboard():
+    """Mandatory courses unless ``?courses=all`` asks for every course (voluntary ones too)."""
     scope = hr_scope(current_user)
-    return render_template("reports/dashboard.html", data=cached_dashboard_data(scope), scope=scope)
+    all_courses = request.args.get("courses") == "all"
+    return render_template(
+        "reports/dashboard.html",
+        data=cached_dashboard_data(scope, all_courses),
+        scope=scope,
+        all_courses=all_courses,
+    )
 
 
 @bp.get("/dashboard/data.json")
 @roles_required("hr")
 def dashboard_json():
-    return jsonify(cached_dashboard_data(hr_scope(current_user)))
+    all_courses = request.args.get("courses") == "all"
+    return jsonify(cached_dashboard_data(hr_scope(current_user), all_courses))
 
 
 @bp.get("/reports/completion")
@@ -114,6 +123,8 @@ def completion():
         columns=COLUMNS,
         statuses=STATUS_LABELS,
         sources=SOURCE_LABELS,
+        units=unit_directory(),
+        period_text=services.period_statement(filters),
     )
 
 
@@ -123,7 +134,10 @@ def completion_csv():
     separator = SEPARATORS.get(request.args.get("sep", "comma")) or abort(400)
     filters = _download_filters()
     _audit_download("csv", filters)
-    body = stream_with_context(csv_chunks(services.stream_rows(filters), separator))
+    heading = services.report_heading(filters)
+    body = stream_with_context(
+        csv_chunks(services.stream_rows(filters), separator, heading=heading)
+    )
     return Response(body, mimetype="text/csv", headers=_attachment("csv", filters))
 
 
@@ -136,7 +150,7 @@ def completion_xlsx():
     _audit_download("xlsx", filters)
     # On disk, not in memory; send_file owns it and closes (so removes) it once the body is sent.
     spool = tempfile.TemporaryFile()  # noqa: SIM115 - a `with` would close it before sending
-    write_xlsx(services.stream_rows(filters), spool)
+    write_xlsx(services.stream_rows(filters), spool, heading=services.report_heading(filters))
     spool.seek(0)
     return send_file(
         spool,
@@ -149,16 +163,20 @@ def completion_xlsx():
 @bp.get("/reports/completion.pdf")
 @roles_required("hr")
 def completion_pdf():
+    """A small report downloads at once; a larger one (``REPORT_PDF_SYNC_MAX_ROWS``) is laid out
+    by a background job while the reader watches its page."""
     filters = _download_filters()
+    if services.count_rows(filters) > current_app.config["REPORT_PDF_SYNC_MAX_ROWS"]:
+        return _export_in_background(filters, "pdf")
     _audit_download("pdf", filters)
     return Response(
         services.pdf_bytes(filters), mimetype="application/pdf", headers=_attachment("pdf", filters)
     )
 
 
-def _export_in_background(filters):
-    job = start_export(filters, "xlsx", current_user)
-    _audit_download("xlsx", filters, via="job")
+def _export_in_background(filters, fmt: str = "xlsx"):
+    job = start_export(filters, fmt, current_user)
+    _audit_download(fmt, filters, via="job")
     flash(_("Báo cáo lớn đang được tạo; trang này sẽ có liên kết tải khi xong."), "info")
     return redirect(url_for("reports.export_job", job_id=job.id))
 
@@ -167,7 +185,9 @@ def _export_in_background(filters):
 @roles_required("hr")
 def export_job(job_id: str):
     job = own_job(job_id, current_user, JOB_KIND)
-    return render_template("reports/job.html", job=job)
+    return render_template(
+        "reports/job.html", job=job, fmt=job_format(job), available=download_ready(job)
+    )
 
 
 @bp.get("/reports/jobs/<job_id>/download")
@@ -176,17 +196,17 @@ def export_job_download(job_id: str):
     job = own_job(job_id, current_user, JOB_KIND)
     if not download_ready(job):
         abort(404)
+    fmt = job_format(job)
     record_audit(
-        "report.download", target="completion.xlsx", detail={"job": job.id, "via": "job file"}
+        "report.download", target=f"completion.{fmt}", detail={"job": job.id, "via": "job file"}
     )
     db.session.commit()
+    requested = job.created_at.astimezone(academy_zone())
     return send_file(
         job.result_path,
-        mimetype=XLSX_MIME,
+        mimetype=MIMETYPES[fmt],
         as_attachment=True,
-        download_name=download_filename(
-            "bao-cao-hoan-thanh", f"{job.created_at:%Y%m%d-%H%M}", ext="xlsx"
-        ),
+        download_name=download_filename("bao-cao-hoan-thanh", f"{requested:%Y%m%d-%H%M}", ext=fmt),
     )
 
 

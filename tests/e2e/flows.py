@@ -32,8 +32,15 @@ def open_menu(page) -> None:
 
 
 def go_by_menu(page, name: str) -> None:
+    """Follow the main navigation's link ``name``, opening the menu it sits in (HR's "Nhân sự")
+    first if it is one of a menu's items."""
     open_menu(page)
-    page.locator("#mainnav").get_by_role("link", name=name, exact=True).click()
+    named = page.get_by_role("link", name=name, exact=True, include_hidden=True)
+    nav = page.locator("#mainnav")
+    link = nav.locator(named)
+    if not link.is_visible():
+        nav.locator(".dropdown").filter(has=named).locator("[data-bs-toggle=dropdown]").click()
+    link.click()
     page.wait_for_load_state("load")
 
 

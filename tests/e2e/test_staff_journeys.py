@@ -122,7 +122,7 @@ def test_hr_assigns_a_course_downloads_the_report_and_watches_the_dashboard(site
     assert page.locator("table").get_by_text("2030").count() >= 1
     axe.check(page, "assignment made")
 
-    go_by_menu(page, "Báo cáo")
+    go_by_menu(page, "Báo cáo hoàn thành")
     axe.check(page, "completion report")
     assert "Võ Văn Kiệt Tân" in page.locator("main").inner_text()
     with page.expect_download() as download_info:
