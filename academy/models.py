@@ -1,6 +1,7 @@
 """Every model, imported once so the metadata (and Alembic) sees them all."""
 
-from academy.auth.models import Unit, User, UserRole  # noqa: F401
+from academy.auth.models import Unit, UnitMembership, User, UserRole  # noqa: F401
+from academy.auth.tokens import AccountToken  # noqa: F401
 from academy.catalog.models import (  # noqa: F401
     Choice,
     Course,
@@ -24,4 +25,6 @@ from academy.learning.models import (  # noqa: F401
     ModuleResult,
     QuizAttempt,
 )
+from academy.mail import OutboxMessage  # noqa: F401
+from academy.notify.models import Notification  # noqa: F401
 from academy.paths.models import RecommenderModel  # noqa: F401

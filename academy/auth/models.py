@@ -88,6 +88,10 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the identity provider's subject for a person who signs in through single sign-on
+    sso_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # optional e-mails (reminders before a due date, HR's weekly digest); overdue notices always go
+    wants_reminders: Mapped[bool] = mapped_column(Boolean, default=True, server_default="1")
 
     unit: Mapped[Unit | None] = relationship(lazy="joined")
     role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
