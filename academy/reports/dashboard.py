@@ -224,7 +224,10 @@ def cached_dashboard_data(scope: Unit | None, all_courses: bool = False) -> dict
     app, scope_id = current_app._get_current_object(), getattr(scope, "id", None)
     figures = snapshots.get(app, ("figures", scope_id, bool(all_courses)), seconds)
     locale = str(get_locale() or "vi")  # the reasons are worded in the reader's language
-    return {**figures, "warnings": snapshots.get(app, ("warnings", scope_id, locale), seconds)}
+    # a city's early-warning list takes seconds: the page never waits for it (the card says it is
+    # being prepared, and the next poll fills it in)
+    warnings = snapshots.get(app, ("warnings", scope_id, locale), seconds, wait=False)
+    return {**figures, "warnings": warnings}
 
 
 def _snapshot(key: tuple) -> dict:

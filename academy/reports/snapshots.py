@@ -24,16 +24,14 @@ class Snapshots:
         self._refreshing: dict = {}  # key -> background thread
         self._first: dict = {}  # key -> lock held while the first snapshot of that key is computed
 
-    def get(self, app, key, max_age: float):
+    def get(self, app, key, max_age: float, *, wait: bool = True):
         """The latest snapshot for ``key``; starts a background refresh when it is older than
-        ``max_age``."""
+        ``max_age``. With ``wait=False`` a reader never waits, not even the first: while there is
+        no snapshot yet it gets None and the first computation runs in the background."""
         with self._lock:
             latest = self._latest.get(key)
-            if (
-                latest is not None
-                and time.monotonic() - latest[0] >= max_age
-                and key not in self._refreshing
-            ):
+            stale = latest is not None and time.monotonic() - latest[0] >= max_age
+            if (stale or (latest is None and not wait)) and key not in self._refreshing:
                 self._refreshing[key] = thread = threading.Thread(
                     target=self._refresh, args=(app, key), name=f"snapshot-{key}", daemon=True
                 )
@@ -41,6 +39,8 @@ class Snapshots:
             first = self._first.setdefault(key, threading.Lock()) if latest is None else None
         if latest is not None:
             return latest[1]
+        if not wait:
+            return None
         with first:  # concurrent first readers wait for one computation
             latest = self._latest.get(key)
             if latest is None:

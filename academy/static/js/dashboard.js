@@ -111,10 +111,14 @@
       node.textContent = node.dataset.suffix ? percent(value) : number(value);
     });
     root.querySelector("[data-updated]").textContent = data.updated;
-    root.querySelectorAll("[data-warnings-count]").forEach(function (node) {
-      node.textContent = number(data.warnings[node.dataset.warningsCount]);
-    });
-    fill("[data-warnings]", warningItems(data.warnings.top));
+    if (data.warnings) { // null while the early-warning list is still being prepared
+      root.querySelectorAll("[data-warnings-count]").forEach(function (node) {
+        node.textContent = number(data.warnings[node.dataset.warningsCount]);
+      });
+      fill("[data-warnings]", warningItems(data.warnings.top));
+      var pending = root.querySelector("[data-warnings-pending]");
+      if (pending) { pending.hidden = true; }
+    }
     fill('[data-ranking="top"]', unitItems(data.top));
     fill('[data-ranking="bottom"]', unitItems(data.bottom));
     root.querySelector('[data-ranking-section="bottom"]').hidden = !data.bottom.length;
