@@ -102,20 +102,24 @@ def _enqueue_rq(redis_url: str, func_path: str, job_id: str) -> bool:
 
 
 def _after_commit(callback) -> None:
-    """Run ``callback`` once the current transaction commits; never if it rolls back instead."""
+    """Run ``callback`` once the current transaction commits; never if it rolls back instead.
+
+    SQLAlchemy sends both events for a savepoint too (``begin_nested``): those are not the
+    transaction's end, so they are let pass (a job started there would not find its row yet)."""
     session = db.session()
     state = {"pending": True}
 
-    def committed(_session):
-        if state["pending"]:
+    def committed(done):
+        if state["pending"] and not done.in_nested_transaction():
             state["pending"] = False
             callback()
 
-    def rolled_back(_session):
-        state["pending"] = False
+    def rolled_back(done):
+        if not done.in_nested_transaction():
+            state["pending"] = False
 
-    event.listen(session, "after_commit", committed, once=True)
-    event.listen(session, "after_rollback", rolled_back, once=True)
+    event.listen(session, "after_commit", committed)
+    event.listen(session, "after_rollback", rolled_back)
 
 
 def rq_entry(func_path: str, job_id: str) -> None:

@@ -31,6 +31,22 @@ def test_job_of_a_rolled_back_transaction_never_runs(app, make_user):
     assert db.session.query(Job).count() == 0
 
 
+def test_a_savepoint_is_not_the_commit_a_job_waits_for(app, make_user):
+    """Work done in a savepoint after queueing (a certificate's serial, a once-only mail) neither
+    starts the job early nor, when the savepoint is rolled back, cancels it."""
+    RAN.clear()
+    job = enqueue("tests.test_jobs:record_run", kind="test")
+    with db.session.begin_nested():
+        pass
+    assert RAN == []
+    savepoint = db.session.begin_nested()
+    savepoint.rollback()
+    assert RAN == []
+    db.session.commit()
+    assert RAN == [job.id]
+    assert db.session.get(Job, job.id).status == "finished"
+
+
 def test_a_new_job_sweeps_away_files_whose_download_link_expired(app):
     folder = os.path.join(app.instance_path, "exports")
     os.makedirs(folder, exist_ok=True)
