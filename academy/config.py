@@ -45,6 +45,10 @@ class Defaults:
     TOTP_REQUIRED_ROLES: list = []  # roles signing in with a second factor, e.g. ["admin", "hr"]
     TOTP_ISSUER = "Học viện Số"  # the name authenticator apps show beside the account
     VERIFY_RATE_LIMIT = "30 per minute"  # verifications per client address
+    INVITATION_DAYS = 7  # an invitation link (set a first password) works this many days
+    PASSWORD_RESET_MINUTES = 60  # a password reset link works this many minutes
+    RESET_RATE_LIMIT = "5 per hour"  # "forgot password" requests per client address
+    RESET_MAIL_INTERVAL_MINUTES = 5  # at most one reset mail per account in this many minutes
     QUIZ_MAX_ATTEMPTS = 5  # per learner and module; 0 means unlimited
     QUIZ_TOKEN_MAX_AGE = 6 * 3600  # seconds a (placement) quiz form is valid
     QUIZ_TIME_GRACE = 30  # seconds a timed quiz is still accepted after its limit (network, clocks)
@@ -62,6 +66,17 @@ class Defaults:
     CERTIFICATE_ORGANISATION_PARENT = ""  # e.g. the city party committee the academy belongs to
     CERTIFICATE_PLACE = "Thành phố"  # printed before the date: "<place>, ngày … tháng … năm …"
     PUBLIC_BASE_URL = "http://127.0.0.1:5000"  # printed in certificate QR codes
+    # E-mail. No MAIL_SERVER: messages are written to instance/outbox/*.eml (see /admin/outbox).
+    MAIL_SERVER = None  # SMTP host, e.g. "smtp.hvs.gov.vn"
+    MAIL_PORT = None  # None: 465 with MAIL_USE_SSL, else 25 (587 is usual with MAIL_USE_TLS)
+    MAIL_USE_TLS = False  # STARTTLS after connecting
+    MAIL_USE_SSL = False  # TLS from the start (SMTPS, usually port 465)
+    MAIL_USERNAME = None  # SMTP login, if the server wants one
+    MAIL_PASSWORD = None  # and its password
+    MAIL_DEFAULT_SENDER = "Học viện Số <no-reply@hvs.gov.vn>"  # the From of every message
+    MAIL_TIMEOUT = 30  # seconds to wait for the SMTP server before a try counts as failed
+    MAIL_MAX_ATTEMPTS = 8  # tries of one message (1, 5, 30 min, 2, 6, 12, 24 h apart), then failed
+    MAIL_BATCH_SIZE = 50  # messages claimed at once and sent over one SMTP connection
     UPLOAD_MAX_BYTES = 5 * 1024 * 1024  # an image, course archive or PDF
     IMPORT_MAX_ROWS = 50_000  # data rows (non-empty) in one user import file
     IMPORT_MAX_COLUMNS = 50  # a value beyond this column of an import file is refused (6 are used)
@@ -77,7 +92,22 @@ class Defaults:
     WARNING_PACE_GRACE_DAYS = 7  # early warning: pace is judged after this many days enrolled
     WARNING_CACHE_SECONDS = 60  # an early-warning list is reused this long (0: always fresh)
     ASSIGNMENT_JOINER_MIN_DAYS = 30  # days at least a joiner has for a mandate's fixed due date
+    REMINDER_HOUR = 7  # local hour of the daily reminder run the RQ scheduler keeps (0-23)
     PROXY_HOPS = 0  # reverse proxies in front of the app whose X-Forwarded-* headers we trust
+    # Single sign-on (OpenID Connect) through the city's identity provider: on when SSO_ISSUER and
+    # SSO_CLIENT_ID are set. Register <PUBLIC_BASE_URL>/login/sso/callback at the provider.
+    SSO_ISSUER = None  # the provider's issuer URL (discovery at /.well-known/openid-configuration)
+    SSO_CLIENT_ID = None  # this site's client id at the provider
+    SSO_CLIENT_SECRET = None  # and its secret (client_secret_basic)
+    SSO_SCOPES = "openid email profile"  # scopes asked for at sign-in
+    SSO_BUTTON_LABEL = "Tài khoản công vụ của thành phố"  # named on the sign-in button
+    SSO_DEFAULT_UNIT_CODE = None  # unit of an account created on first sign-in; None: no unit
+    SSO_DEFAULT_ROLES: list = ["learner"]  # roles of an account created on first sign-in
+    SSO_CREATE_ACCOUNTS = True  # False: only people who already have an account may sign in
+    SSO_DISABLE_LOCAL_PASSWORDS = (
+        False  # True: a person linked to the provider has no password here
+    )
+    SSO_TIMEOUT = 10  # seconds to wait for the provider (discovery, token, keys, userinfo)
 
 
 ENV_OVERRIDES = {
@@ -89,6 +119,9 @@ ENV_OVERRIDES = {
         "WARNING_CACHE_SECONDS": 0,
     },
 }
+
+
+TEXT_SETTINGS = ("MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER")  # never read as JSON
 
 
 def _coerce(raw: str):
@@ -109,6 +142,9 @@ def env_settings(environ=os.environ) -> dict:
         settings["SQLALCHEMY_DATABASE_URI"] = str(settings.pop("DATABASE_URL"))
     if "REDIS_URL" in settings:
         settings["REDIS_URL"] = str(settings["REDIS_URL"]) or None
+    for key in TEXT_SETTINGS:  # "123456" or "true" as a password stays that text
+        if f"ACADEMY_{key}" in environ:
+            settings[key] = environ[f"ACADEMY_{key}"]
     return settings
 
 
