@@ -112,6 +112,10 @@ class ImportForm(Form):
             FileAllowed(["csv", "xlsx"], _l("Chỉ nhận tệp .csv hoặc .xlsx.")),
         ],
     )
+    invite = BooleanField(
+        _l("Gửi lời mời qua email cho những người trong tệp chưa đăng nhập lần nào"),
+        description=_l("Mỗi người nhận một liên kết để tự đặt mật khẩu."),
+    )
     dry_run = SubmitField(_l("Kiểm tra (chạy thử)"))
     apply = SubmitField(_l("Nhập"))
 

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from academy.admin.forms import is_valid_unit_code
 from academy.admin.import_files import ImportFileError, ImportLimits, iter_table
+from academy.admin.services import LastAdminError, active_admins_besides
 from academy.auth.models import ROLES, Unit, User
 from academy.auth.services import create_user
 from academy.extensions import db
@@ -51,6 +52,7 @@ class ImportResult:
     unchanged: int = 0
     moved: int = 0
     problems: list[tuple[int, str]] = field(default_factory=list)
+    user_ids: list[int] = field(default_factory=list)  # everyone in the file, once applied
 
     @property
     def ok(self) -> bool:
@@ -168,7 +170,39 @@ def check_rows(rows) -> tuple[list[tuple[int, str]], list[dict]]:
                 "roles": _parse_roles(row.get("roles", "")),
             }
         )
+    problems.extend(_last_admin_problems(plan))
     return problems, plan
+
+
+def _last_admin_problems(plan: list[dict]) -> list[tuple[int, str]]:
+    """The lines that would take the admin role from the last active admins (as the user form
+    refuses it): an import always leaves at least one active admin."""
+    losing = [
+        entry
+        for entry in plan
+        if entry["user"] is not None
+        and entry["roles"] is not None
+        and "admin" not in entry["roles"]
+        and entry["user"].is_active
+        and entry["user"].has_role("admin")
+    ]
+    gaining = any(
+        "admin" in (entry["roles"] or ()) and (entry["user"] is None or entry["user"].is_active)
+        for entry in plan
+    )
+    if not losing or gaining or active_admins_besides(e["user"].id for e in losing):
+        return []
+    return [
+        (
+            entry["line"],
+            _(
+                "Không thể bỏ quyền quản trị của %(email)s: tệp này sẽ không để lại quản trị viên "
+                "nào đang hoạt động. Hãy giữ vai trò admin cho ít nhất một người.",
+                email=entry["email"],
+            ),
+        )
+        for entry in losing
+    ]
 
 
 def _row_problems(row: dict, email: str, units: dict) -> list[str]:
@@ -238,10 +272,14 @@ def import_users(rows, *, dry_run: bool) -> ImportResult:
     result = ImportResult(rows=len(rows), problems=problems)
     if problems:
         return result
+    had_admin = active_admins_besides([])
     for entry in plan:
         _count(result, _apply(entry, dry_run))
     if not dry_run:
         db.session.flush()
+        if had_admin and not active_admins_besides([]):
+            raise LastAdminError  # the check above, against a change made meanwhile
+        result.user_ids = [entry["user"].id for entry in plan]
     return result
 
 
@@ -267,6 +305,7 @@ def _apply(entry: dict, dry_run: bool) -> str:
                 position=entry.get("position", ""),
             )
             apply_assignments_to(user)
+            entry["user"] = user
         return "created"
     changes = {
         k: v

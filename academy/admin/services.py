@@ -70,13 +70,19 @@ def _keep_an_admin(user, roles, is_active) -> None:
         return
     if "admin" in roles and is_active:
         return
-    others = select(func.count(User.id)).where(
-        User.id != user.id,
-        User.is_active.is_(True),
-        User.id.in_(select(UserRole.user_id).where(UserRole.role == "admin")),
-    )
-    if not db.session.scalar(others):
+    if not active_admins_besides([user.id]):
         raise LastAdminError
+
+
+def active_admins_besides(user_ids) -> int:
+    """How many active admins there are other than ``user_ids``."""
+    return db.session.scalar(
+        select(func.count(User.id)).where(
+            User.id.not_in(list(user_ids)),
+            User.is_active.is_(True),
+            User.id.in_(select(UserRole.user_id).where(UserRole.role == "admin")),
+        )
+    )
 
 
 def update_user(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -13,11 +15,17 @@ from academy.admin.imports import ImportFileError, import_users, read_rows
 from academy.admin.services import LastAdminError, update_user
 from academy.admin.views import bp
 from academy.auth.access import roles_required
+from academy.auth.account_links import invite_people
 from academy.auth.models import Unit, User, UserRole
 from academy.auth.units import unit_choices
 from academy.core.audit import before_after, record_audit
 from academy.database import contains_folded_words
 from academy.extensions import db
+
+_LAST_ADMIN = _l(
+    "Không thể bỏ quyền quản trị hoặc khoá tài khoản của quản trị viên cuối cùng "
+    "đang hoạt động. Hãy cấp quyền quản trị cho một người khác trước."
+)
 
 
 @bp.get("/admin/users")
@@ -81,13 +89,7 @@ def edit_user(user_id: int):
             return render_template("admin/user_edit.html", form=form, user=user), 409
         except LastAdminError:
             db.session.rollback()
-            flash(
-                _(
-                    "Không thể bỏ quyền quản trị hoặc khoá tài khoản của quản trị viên cuối cùng "
-                    "đang hoạt động. Hãy cấp quyền quản trị cho một người khác trước."
-                ),
-                "danger",
-            )
+            flash(str(_LAST_ADMIN), "danger")
             return render_template("admin/user_edit.html", form=form, user=user), 409
         flash(_("Đã lưu thông tin %(name)s.", name=user.full_name), "success")
         return redirect(url_for("admin.users"))
@@ -109,21 +111,42 @@ def import_users_view():
     except ImportFileError as exc:
         form.file.errors.append(str(exc))
         return render_template("admin/import.html", form=form, result=None), 400
-    result = import_users(rows, dry_run=dry_run)
+    try:
+        result = import_users(rows, dry_run=dry_run)
+    except LastAdminError:
+        db.session.rollback()
+        flash(str(_LAST_ADMIN), "danger")
+        return render_template("admin/import.html", form=form, result=None), 409
     if dry_run or not result.ok:
         db.session.rollback()
         return render_template(
             "admin/import.html", form=form, result=result, dry_run=dry_run
         ), 200 if result.ok else 400
-    record_audit("users.import", target=upload.filename[:200], detail=result.as_dict())
-    db.session.commit()
-    flash(
-        _(
-            "Đã nhập: %(created)s tạo mới, %(updated)s cập nhật, %(unchanged)s không đổi.",
-            created=result.created,
-            updated=result.updated,
-            unchanged=result.unchanged,
-        ),
-        "success",
+    invited = _invite_imported(result) if form.invite.data else None
+    record_audit(
+        "users.import",
+        target=upload.filename[:200],
+        detail={**result.as_dict(), "invited": invited or 0},
     )
-    return redirect(url_for("admin.users"))
+    db.session.commit()
+    flash(_import_summary(result, invited), "success")
+    return redirect(url_for("admin.invitations"))
+
+
+def _invite_imported(result) -> int:
+    """Invite the people of the file who have not signed in yet (new ones and earlier ones)."""
+    count = invite_people(result.user_ids, inviter=current_user)
+    record_audit("auth.invitation.send", target="import", detail={"count": count, "who": "import"})
+    return count
+
+
+def _import_summary(result, invited: int | None) -> str:
+    summary = _(
+        "Đã nhập: %(created)s tạo mới, %(updated)s cập nhật, %(unchanged)s không đổi.",
+        created=result.created,
+        updated=result.updated,
+        unchanged=result.unchanged,
+    )
+    if invited is None:
+        return summary + " " + _("Chưa gửi lời mời nào; gửi ở trang này khi sẵn sàng.")
+    return summary + " " + _("Đã gửi lời mời cho %(n)s người.", n=invited)

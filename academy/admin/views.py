@@ -102,4 +102,9 @@ def edit_unit(unit_id: int):
     return render_template("admin/unit_edit.html", form=form, unit=unit), status
 
 
-from academy.admin import audit_views, users_views  # noqa: E402,F401 - routes on the same blueprint
+from academy.admin import (  # noqa: E402,F401 - routes on the same blueprint
+    audit_views,
+    invite_views,
+    outbox_views,
+    users_views,
+)

@@ -62,3 +62,31 @@ class DisableTwoFactorForm(Form):
     password = PasswordField(
         _l("Mật khẩu hiện tại"), validators=[DataRequired(), Length(max=MAX_LENGTH)]
     )
+
+
+class SetPasswordForm(Form):
+    """A first password (invitation) or a new one (reset link); the rule is checked by the view
+    against the person the link is for."""
+
+    password = PasswordField(
+        _l("Mật khẩu mới"),
+        validators=[DataRequired(), Length(max=MAX_LENGTH)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Nhập lại mật khẩu mới"),
+        validators=[
+            DataRequired(),
+            EqualTo("password", message=_l("Hai mật khẩu không khớp.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ForgotPasswordForm(Form):
+    email = EmailField(
+        _l("Email"),
+        validators=[DataRequired(), Email(), Length(max=254)],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
+        render_kw={"autocomplete": "email"},
+    )

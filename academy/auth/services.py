@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from academy.auth.models import Unit, User
 from academy.auth.passwords import check_password_rule, verify_nothing
 from academy.auth.throttle import count_attempt, forget_attempts
+from academy.auth.tokens import revoke_tokens
 from academy.auth.two_factor import confirm_enrolment, verify_second_factor
 from academy.database import utcnow
 from academy.extensions import db
@@ -66,11 +67,12 @@ def check_new_password(user: User, new_password: str) -> None:
 
 
 def change_password(user: User, new_password: str) -> None:
-    """Set a new password that follows the rule (WeakPasswordError otherwise) and end every
-    other session."""
+    """Set a new password that follows the rule (WeakPasswordError otherwise), end every other
+    session and every open reset or invitation link (a link mailed before no longer works)."""
     check_new_password(user, new_password)
     user.set_password(new_password)
     end_sessions(user)
+    revoke_tokens([user.id])
 
 
 def create_user(
