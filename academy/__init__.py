@@ -25,11 +25,13 @@ BLUEPRINTS = (
     "academy.certificates.views",
     "academy.reports.views",
     "academy.admin.views",
+    "academy.notify.views",
 )
 # Each module's connect_listeners() subscribes its feature to the signals in academy.events.
 LISTENERS = (
     "academy.certificates.listeners",
     "academy.paths.listeners",
+    "academy.notify.listeners",
 )
 CLI_GROUPS = (
     "academy.coursefiles.cli",
@@ -39,6 +41,8 @@ CLI_GROUPS = (
     "academy.paths.cli",
     "academy.certificates.cli",
     "academy.reports.cli",
+    "academy.mail_cli",
+    "academy.notify.cli",
 )
 
 
