@@ -11,7 +11,7 @@ PORT ?= 5000
 # Debian packages: WeasyPrint's fast font subsetting, Chromium for browser tests, poppler for PDF checks.
 SYSTEM_PACKAGES := libharfbuzz-subset0 chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0
 
-.PHONY: i18n-update lint run test test-sqlite test-postgres bench system-deps install db catalog demo translations clean
+.PHONY: i18n-update lint run test test-sqlite test-postgres bench system-deps install db catalog demo translations clean oidc-provider
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,18 @@ system-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	  elif sudo -n true 2>/dev/null; then sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	  else echo "Thiếu gói hệ thống (missing system packages):$$missing — apt-get install$$missing"; fi; \
+	fi
+
+# The OpenID provider the single sign-on tests start (npm package oidc-provider, pinned in
+# tests/oidc/package-lock.json), installed when missing or when the lock file changed. Without
+# Node.js those tests skip and say why.
+OIDC_DIR := tests/oidc
+oidc-provider:
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  echo "Không có Node.js/npm: bỏ qua các kiểm thử đăng nhập một lần (single sign-on tests skip)."; \
+	elif [ ! -f $(OIDC_DIR)/node_modules/.package-lock.json ] \
+	  || [ $(OIDC_DIR)/package-lock.json -nt $(OIDC_DIR)/node_modules/.package-lock.json ]; then \
+	  cd $(OIDC_DIR) && npm ci --no-audit --no-fund --loglevel=error; \
 	fi
 
 translations: install
@@ -66,15 +78,15 @@ lint: install
 	$(BIN)/ruff format --check academy tests bench wsgi.py
 	$(BIN)/lint-imports
 
-test: system-deps translations lint
+test: system-deps translations lint oidc-provider
 	$(MAKE) test-sqlite
 	@if [ -n "$$ACADEMY_TEST_DATABASE_URL" ]; then $(MAKE) test-postgres; \
 	else echo "ACADEMY_TEST_DATABASE_URL chưa đặt: bỏ qua lượt chạy trên PostgreSQL."; fi
 
-test-sqlite: install
+test-sqlite: install oidc-provider
 	env -u ACADEMY_TEST_DATABASE_URL ACADEMY_ENV_NAME=testing $(BIN)/pytest $(PYTEST_ARGS)
 
-test-postgres: install
+test-postgres: install oidc-provider
 	ACADEMY_ENV_NAME=testing $(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install

@@ -19,6 +19,8 @@ from academy.auth.forms import ChangePasswordForm, LoginForm
 from academy.auth.passwords import PASSWORD_RULE, WeakPasswordError
 from academy.auth.services import authenticate, change_password, end_sessions
 from academy.auth.signin import begin_second_step, finish_sign_in
+from academy.auth.sso import add_routes as add_sso_routes
+from academy.auth.sso import local_passwords_off, password_sign_in_allowed, provider_logout_url
 from academy.auth.throttle import AccountThrottled, ThrottleUnavailable
 from academy.auth.two_factor import asks_for_code
 from academy.core.audit import record_audit
@@ -45,6 +47,8 @@ def login():
             user = authenticate(form.email.data, form.password.data)
         except (AccountThrottled, ThrottleUnavailable) as exc:
             return refuse_attempt(exc, "auth/login.html", audit_target=form.email.data, form=form)
+        if user is not None and not password_sign_in_allowed(user):
+            return _refuse_password(form)
         if user is not None and asks_for_code(user):
             begin_second_step(user)
             return redirect(url_for("auth.login_code", next=request.args.get("next")))
@@ -55,8 +59,33 @@ def login():
         db.session.rollback()
         _record_failed_sign_in(form.email.data)
         flash(_("Email hoặc mật khẩu không đúng."), "danger")
+        if local_passwords_off():
+            flash(
+                _(
+                    "Nếu tài khoản của bạn gắn với tài khoản của thành phố, hãy bấm «Đăng nhập "
+                    "bằng tài khoản của thành phố»: mật khẩu tại Học viện Số không dùng được."
+                ),
+                "info",
+            )
         status = 401
     return render_template("auth/login.html", form=form), status
+
+
+def _refuse_password(form):
+    """The password is right, but this person signs in through the city's identity provider only
+    (SSO_DISABLE_LOCAL_PASSWORDS): say so, sign nothing in."""
+    db.session.rollback()
+    typed = (form.email.data or "").strip()[:120]
+    record_audit("auth.signin.failed", target=typed, detail={"email": typed, "reason": "sso_only"})
+    db.session.commit()
+    flash(
+        _(
+            "Tài khoản này đăng nhập bằng tài khoản của thành phố; mật khẩu tại Học viện Số không "
+            "còn dùng được. Hãy bấm «Đăng nhập bằng tài khoản của thành phố»."
+        ),
+        "danger",
+    )
+    return render_template("auth/login.html", form=form), 403
 
 
 def _record_failed_sign_in(typed_email: str) -> None:
@@ -93,12 +122,14 @@ def refuse_attempt(exc: Exception, template: str, *, audit_target: str, **contex
 @bp.post("/logout")
 @login_required
 def logout():
+    # a person who signed in through the city's provider signs out there too (when it offers it)
+    at_provider = provider_logout_url()
     end_sessions(current_user)
     db.session.commit()
     logout_user()
     session.clear()
     flash(_("Bạn đã đăng xuất."), "info")
-    return redirect(url_for("auth.login"))
+    return redirect(at_provider or url_for("auth.login"))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -124,5 +155,7 @@ def password():
     return render_template("auth/password.html", form=form, rule=PASSWORD_RULE), status
 
 
+add_sso_routes(bp)  # /login/sso and its callback (academy/auth/sso.py)
+
 # Last: those routes join this blueprint, and their module imports ``bp`` from this one.
-from academy.auth import two_factor_views  # noqa: E402, F401 - routes on the same blueprint
+from academy.auth import account_views, two_factor_views  # noqa: E402, F401 - routes on bp
