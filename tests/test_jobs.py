@@ -43,7 +43,7 @@ def test_a_savepoint_is_not_the_commit_a_job_waits_for(app, make_user):
     savepoint.rollback()
     assert RAN == []
     db.session.commit()
-    assert RAN == [job.id]
+    assert [job.id] == RAN
     assert db.session.get(Job, job.id).status == "finished"
 
 

@@ -17,6 +17,7 @@ from academy.auth.models import Unit, User
 from academy.catalog.models import Course, CourseAuthor
 from academy.certificates.models import Certificate
 from academy.learning.models import Assignment, QuizAttempt
+from academy.notify.models import Notification
 from tests.authoring.helpers import PNG_1PX
 from tests.e2e.flows import COURSE, course_answers, enrol_http, pass_quiz_http
 from tests.live_fixtures import running_site
@@ -64,6 +65,10 @@ DRAFT = " · draft"  # the same route on the course owner's draft course instead
 # route → who may use it (GET and POST alike); all others get 403/404, anonymous the sign-in page
 ALLOWED = {
     "/verify/<code>": EVERYONE,
+    # single-use links: anyone holding one may use it; a made-up one is 410 for everyone
+    "/account/activate/<token>": EVERYONE,
+    "/account/reset/<token>": EVERYONE,
+    "/invitations/<int:user_id>": HR_OF_THE_WARD,
     "/courses/<slug>": SIGNED_IN,
     "/courses/<slug>" + DRAFT: EDITORS,
     "/courses/<slug>/enrol": SIGNED_IN,
@@ -78,6 +83,7 @@ ALLOWED = {
     "/me/placement/<track>": SIGNED_IN,
     "/media/<name>": SIGNED_IN,
     "/attempts/<int:attempt_id>": OWNER,
+    "/notifications/<int:notification_id>": frozenset({"owner"}),  # admins too get 404
     "/certificates/<serial>.pdf": OWNER | HR_OF_THE_WARD,
     "/certificates/bulk/<job_id>": JOB_CREATOR,
     "/certificates/bulk/<job_id>.json": JOB_CREATOR,
@@ -290,7 +296,14 @@ def _url_values(site, emails: dict, made: dict) -> tuple[dict, dict]:
             ),
             "serial": certificate.serial,
             "code": certificate.verify_code,
+            "token": "Zm9yLXRoZS1hY2Nlc3MtbWF0cml4LW9ubHktbm90LWEtbGluaw",
             "certificate_id": certificate.id,
+            "notification_id": session.scalar(
+                select(Notification.id).where(
+                    Notification.user_id == user.id,
+                    Notification.dedupe_key == f"certificate:{certificate.id}",
+                )
+            ),
             "user_id": user.id,
             "unit_id": user.unit_id,
             "not_a_coauthor_id": session.scalar(
@@ -384,7 +397,7 @@ def _misjudged(who: str, allowed: bool, method: str, response) -> str | None:
         )
     if response.status in (401, 403, 404) or to_sign_in:
         return f"should be let through, got {response.status}"
-    if method == "GET" and response.status not in (200, 302, 303):
+    if method == "GET" and response.status not in (200, 302, 303, 410):  # 410: a used link
         return f"should open, got {response.status}"
     return None
 
