@@ -19,10 +19,10 @@ from academy.auth.units import unit_directory
 from academy.catalog.models import Course
 from academy.database import UTCDateTime, db
 from academy.i18n import academy_zone
+from academy.learning.counting import counted_person, mandatory
 from academy.learning.models import Enrollment
 from academy.mail import queue_mail
 from academy.notify.services import claim_notifications, existing_keys, public_url, site_path
-from academy.reports.counting import counted_person, mandatory
 
 DIGEST_ROWS = 50  # overdue enrolments listed in one digest; the rest are counted
 

@@ -30,11 +30,11 @@ from academy.auth.models import User
 from academy.catalog.models import Course
 from academy.database import UTCDateTime, db, utcnow
 from academy.i18n import academy_zone
+from academy.learning.counting import counted_person, mandatory
 from academy.learning.models import Enrollment
 from academy.mail import queue_mail
 from academy.notify.digest import send_hr_digests
 from academy.notify.services import claim_notifications, existing_keys, public_url, site_path
-from academy.reports.counting import counted_person, mandatory
 
 BATCH_SIZE = 500  # reminders stored and mailed per transaction
 DUE_SOON_DAYS = 7

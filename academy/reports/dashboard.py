@@ -1,6 +1,6 @@
 """Dashboard figures, aggregated in SQL per unit, then rolled up the (small) unit tree in Python.
 
-Every figure counts what ``academy.reports.counting`` counts: active people only, mandatory
+Every figure counts what ``academy.learning.counting`` counts: active people only, mandatory
 enrolments only unless the reader asks for every course, overdue as at now. At city scale (a
 million enrolments, two million module results) each figure is one pass over an index: per learner
 in index order, then per unit over one row per learner.
@@ -21,8 +21,8 @@ from academy.certificates.models import Certificate
 from academy.database import UTCDateTime, utcnow
 from academy.extensions import db
 from academy.i18n import academy_zone
+from academy.learning import counting
 from academy.learning.models import Enrollment, ModuleResult
-from academy.reports import counting
 from academy.reports.dashboard_trend import percent_of, weekly_trend
 from academy.reports.snapshots import Snapshots
 from academy.reports.warnings import warning_summary

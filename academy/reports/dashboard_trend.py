@@ -16,8 +16,8 @@ from academy.auth.models import Unit, User
 from academy.database import UTCDateTime
 from academy.extensions import db
 from academy.i18n import academy_zone
+from academy.learning import counting
 from academy.learning.models import Enrollment
-from academy.reports import counting
 
 WEEKS = 12
 

@@ -21,8 +21,8 @@ from academy.catalog.models import Course
 from academy.core.pagination import Page, clamp_page
 from academy.database import utcnow
 from academy.extensions import db
+from academy.learning.counting import completed_by, counted_person, mandatory, overdue_at
 from academy.learning.models import Assignment, Enrollment
-from academy.reports.counting import completed_by, counted_person, mandatory, overdue_at
 from academy.reports.matrix_people import PersonRow, people_page
 from academy.search_text import fold
 

@@ -14,8 +14,8 @@ from academy.auth.models import User
 from academy.catalog.models import Lesson, Module
 from academy.core.pagination import Page, clamp_page
 from academy.extensions import db
+from academy.learning.counting import counted_person, mandatory
 from academy.learning.models import Enrollment, LessonProgress, ModuleResult
-from academy.reports.counting import counted_person, mandatory
 
 DATE = "dd/MM/yyyy"  # a local date, as on every report
 

@@ -1,7 +1,7 @@
 """The completion report as ONE set-based query: enrolments joined to per-(learner, course)
 aggregates of lesson progress and module results. No per-row queries, whatever the row count.
 
-What it counts follows ``academy.reports.counting``: active people only, and every status "as at" a
+What it counts follows ``academy.learning.counting``: active people only, and every status "as at" a
 moment. A period (``date_from``/``date_to``, local days) keeps the rows whose due date falls in it
 (mandatory courses) or that were completed in it, and takes status, progress, completion date and
 certificate as at the end of the period (or now, if that is earlier): a completion after the
@@ -35,8 +35,8 @@ from academy.catalog.models import Course, Lesson, Module
 from academy.certificates.models import Certificate
 from academy.database import UTCDateTime, utcnow
 from academy.i18n import academy_zone
+from academy.learning.counting import completed_by, counted_person, mandatory, overdue_at
 from academy.learning.models import Enrollment, LessonProgress, ModuleResult
-from academy.reports.counting import completed_by, counted_person, mandatory, overdue_at
 
 STATUSES = ("not_started", "in_progress", "completed", "overdue")
 SORTS = (

@@ -22,9 +22,9 @@ from academy.certificates.models import Certificate
 from academy.certificates.services import verify_url
 from academy.database import db, utcnow
 from academy.i18n import academy_zone
+from academy.learning.counting import completed_by, overdue_at
 from academy.learning.models import Assignment, Enrollment, LessonProgress, ModuleResult
 from academy.pdf import STATIC_SCHEME, make_fetcher
-from academy.reports.counting import completed_by, overdue_at
 from academy.reports.exporters import STATUS_LABELS
 
 STATUSES = ("completed", "overdue", "in_progress", "not_started")

@@ -53,6 +53,7 @@ from academy.auth.units import unit_directory
 from academy.catalog.models import Course, Lesson, Module
 from academy.database import UTCDateTime, db, utcnow
 from academy.i18n import academy_zone
+from academy.learning.counting import counted_person, mandatory
 from academy.learning.models import (
     Assignment,
     Enrollment,
@@ -62,7 +63,6 @@ from academy.learning.models import (
 )
 from academy.paths.scorer import BlendScorer, Scorer
 from academy.paths.store import current_model
-from academy.reports.counting import counted_person, mandatory
 from academy.reports.exporters import neutralised, xlsx_text
 from academy.reports.snapshots import Snapshots
 
