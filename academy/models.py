@@ -28,3 +28,12 @@ from academy.learning.models import (  # noqa: F401
 from academy.mail import OutboxMessage  # noqa: F401
 from academy.notify.models import Notification  # noqa: F401
 from academy.paths.models import RecommenderModel  # noqa: F401
+from academy.training.models import (  # noqa: F401
+    Attendance,
+    ExternalTraining,
+    HoursRequirement,
+    SessionInvite,
+    SessionResponse,
+    TrainingSession,
+    UnitTarget,
+)
