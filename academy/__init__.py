@@ -26,6 +26,7 @@ BLUEPRINTS = (
     "academy.reports.views",
     "academy.admin.views",
     "academy.notify.views",
+    "academy.training.views",
 )
 # Each module's connect_listeners() subscribes its feature to the signals in academy.events.
 LISTENERS = (
