@@ -20,6 +20,11 @@ a mandate that is not cancelled, not completed) of the people in a unit's subtre
       the module's difficulty). Without a trained model this reason is left out and the page says
       so.
 
+From ``HOURS_WARNING_FROM_MONTH`` (default 10: October; 0 = never) to the end of the year, every
+counted person whose training hours of the year are below their requirement
+(``academy.training.hours``) is listed too, at risk, in an entry of its own without a course
+(``kind`` "hours", due on 31 December): "Mới có 12/40 giờ học năm 2026; còn 37 ngày".
+
 Within a band entries are sorted by days left (fewest first), then by the share of the course still
 to do (most first). Overdue entries carry the idle and predicted reasons as well.
 
@@ -65,6 +70,7 @@ from academy.paths.scorer import BlendScorer, Scorer
 from academy.paths.store import current_model
 from academy.reports.exporters import neutralised, xlsx_text
 from academy.reports.snapshots import Snapshots
+from academy.training.hours import hours_label, year_hours
 
 DAY = 86_400.0
 OVERDUE, AT_RISK = "overdue", "at_risk"
@@ -80,15 +86,15 @@ class Reason(NamedTuple):
 
 @dataclass(slots=True)
 class WarningEntry:
-    enrollment_id: int
+    enrollment_id: int | None  # None for an entry without a course (kind "hours")
     user_id: int
     full_name: str
     employee_code: str | None
     unit_id: int | None
     unit_code: str
     unit_path: str
-    course_id: int
-    course_title: str
+    course_id: int | None
+    course_title: str  # the course, or what an entry without a course is about
     due_at: datetime
     due_date: date  # local
     days_left: int  # local calendar days; negative when overdue
@@ -99,6 +105,7 @@ class WarningEntry:
     reasons: list[Reason] = field(default_factory=list)
     # urgency: overdue first, fewest days left, least progress; then name, course, enrolment
     sort_key: tuple = field(default=(), repr=False, compare=False)
+    kind: str = "course"  # course: a mandatory enrolment; hours: the year's training hours
 
     @property
     def overdue(self) -> bool:
@@ -129,6 +136,7 @@ class WarningEntry:
             "overdue": self.overdue,
             "reasons": self.reason_texts,
             "reason_kinds": [reason.kind for reason in self.reasons],
+            "kind": self.kind,
         }
 
 
@@ -551,8 +559,72 @@ def _warning_list(scope: Unit | None, unit: Unit | None, now: datetime) -> Warni
                 sort_key=(not overdue, days_left, progress, name, shape.title, eid),
             )
         )
+    entries.extend(_hours_entries(unit or scope, now, units))
     entries.sort(key=attrgetter("sort_key"))
     return WarningList(entries, scorer is not None, now, idle_days, int(grace))
+
+
+def _hours_entries(subtree: Unit | None, now: datetime, units: dict) -> list[WarningEntry]:
+    """Late in the year, one entry per counted person of ``subtree`` whose training hours of the
+    year are below their requirement (none before ``HOURS_WARNING_FROM_MONTH``; 0 = never)."""
+    month = int(current_app.config.get("HOURS_WARNING_FROM_MONTH", 10) or 0)
+    today = now.astimezone(academy_zone()).date()
+    if not month or today.month < month:
+        return []
+    people = select(User.id, User.full_name, User.employee_code, User.unit_id).where(
+        counted_person()
+    )
+    if subtree is not None:
+        people = people.where(User.unit_id.in_(subtree.subtree_ids_select()))
+    hours = year_hours(people.with_only_columns(User.id), today.year)
+    year_end = date(today.year, 12, 31)
+    days_left = (year_end - today).days
+    due_at = datetime.combine(year_end, datetime.max.time(), academy_zone())
+    title = _("Giờ học bắt buộc năm %(year)s", year=today.year)
+    if days_left > 0:
+        wording = _("Mới có %(have)s/%(need)s giờ học năm %(year)s; còn %(n)s ngày")
+    else:
+        wording = _("Mới có %(have)s/%(need)s giờ học năm %(year)s; hôm nay là ngày cuối năm")
+    reasons: dict[tuple[float, float], Reason] = {}  # many people share the same figures
+    no_unit = ("", "")
+    entries = []
+    for user_id, name, code, unit_id in db.session.connection().execute(people):
+        mine = hours.get(user_id)
+        if mine is None or mine.total >= mine.required:
+            continue
+        figures = (mine.total, mine.required)
+        reason = reasons.get(figures)
+        if reason is None:
+            have, need = hours_label(mine.total), hours_label(mine.required)
+            text = wording % {"have": have, "need": need, "year": today.year, "n": days_left}
+            reason = reasons[figures] = Reason("hours", text)
+        progress = int(mine.fraction * 100)
+        info = units.get(unit_id)
+        unit_code, unit_path = (info.code, info.full_name) if info else no_unit
+        entries.append(
+            WarningEntry(
+                None,  # no enrolment
+                user_id,
+                name,
+                code,
+                unit_id,
+                unit_code,
+                unit_path,
+                None,  # no course
+                title,
+                due_at,
+                year_end,
+                days_left,
+                progress,
+                None,  # last activity: not what this entry is about
+                None,
+                AT_RISK,
+                [reason],
+                (True, days_left, progress, name, title, 0),
+                "hours",
+            )
+        )
+    return entries
 
 
 def cached_warning_list(scope: Unit | None, unit: Unit | None = None) -> WarningList:
