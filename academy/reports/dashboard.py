@@ -26,6 +26,7 @@ from academy.learning.models import Enrollment, ModuleResult
 from academy.reports.dashboard_trend import percent_of, weekly_trend
 from academy.reports.snapshots import Snapshots
 from academy.reports.warnings import warning_summary
+from academy.training.targets import dashboard_targets
 
 BUCKETS = 10
 RANKED = 10  # units in each of the top and bottom lists
@@ -280,4 +281,10 @@ def _figures(scope: Unit | None, all_courses: bool) -> dict:
         **_ranking(rows, focus),
         "weekly": weekly_trend(scope, now, all_courses),
         "scores": [{"range": f"{i * 10}–{(i + 1) * 10}%", "count": n} for i, n in enumerate(bands)],
+        "targets": _targets(focus),
     }
+
+
+def _targets(focus: Unit | None) -> dict | None:
+    """The focus unit's targets of this year with their progress (the "Chỉ tiêu năm" card)."""
+    return dashboard_targets(focus)
