@@ -36,6 +36,7 @@ from academy.jobs import (
 from academy.reports.exporters import write_xlsx
 from academy.reports.queries import ReportFilters
 from academy.reports.services import count_rows, pdf_bytes, report_heading, stream_rows
+from academy.training.evaluation_files import JOB_KIND as EVALUATION_KIND
 
 log = logging.getLogger(__name__)
 
@@ -243,11 +244,17 @@ def pages_laid_out(callback, done=None):
 
 # ---- "my report jobs" -------------------------------------------------------------------------
 
-MY_JOB_KINDS = (JOB_KIND, CERTIFICATES_ZIP_KIND)
+MY_JOB_KINDS = (JOB_KIND, CERTIFICATES_ZIP_KIND, EVALUATION_KIND)
 KIND_LABELS = {
     (JOB_KIND, "xlsx"): _l("Báo cáo hoàn thành (XLSX)"),
     (JOB_KIND, "pdf"): _l("Báo cáo hoàn thành (PDF)"),
     (CERTIFICATES_ZIP_KIND, None): _l("Giấy chứng nhận hàng loạt (ZIP)"),
+    (EVALUATION_KIND, None): _l("Đánh giá đào tạo cuối năm (PDF)"),
+}
+# each kind's own page and download (the completion report's are the default)
+JOB_ENDPOINTS = {
+    CERTIFICATES_ZIP_KIND: ("certificates.bulk_status", "certificates.bulk_download"),
+    EVALUATION_KIND: ("training.evaluation_job", "training.evaluation_job_download"),
 }
 STATUS_LABELS = {
     "queued": _l("Đang chờ"),
@@ -273,10 +280,20 @@ class JobRow:
         return str(STATUS_LABELS[self.status])
 
     @property
+    def endpoints(self) -> tuple[str, str]:
+        """The job's page and its download link."""
+        return JOB_ENDPOINTS.get(
+            self.job.kind, ("reports.export_job", "reports.export_job_download")
+        )
+
+    @property
     def unit_of_progress(self) -> str:
-        """What the progress counts: pages of a PDF, rows of a spreadsheet, certificates."""
+        """What the progress counts: pages of a PDF, rows of a spreadsheet, certificates, people
+        (a year-end evaluation)."""
         if self.job.kind == CERTIFICATES_ZIP_KIND:
             return "certificates"
+        if self.job.kind == EVALUATION_KIND:
+            return "people"
         return "pages" if self.fmt == "pdf" else "rows"
 
 
