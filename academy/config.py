@@ -87,10 +87,17 @@ class Defaults:
     REPORT_PDF_MAX_ROWS = 2000  # more rows: the PDF points to CSV
     REPORT_XLSX_SYNC_MAX_ROWS = 50_000  # larger: built as a background job
     REPORT_PDF_SYNC_MAX_ROWS = 200  # more rows (about 20 pages): the PDF is a background job
+    EVALUATION_PDF_SYNC_MAX_PEOPLE = 300  # more people: the year-end evaluation PDF is a job
     DASHBOARD_CACHE_SECONDS = 15  # dashboard figures reused this long
     WARNING_IDLE_DAYS = 14  # early warning: no activity in a course for this many days
     WARNING_PACE_GRACE_DAYS = 7  # early warning: pace is judged after this many days enrolled
     WARNING_CACHE_SECONDS = 60  # an early-warning list is reused this long (0: always fresh)
+    TRAINING_HOURS_REQUIRED = 40  # training hours a year, for a position without its own
+    CHECKIN_CODE_SECONDS = 30  # a check-in QR code changes this often; a scan works for 2 of them
+    CHECKIN_OPENS_MINUTES = 30  # check-in opens this long before the start; sign-out closes after
+    CHECKIN_LATE_MINUTES = 10  # checked in later than the start plus this: marked late
+    CHECKIN_POST_GRACE_SECONDS = 30  # more time a scanned code has when its page's button is sent
+    HOURS_WARNING_FROM_MONTH = 10  # from this month, people short of hours join the early warning
     ASSIGNMENT_JOINER_MIN_DAYS = 30  # days at least a joiner has for a mandate's fixed due date
     REMINDER_HOUR = 7  # local hour of the daily reminder run the RQ scheduler keeps (0-23)
     PROXY_HOPS = 0  # reverse proxies in front of the app whose X-Forwarded-* headers we trust
@@ -117,6 +124,7 @@ ENV_OVERRIDES = {
         "TESTING": True,
         "JOBS_EAGER": True,
         "WARNING_CACHE_SECONDS": 0,
+        "HOURS_WARNING_FROM_MONTH": 0,  # off: other tests must not depend on the month
     },
 }
 

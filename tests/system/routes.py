@@ -57,6 +57,8 @@ def sample_values(site) -> dict[str, str]:
             "format": "csv",
             "other_id": "1",
             "number": "1",
+            "direction": "in",  # a check-in link: /attend/<session_id>/<in|out>/<token>
+            "token": "1-Zm9yZ2VkY29kZQ",  # a made-up link or check-in code
         }
     return values
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import urllib.parse
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,8 +18,17 @@ from sqlalchemy import select
 from academy.auth.models import Unit, User
 from academy.catalog.models import Course, CourseAuthor
 from academy.certificates.models import Certificate
+from academy.database import utcnow
 from academy.learning.models import Assignment, QuizAttempt
 from academy.notify.models import Notification
+from academy.training.calendar import feed_token
+from academy.training.models import (
+    ExternalTraining,
+    HoursRequirement,
+    SessionInvite,
+    TrainingSession,
+    UnitTarget,
+)
 from tests.authoring.helpers import PNG_1PX
 from tests.e2e.flows import COURSE, course_answers, enrol_http, pass_quiz_http
 from tests.live_fixtures import running_site
@@ -57,6 +68,7 @@ EDITORS = frozenset({"course owner", "co-author", "admin"})
 COURSE_OWNER = frozenset({"course owner", "admin"})
 OWNER, ADMIN = frozenset({"owner", "admin"}), frozenset({"admin"})
 HR_OF_THE_WARD = frozenset({"hr of the ward", "admin"})
+INVITED = frozenset({"owner", "other learner", "hr of the ward"})  # all three are in ward A
 JOB_CREATOR = frozenset(
     {"hr of the ward"}
 )  # a download job is its creator's alone; admins get 404 too
@@ -84,6 +96,26 @@ ALLOWED = {
     "/media/<name>": SIGNED_IN,
     "/attempts/<int:attempt_id>": OWNER,
     "/notifications/<int:notification_id>": frozenset({"owner"}),  # admins too get 404
+    # the ward HR's session, inviting ward A (the owner, the other learner and the ward's HR)
+    "/sessions/<int:session_id>": INVITED | ADMIN,
+    "/sessions/<int:session_id>/answer": INVITED,  # an empty answer is a 400
+    "/sessions/<int:session_id>/edit": HR_OF_THE_WARD,  # its organiser; an empty form is a 400
+    "/sessions/<int:session_id>/cancel": HR_OF_THE_WARD,  # a POST without "confirm" is a 400
+    "/sessions/<int:session_id>/checkin": HR_OF_THE_WARD,
+    "/sessions/<int:session_id>/checkin.json": HR_OF_THE_WARD,
+    "/sessions/<int:session_id>/attendance": HR_OF_THE_WARD,
+    "/sessions/<int:session_id>/attendance/manual": HR_OF_THE_WARD,
+    # invitees only (others are refused, 403); a made-up code is 410 for them
+    "/attend/<int:session_id>/<any(in, out):direction>/<token>": INVITED,
+    "/calendar/<token>.ics": EVERYONE,  # the owner's feed: the token is the key, no sign-in
+    "/hours/people/<int:user_id>": HR_OF_THE_WARD,
+    "/hours/people/<int:user_id>/external": HR_OF_THE_WARD,
+    "/hours/external/<int:record_id>/document": OWNER | HR_OF_THE_WARD,
+    "/hours/requirements/<int:requirement_id>": ADMIN,  # and HR of the city, not in the matrix
+    "/targets/<int:target_id>/edit": HR_OF_THE_WARD,  # set by the ward's HR
+    "/targets/<int:target_id>/delete": HR_OF_THE_WARD,
+    "/evaluation/jobs/<job_id>": JOB_CREATOR,
+    "/evaluation/jobs/<job_id>/download": JOB_CREATOR,
     "/certificates/<serial>.pdf": OWNER | HR_OF_THE_WARD,
     "/certificates/bulk/<job_id>": JOB_CREATOR,
     "/certificates/bulk/<job_id>.json": JOB_CREATOR,
@@ -154,6 +186,7 @@ def matrix_site(tmp_path_factory):
         demo_learners=0,
         JOBS_EAGER=True,
         REPORT_XLSX_SYNC_MAX_ROWS=0,
+        EVALUATION_PDF_SYNC_MAX_PEOPLE=0,
     ) as live:
         yield live
 
@@ -178,6 +211,14 @@ class Matrix:
             ]  # removing someone who is not a co-author: a no-op
         if rule.startswith("/reports/jobs/"):
             values["job_id"] = values["report_job_id"]
+        if rule.startswith("/evaluation/jobs/"):
+            values["job_id"] = values["evaluation_job_id"]
+        if rule.startswith("/calendar/"):
+            values["token"] = values["calendar_token"]
+        if rule.startswith("/attend/"):
+            values["token"] = "1-Zm9yZ2VkY29kZQ"  # a code of a long-gone window
+        if rule.startswith("/targets/"):
+            values["target_id"] = self.target_id()
         if rule == ASSIGNMENT_DELETE:
             values["assignment_id"] = self.assignment_id()
         if rule.startswith("/reports/people/"):
@@ -209,6 +250,84 @@ class Matrix:
         )
         assert response.status == 302, response.status
         return self.assignment_id()
+
+    def target_id(self) -> int:
+        """The ward HR's target for the ward, set again if a cell deleted it."""
+        with self.site.db() as session:
+            hr = session.get(User, self.get_values["hr_id"])
+            target = session.scalar(
+                select(UnitTarget).where(
+                    UnitTarget.unit_id == hr.unit_id, UnitTarget.created_by_id == hr.id
+                )
+            )
+            if target is None:
+                year = utcnow().year
+                target = UnitTarget(
+                    unit_id=hr.unit_id,
+                    year=year,
+                    kind="average_hours",
+                    target=40.0,
+                    due_on=date(year, 12, 31),
+                    created_by_id=hr.id,
+                )
+                session.add(target)
+                session.commit()
+            return target.id
+
+
+def _training(site, emails: dict, http: HttpSession, token: str) -> dict:
+    """The ward HR's session (open for check-in, inviting ward A), an external training of the
+    owner with its document, a requirement, an evaluation PDF job and the owner's calendar key."""
+    with site.db() as session:
+        hr = session.scalar(select(User).where(User.email == emails["hr of the ward"]))
+        owner = session.scalar(select(User).where(User.email == emails["owner"]))
+        now = utcnow()
+        meeting = TrainingSession(
+            title="Hội nghị quán triệt nghị quyết",
+            place="Hội trường phường",
+            starts_at=now - timedelta(minutes=5),
+            ends_at=now + timedelta(days=2),
+            hours=4,
+            secret=secrets.token_hex(32),
+            organiser_id=hr.id,
+        )
+        session.add(meeting)
+        session.flush()
+        session.add(SessionInvite(session_id=meeting.id, unit_id=hr.unit_id))
+        requirement = HoursRequirement(position="Chuyên viên chính", hours=60)
+        session.add(requirement)
+        session.commit()
+        values = {
+            "session_id": meeting.id,
+            "requirement_id": requirement.id,
+            "calendar_token": feed_token(owner),
+            "direction": "in",
+            "hr_id": hr.id,
+        }
+        owner_id = owner.id
+    recorded = http.post_files(
+        f"/hours/people/{owner_id}/external",
+        {
+            "csrf_token": token,
+            "title": "Bồi dưỡng kiến thức quốc phòng",
+            "provider": "Trường Chính trị thành phố",
+            "hours": "8",
+            "completed_on": (utcnow() - timedelta(days=3)).date().isoformat(),
+        },
+        {"document": ("giay-chung-nhan.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
+    )
+    evaluation = http.get("/evaluation.pdf")
+    assert recorded.status in (302, 303) and evaluation.status == 302, (
+        recorded.status,
+        recorded.text[:300],
+        evaluation.status,
+    )
+    with site.db() as session:
+        values["record_id"] = session.scalar(
+            select(ExternalTraining.id).where(ExternalTraining.user_id == owner_id)
+        )
+    values["evaluation_job_id"] = evaluation.headers["Location"].rsplit("/", 1)[1]
+    return values
 
 
 def _people(site) -> dict[str, str | None]:
@@ -337,6 +456,7 @@ def matrix(matrix_site):
             sessions["course owner"], tokens["course owner"], live_id, emails["co-author"]
         ),
         **_made_by_the_hr(sessions["hr of the ward"], tokens["hr of the ward"], ward_id),
+        **_training(site, emails, sessions["hr of the ward"], tokens["hr of the ward"]),
     }
     matrix = Matrix(
         site, sessions, tokens, *_url_values(site, emails, made), object_rules(site.app())
