@@ -15,6 +15,8 @@ from academy.database import UTCDateTime, db, utcnow
 
 # Every action code written through record_audit(), with the label people read (one place).
 ACTION_LABELS = {
+    "api_token.create": _l("Tạo khoá truy cập API"),
+    "api_token.revoke": _l("Thu hồi khoá truy cập API"),
     "assignment.delete": _l("Huỷ giao khoá học bắt buộc"),
     "assignment.save": _l("Giao khoá học bắt buộc"),
     "attendance.manual": _l("Điểm danh hộ (có lý do)"),
