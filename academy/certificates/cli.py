@@ -1,4 +1,5 @@
-"""flask certificates issue [--course SLUG] [--unit CODE]: backfill missing certificates."""
+"""flask certificates issue [--course SLUG] [--unit CODE]: backfill missing certificates;
+flask certificates rotate-key: a new key signs Open Badges credentials from now on."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from sqlalchemy import select
 
 from academy.auth.models import Unit, User
 from academy.catalog.models import Course
+from academy.certificates.keys import create_key, public_jwks
 from academy.certificates.models import Certificate
 from academy.certificates.services import issue_certificate
 from academy.core.cli import find_or_fail
@@ -58,6 +60,14 @@ def issue_command(course_slug, unit_code):
             issued += certificate is not None
             db.session.expunge_all()
     click.echo(f"Đã cấp {issued} giấy chứng nhận.")
+
+
+@certificates_cli.command("rotate-key")
+def rotate_key_command():
+    """Tạo khoá ký chứng chỉ số mới; các khoá cũ vẫn được công bố để chứng chỉ đã cấp vẫn hợp lệ."""
+    key_id = create_key()
+    click.echo(f"Khoá ký mới: {key_id} (các chứng chỉ số từ nay được ký bằng khoá này).")
+    click.echo(f"Khoá công khai đã công bố: {len(public_jwks()['keys'])}.")
 
 
 COMMANDS = (certificates_cli,)

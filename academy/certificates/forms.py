@@ -31,3 +31,13 @@ class RevokeForm(Form):
 class BulkZipForm(Form):
     unit_id = SelectField(_l("Đơn vị (gồm các đơn vị trực thuộc)"), coerce=int)
     course_id = SelectField(_l("Khoá học"), coerce=int)
+
+
+class CredentialCheckForm(Form):
+    """Paste or upload an Open Badges credential (the JWT, or the JSON we hand out)."""
+
+    credential = TextAreaField(_l("Dán nội dung chứng chỉ số (JSON hoặc JWT)"))
+    document = FileField(
+        _l("…hoặc tải lên tệp chứng chỉ số"),
+        validators=[FileAllowed(["json", "jwt", "txt"], _l("Chỉ nhận tệp .json, .jwt hoặc .txt."))],
+    )

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, text
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from academy.database import UTCDateTime, db, utcnow
@@ -46,3 +55,23 @@ class CertificateCounter(db.Model):
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CertificateCredential(db.Model):
+    """The Open Badges 3.0 credential issued with a certificate: its signed form (a VC-JOSE JWT,
+    kept so the PDF attachment and every download are the same bytes) and its place in the
+    revocation status list (``status_list`` number, ``status_index`` bit)."""
+
+    __tablename__ = "certificate_credentials"
+    __table_args__ = (UniqueConstraint("status_list", "status_index"),)
+
+    certificate_id: Mapped[int] = mapped_column(
+        ForeignKey("certificates.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    status_list: Mapped[int] = mapped_column(Integer)
+    status_index: Mapped[int] = mapped_column(Integer)
+    key_id: Mapped[str] = mapped_column(String(64))
+    token: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    certificate = relationship("Certificate")

@@ -58,9 +58,12 @@ def render_html(data: dict, template: str = "certificate.html") -> str:
     return _environment().get_template(template).render(**context)
 
 
-def html_to_pdf(html: str, images: dict[str, bytes] | None = None) -> bytes:
+def html_to_pdf(
+    html: str, images: dict[str, bytes] | None = None, attachments: tuple = ()
+) -> bytes:
     """Lay out ``html`` as an archival PDF. Only academy/static files can be fetched, and the PNG
-    ``images`` made for this render (URL → bytes, e.g. ``{QR_SRC: qr_png(url)}``)."""
+    ``images`` made for this render (URL → bytes, e.g. ``{QR_SRC: qr_png(url)}``). ``attachments``
+    are embedded files, (name, bytes, description) each (PDF/A-3 allows them)."""
     from weasyprint import HTML  # noqa: PLC0415 - 2 s to import: only when a PDF is rendered
 
     warn_if_slow_subsetting()
@@ -82,6 +85,7 @@ def html_to_pdf(html: str, images: dict[str, bytes] | None = None) -> bytes:
             cache=render_images,
             pdf_variant=PDF_VARIANT,
             uncompressed_pdf=False,
+            attachments=[_attachment(*item) for item in attachments],
         )
         static_images.update(
             (url, image) for url, image in render_images.items() if url.startswith(STATIC_SCHEME)
@@ -89,11 +93,22 @@ def html_to_pdf(html: str, images: dict[str, bytes] | None = None) -> bytes:
     return output.getvalue()
 
 
-def render_certificate_pdf(data: dict) -> bytes:
-    """The certificate PDF for ``data`` (see ``services.certificate_data`` for the keys)."""
+def render_certificate_pdf(data: dict, attachments: tuple = ()) -> bytes:
+    """The certificate PDF for ``data`` (see ``services.certificate_data`` for the keys), with
+    ``attachments`` embedded (its Open Badges credential)."""
     # A raster QR is several times cheaper for WeasyPrint than the same code as an SVG path.
     images = {QR_SRC: qr_png(data["verify_url"])} if data.get("verify_url") else {}
-    return html_to_pdf(render_html(data), images)
+    return html_to_pdf(render_html(data), images, attachments)
+
+
+def _attachment(name: str, content: bytes, description: str):
+    """An embedded file, marked as an alternative form of the page's content (PDF/A-3 asks for
+    the relationship); no URL is ever fetched for it."""
+    from weasyprint import Attachment  # noqa: PLC0415 - as HTML in html_to_pdf
+
+    return Attachment(
+        file_obj=io.BytesIO(content), name=name, description=description, relationship="Alternative"
+    )
 
 
 def _shared_resources():

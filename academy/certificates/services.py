@@ -13,6 +13,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from academy.auth.models import User
 from academy.auth.units import unit_full_name
+from academy.certificates import credentials
 from academy.certificates.models import Certificate
 from academy.certificates.render import render_certificate_pdf
 from academy.core.audit import record_audit
@@ -146,11 +147,22 @@ def completion_time(user_id: int, course_id: int) -> datetime | None:
 
 
 def store_pdf(certificate: Certificate) -> bytes:
-    """Render the certificate, keep the bytes and their SHA-256 (what the verify page compares)."""
-    pdf = render_certificate_pdf(certificate_data(certificate))
+    """Render the certificate, keep the bytes and their SHA-256 (what the verify page compares).
+    The PDF carries the certificate's signed Open Badges credential as an attached file; the hash
+    covers the whole file, attachment included."""
+    pdf = render_certificate_pdf(
+        certificate_data(certificate), attachments=(credential_attachment(certificate),)
+    )
     certificate.pdf, certificate.pdf_sha256 = pdf, hashlib.sha256(pdf).hexdigest()
     db.session.flush()
     return pdf
+
+
+def credential_attachment(certificate: Certificate) -> tuple[str, bytes, str]:
+    """(file name, bytes, description) of the credential embedded in the PDF: the signed JWT."""
+    token = credentials.credential_for(certificate).token
+    name = f"{certificate.serial}-open-badge.jwt"
+    return name, token.encode("ascii"), "Open Badges 3.0 (W3C Verifiable Credential, VC-JOSE)"
 
 
 def pdf_bytes(certificate: Certificate) -> bytes:

@@ -167,4 +167,5 @@ def bulk_download(job_id: str):
     )
 
 
-from academy.certificates import admin_views  # noqa: E402,F401 - registers the admin routes on bp
+# Register the admin routes and the Open Badges credential routes on bp.
+from academy.certificates import admin_views, credential_views  # noqa: E402,F401

@@ -55,6 +55,7 @@ def sample_values(site) -> dict[str, str]:
             "user_id": "1",
             "unit_id": "1",
             "format": "csv",
+            "fmt": "json",  # an Open Badges credential download: open-badge.<json|jwt>
             "other_id": "1",
             "number": "1",
             "direction": "in",  # a check-in link: /attend/<session_id>/<in|out>/<token>
