@@ -18,19 +18,22 @@ from werkzeug.local import LocalProxy
 _signals = Namespace()
 
 # Sent by learning.services.complete_course_if_done once every module of a course is passed
-# (user, course, enrollment). Listened to by certificates.listeners: issues the certificate.
+# (user, course, enrollment). Listened to by certificates.listeners: issues the certificate;
+# by xapi.listeners: a "completed" statement.
 course_completed = _signals.signal("course-completed")
 
 # Sent by learning.services.submit_attempt when a newly stored attempt (module quiz or placement)
-# passes its module (user, module, attempt). No listener yet (reminders, notifications).
+# passes its module (user, module, attempt). Listened to by xapi.listeners: a "passed" statement.
 module_passed = _signals.signal("module-passed")
 
 # Sent by learning.services.submit_attempt for every newly stored, graded attempt (attempt).
-# Listened to by paths.listeners: counts attempts towards a recommender retrain.
+# Listened to by paths.listeners: counts attempts towards a recommender retrain; by xapi.listeners:
+# a "scored" statement.
 attempt_recorded = _signals.signal("attempt-recorded")
 
 # Sent by learning.services.note_lesson_visit whenever an enrolled learner opens a lesson
-# (user, lesson, enrollment). No listener yet (activity, attendance).
+# (user, lesson, enrollment). Listened to by xapi.listeners: an "experienced" statement (kept
+# only when the visit is committed: a reread within minutes is not).
 lesson_viewed = _signals.signal("lesson-viewed")
 
 # Sent by reports.assignments.assign_course when a course is newly assigned to a unit subtree
@@ -44,6 +47,11 @@ user_deactivated = _signals.signal("user-deactivated")
 # Sent by certificates.services.issue_certificate when a new certificate is stored (certificate).
 # No listener yet (mail the learner their certificate).
 certificate_issued = _signals.signal("certificate-issued")
+
+# Sent by training.checkin when an attendance is newly recorded, by QR code or by hand (session,
+# user, attended_at, method: "qr" | "manual"). Listened to by xapi.listeners: an "attended"
+# statement.
+session_attended = _signals.signal("session-attended")
 
 
 def send(signal, **data) -> None:

@@ -26,6 +26,7 @@ from academy.core.audit import record_audit
 from academy.core.qr import qr_svg_data_uri
 from academy.database import db, utcnow
 from academy.errors import DomainError
+from academy.events import send, session_attended
 from academy.i18n import academy_zone
 from academy.learning.services import dialect_insert
 from academy.training.models import Attendance, SessionInvite, TrainingSession
@@ -264,6 +265,8 @@ def _insert_attendance(
         .on_conflict_do_nothing(index_elements=["session_id", "user_id"])
         .returning(stmt.table.c.id)
     ).scalar()
+    if written is not None:
+        send(session_attended, session=session, user=user, attended_at=now, method=method)
     return written is not None
 
 

@@ -1,0 +1,1 @@
+"""xAPI 1.0.3: learning events as statements, sent to a Learning Record Store (README "xAPI")."""
