@@ -18,11 +18,12 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from academy.catalog.models import Choice, Question
 from academy.database import db, utcnow
 from academy.learning import services as svc
+from academy.learning.grants import attempt_limit
 from academy.learning.models import ModuleResult, QuizAttempt
 
 _random = random.SystemRandom()
@@ -76,12 +77,12 @@ class SubmitOutcome:
 
 def draw_quiz(module, rng: random.Random | None = None):
     """Draw one attempt's questions: (question ids in the order shown, {question id: choice ids in
-    the order shown})."""
+    the order shown}, the questions drawn, loaded with their choices)."""
     rng = rng or _random
     pool = svc.shown_questions(module)
     count = len(pool) if not module.quiz_draw or module.quiz_draw <= 0 else module.quiz_draw
     drawn = rng.sample(pool, min(count, len(pool)))
-    return [q.id for q in drawn], {q.id: shuffled_choice_ids(q, rng) for q in drawn}
+    return [q.id for q in drawn], {q.id: shuffled_choice_ids(q, rng) for q in drawn}, drawn
 
 
 def shuffled_choice_ids(question, rng: random.Random) -> list[int]:
@@ -100,14 +101,17 @@ def questions_as_shown(question_ids, choice_order: dict) -> list[ShownQuestion]:
     """The questions of ``question_ids`` (retired ones too) in that order, each with its choices in
     the order ``choice_order`` ({id or "id": [choice ids]}) gives, else the authored order."""
     ids = list(question_ids)
-    found = {
-        q.id: q
-        for q in db.session.scalars(
-            select(Question).where(Question.id.in_(ids)).options(selectinload(Question.choices))
-        )
-    }
+    found = db.session.scalars(
+        select(Question).where(Question.id.in_(ids)).options(joinedload(Question.choices))
+    ).unique()
+    return shown_in_order(list(found), ids, choice_order)
+
+
+def shown_in_order(questions, question_ids, choice_order: dict) -> list[ShownQuestion]:
+    """``questions`` (loaded) numbered in the order of ``question_ids``, their choices as shown."""
+    found = {q.id: q for q in questions}
     shown = []
-    for qid in ids:
+    for qid in question_ids:
         if qid in found:
             order = choice_order.get(qid) or choice_order.get(str(qid)) or []
             shown.append(ShownQuestion(len(shown) + 1, found[qid], _ordered(found[qid], order)))
@@ -123,32 +127,29 @@ def _ordered(question: Question, order: list[int]) -> list[Choice]:
 
 
 def quiz_access(user, module, now: datetime | None = None) -> QuizAccess:
-    """Attempts used and allowed on ``module``'s quiz, and when the next opens if waiting."""
-    return QuizAccess(
-        svc.attempts_used(user, module),
-        svc.attempts_allowed(user, module),
-        _wait_until(user, module, now or utcnow()),
-    )
-
-
-def _wait_until(user, module, now: datetime) -> datetime | None:
+    """Attempts used and allowed on ``module``'s quiz, and when the next opens if waiting (one
+    query)."""
     wait = module.course.attempt_wait_minutes or 0
-    if wait <= 0:
+    used, extra, last_at, last_passed = svc.quiz_standing(user, module, with_last=wait > 0)
+    limit = attempt_limit()
+    opens_at = None
+    if wait > 0 and last_at is not None and not last_passed:
+        opens_at = last_at + timedelta(minutes=wait)
+        opens_at = opens_at if opens_at > (now or utcnow()) else None
+    return QuizAccess(used, limit + extra if limit else None, opens_at)
+
+
+def _rules_allow(user, module, now: datetime) -> int | None:
+    """Refuse a submission the attempt limit or the wait after a failed attempt forbids now;
+    returns the attempts allowed (None: unlimited). No query when the quiz has neither rule."""
+    if not attempt_limit() and (module.course.attempt_wait_minutes or 0) <= 0:
         return None
-    last = db.session.scalars(
-        select(QuizAttempt)
-        .where(
-            QuizAttempt.user_id == user.id,
-            QuizAttempt.module_id == module.id,
-            QuizAttempt.kind == "module",
-        )
-        .order_by(QuizAttempt.submitted_at.desc(), QuizAttempt.id.desc())
-        .limit(1)
-    ).first()
-    if last is None or last.passed:
-        return None
-    opens_at = last.submitted_at + timedelta(minutes=wait)
-    return opens_at if opens_at > now else None
+    access = quiz_access(user, module, now)
+    if access.left == 0:
+        raise svc.AttemptLimitReached()
+    if access.opens_at is not None:
+        raise QuizNotYetOpen(access.opens_at)
+    return access.allowed
 
 
 def deadline(module, issued_at: datetime) -> datetime | None:
@@ -178,31 +179,34 @@ def submit_module_quiz(
 
     A ticket already used returns its stored attempt. Raises svc.AttemptLimitReached,
     QuizNotYetOpen or UnansweredQuestions (nothing written, nothing counted), and ValueError when
-    none of the questions shown exists any more.
+    none of the questions shown exists any more. The questions are read once, for the checks and
+    the grading; a used ticket is looked up only when the insert or a refusal says so.
     """
-    existing = svc.attempt_by_token(ticket.attempt_token)
-    if existing is not None:
-        return SubmitOutcome(svc.owned_attempt(existing, user), False, False)
     now = now or utcnow()
-    access = quiz_access(user, module, now)
-    if access.left == 0:
-        raise svc.AttemptLimitReached()
-    if access.opens_at is not None:
-        raise QuizNotYetOpen(access.opens_at)
-    due = deadline(module, ticket.issued_at)
+    questions = svc.questions_by_ids(module, ticket.question_ids)
+    try:
+        allowed = _rules_allow(user, module, now)
+        due = deadline(module, ticket.issued_at)
+        if due is None or now <= due:  # time is up: the attempt is graded as it stands
+            shown = shown_in_order(questions, ticket.question_ids, ticket.choice_order)
+            missing = unanswered_numbers(shown, answers)
+            if missing:
+                raise UnansweredQuestions(missing)
+        if not questions:
+            raise ValueError("no question to grade")
+    except (svc.AttemptLimitReached, QuizNotYetOpen, UnansweredQuestions, ValueError):
+        existing = svc.attempt_by_token(ticket.attempt_token)
+        if existing is None:
+            raise
+        return SubmitOutcome(svc.owned_attempt(existing, user), False, False)
     late = due is not None and now > due + _grace()
-    if due is None or now <= due:  # time is up: the attempt is graded as it stands
-        missing = unanswered_numbers(
-            questions_as_shown(ticket.question_ids, ticket.choice_order), answers
-        )
-        if missing:
-            raise UnansweredQuestions(missing)
-    attempt, created = svc.submit_attempt(
+    attempt, created = svc.record_attempt(
         user,
         module,
         ticket.attempt_token,
         {} if late else answers,
-        question_ids=ticket.question_ids,
+        questions,
+        allowed=allowed,
         choice_order=ticket.choice_order,
         started_at=ticket.issued_at,
     )
@@ -212,18 +216,22 @@ def submit_module_quiz(
 # ---- after: the review ---------------------------------------------------------------------
 
 
-def answer_key_visible(attempt: QuizAttempt) -> bool:
+def answer_key_visible(attempt: QuizAttempt, access: QuizAccess | None = None) -> bool:
     """Whether the attempt's review shows the correct choices and explanations, under the course's
     review policy: "always", "never", or "settled" (default) once the learner has passed the
-    module or used up its attempts."""
+    module or used up its attempts (``access``: the learner's standing, when read already)."""
     policy = attempt.module.course.review_policy or "settled"
     if policy in ("always", "never"):
         return policy == "always"
+    if access is not None and access.left == 0:
+        return True
     passed_at = db.session.scalar(
         select(ModuleResult.passed_at).where(
             ModuleResult.user_id == attempt.user_id, ModuleResult.module_id == attempt.module_id
         )
     )
+    if access is not None:
+        return passed_at is not None
     return passed_at is not None or svc.attempts_left(attempt.user, attempt.module) == 0
 
 

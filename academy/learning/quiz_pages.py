@@ -25,7 +25,7 @@ from academy.learning.quiz_tokens import (
 def show_quiz(course, module, status: int = 200, problem: str | None = None):
     """A freshly drawn quiz form, or why the learner cannot take the quiz now."""
     access = quiz.quiz_access(current_user, module)
-    question_ids, order = quiz.draw_quiz(module)
+    question_ids, order, drawn = quiz.draw_quiz(module)
     if question_ids and access.left == 0:
         return quiz_closed(course, module, access)
     if question_ids and access.opens_at is not None:
@@ -35,7 +35,7 @@ def show_quiz(course, module, status: int = 200, problem: str | None = None):
         course,
         module,
         token,
-        quiz.questions_as_shown(question_ids, order),
+        quiz.shown_in_order(drawn, question_ids, order),
         access,
         utcnow(),
         status,
@@ -114,6 +114,7 @@ def submit_quiz(course, module):
     answers = answers_from_form(request.form, ticket.question_ids)
     try:
         outcome = quiz.submit_module_quiz(current_user, module, ticket, answers)
+        attempt_id = outcome.attempt.id  # read before the commit expires it (no re-read after)
         db.session.commit()
     except (
         svc.AttemptLimitReached,
@@ -128,8 +129,9 @@ def submit_quiz(course, module):
         outcome = quiz.SubmitOutcome(svc.attempt_by_token(ticket.attempt_token), False, False)
         if outcome.attempt is None:
             raise
+        attempt_id = outcome.attempt.id
     _say_how_it_went(module, outcome)
-    return redirect(url_for("learning.attempt_result", attempt_id=outcome.attempt.id))
+    return redirect(url_for("learning.attempt_result", attempt_id=attempt_id))
 
 
 def _refused(course, module, ticket, answers, refusal):
@@ -179,7 +181,7 @@ def attempt_result(attempt):
         module=module,
         course=module.course,
         rows=quiz.attempt_review(attempt),
-        show_key=quiz.answer_key_visible(attempt),
+        show_key=quiz.answer_key_visible(attempt, access),
         attempts_left=access.left,
         opens_at=opens_text(access.opens_at) if access.opens_at else None,
     )

@@ -1,4 +1,5 @@
-"""Enrolments, lessons read and quiz attempts: the write side of a learner's journey.
+"""Quiz attempts: the write side of a learner's journey, with enrolments and lessons read
+(``academy.learning.enrolment``) re-exported here.
 
 Public contract used by other features: ``enrol_learner``, ``submit_attempt``, ``grade_attempt``,
 ``course_progress`` and ``learner_overview``. Services flush; the caller commits once.
@@ -6,143 +7,31 @@ Public contract used by other features: ``enrol_learner``, ``submit_attempt``, `
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import current_app
 from sqlalchemy import case, func, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
-from academy.catalog.models import Module, Question
+from academy.catalog.models import Question
 from academy.database import db, utcnow
-from academy.events import attempt_recorded, course_completed, lesson_viewed, module_passed, send
-from academy.learning.grants import extra_attempts
-from academy.learning.models import (
-    AttemptAnswer,
-    Enrollment,
-    LessonProgress,
-    ModuleResult,
-    QuizAttempt,
+from academy.events import attempt_recorded, module_passed, send
+from academy.learning.enrolment import (  # noqa: F401 - public contract
+    INSERTS,
+    VISIT_REFRESH,
+    complete_course_if_done,
+    dialect_insert,
+    enrol_learner,
+    find_enrollment,
+    insert_for_dialect,
+    mark_lesson_done,
+    note_lesson_visit,
 )
+from academy.learning.grants import extra_attempts
+from academy.learning.models import AttemptAnswer, AttemptGrant, ModuleResult, QuizAttempt
 from academy.learning.progress import course_progress, learner_overview  # noqa: F401 - public contract
-
-INSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
 
 
 class AttemptLimitReached(Exception):
     """The learner has used every attempt allowed on this module (QUIZ_MAX_ATTEMPTS and grants)."""
-
-
-def dialect_insert(model):
-    """INSERT with ON CONFLICT support, for the two databases we run on (on the Core table, so
-    RETURNING tells reliably whether a row was written)."""
-    name = db.session.get_bind().dialect.name
-    if name not in INSERTS:  # pragma: no cover - configuration error
-        raise RuntimeError(f"unsupported database dialect: {name}")
-    return INSERTS[name](model.__table__)
-
-
-# ---- enrolment and lessons ----------------------------------------------------------------
-
-
-def find_enrollment(user, course) -> Enrollment | None:
-    return db.session.scalar(
-        select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id == course.id)
-    )
-
-
-def enrol_learner(user, course, *, source="self", due_at=None, assignment=None) -> Enrollment:
-    """Enrol ``user`` in ``course`` once, however often (or concurrently) this is called.
-
-    An assignment arriving for an existing self enrolment turns it into an assigned one with
-    the assignment's due date.
-    """
-    enrollment = find_enrollment(user, course)
-    if enrollment is None:
-        db.session.execute(
-            dialect_insert(Enrollment)
-            .values(
-                user_id=user.id,
-                course_id=course.id,
-                source=source,
-                due_at=due_at,
-                assignment_id=assignment.id if assignment else None,
-                enrolled_at=utcnow(),
-            )
-            .on_conflict_do_nothing(index_elements=["user_id", "course_id"])
-        )
-        enrollment = find_enrollment(user, course)
-        # Modules may be passed already (test-out).
-        complete_course_if_done(user, course, enrollment)
-    elif source == "assigned":
-        enrollment.source = "assigned"
-        enrollment.due_at = due_at or enrollment.due_at
-        if assignment is not None:
-            enrollment.assignment_id = assignment.id
-        db.session.flush()
-    return enrollment
-
-
-def mark_lesson_done(user, lesson) -> bool:
-    """Record that ``user`` has read ``lesson``; True the first time only."""
-    stmt = dialect_insert(LessonProgress).values(
-        user_id=user.id, lesson_id=lesson.id, completed_at=utcnow()
-    )
-    written = db.session.execute(
-        stmt.on_conflict_do_nothing(index_elements=["user_id", "lesson_id"]).returning(
-            stmt.table.c.id
-        )
-    ).scalar()
-    return written is not None
-
-
-VISIT_REFRESH = timedelta(minutes=10)
-
-
-def note_lesson_visit(enrollment: Enrollment, lesson) -> bool:
-    """Remember the lesson to offer under "continue where you left off"; sends ``lesson_viewed``.
-
-    Rereading the same lesson within a few minutes writes nothing (a page view should not queue
-    behind writers); returns whether anything changed.
-    """
-    send(lesson_viewed, user=enrollment.user, lesson=lesson, enrollment=enrollment)
-    now = utcnow()
-    if (
-        enrollment.last_lesson_id == lesson.id
-        and enrollment.last_visited_at is not None
-        and now - enrollment.last_visited_at < VISIT_REFRESH
-    ):
-        return False
-    enrollment.last_lesson_id = lesson.id
-    enrollment.last_visited_at = now
-    db.session.flush()
-    return True
-
-
-def complete_course_if_done(user, course, enrollment: Enrollment | None = None) -> bool:
-    """Once every module of the course is passed: mark the enrolment complete and send
-    ``course_completed`` (the certificates feature issues the certificate)."""
-    enrollment = enrollment or find_enrollment(user, course)
-    if enrollment is None or enrollment.completed_at is not None:
-        return False
-    module_ids = select(Module.id).where(Module.course_id == course.id)
-    total = db.session.scalar(select(func.count()).select_from(module_ids.subquery()))
-    passed = db.session.scalar(
-        select(func.count())
-        .select_from(ModuleResult)
-        .where(
-            ModuleResult.user_id == user.id,
-            ModuleResult.module_id.in_(module_ids),
-            ModuleResult.passed_at.is_not(None),
-        )
-    )
-    if not total or passed < total:
-        return False
-    enrollment.completed_at = utcnow()
-    db.session.flush()
-    send(course_completed, user=user, course=course, enrollment=enrollment)
-    return True
 
 
 # ---- quizzes ----------------------------------------------------------------------------
@@ -150,12 +39,16 @@ def complete_course_if_done(user, course, enrollment: Enrollment | None = None) 
 
 def shown_questions(module) -> list[Question]:
     """The questions a learner opening the quiz now is shown: active ones, by position."""
-    return db.session.scalars(
-        select(Question)
-        .where(Question.module_id == module.id, Question.is_active.is_(True))
-        .options(selectinload(Question.choices))
-        .order_by(Question.position, Question.id)
-    ).all()
+    return (
+        db.session.scalars(
+            select(Question)
+            .where(Question.module_id == module.id, Question.is_active.is_(True))
+            .options(joinedload(Question.choices))
+            .order_by(Question.position, Question.id)
+        )
+        .unique()
+        .all()
+    )
 
 
 def attempts_used(user, module) -> int:
@@ -184,6 +77,30 @@ def attempts_left(user, module) -> int | None:
     """Attempts the learner still has on this module's quiz, or None when unlimited."""
     allowed = attempts_allowed(user, module)
     return None if allowed is None else max(0, allowed - attempts_used(user, module))
+
+
+def quiz_standing(user, module, *, with_last: bool = False) -> tuple:
+    """(attempts used, attempts granted, last attempt's submitted_at, whether it passed) on
+    ``module``'s quiz, in one query; the last attempt's fields are None unless ``with_last``."""
+    mine = (
+        QuizAttempt.user_id == user.id,
+        QuizAttempt.module_id == module.id,
+        QuizAttempt.kind == "module",
+    )
+    last = select().where(*mine).order_by(QuizAttempt.submitted_at.desc(), QuizAttempt.id.desc())
+    columns = [
+        select(func.count()).select_from(QuizAttempt).where(*mine).scalar_subquery(),
+        select(func.coalesce(func.sum(AttemptGrant.extra), 0))
+        .where(AttemptGrant.user_id == user.id, AttemptGrant.module_id == module.id)
+        .scalar_subquery(),
+    ]
+    if with_last:
+        columns += [
+            last.add_columns(QuizAttempt.submitted_at).limit(1).scalar_subquery(),
+            last.add_columns(QuizAttempt.passed).limit(1).scalar_subquery(),
+        ]
+    row = db.session.execute(select(*columns)).one()
+    return (int(row[0]), int(row[1] or 0), *(tuple(row[2:]) if with_last else (None, None)))
 
 
 def attempt_by_token(token: str) -> QuizAttempt | None:
@@ -220,42 +137,75 @@ def submit_attempt(
     existing = attempt_by_token(token)
     if existing is not None:
         return owned_attempt(existing, user), False
-    if kind == "module" and attempts_left(user, module) == 0:
+    allowed = attempts_allowed(user, module) if kind == "module" else None
+    if allowed is not None and attempts_used(user, module) >= allowed:
         raise AttemptLimitReached()
-    questions = _questions_by_ids(module, question_ids)
+    questions = questions_by_ids(module, question_ids)
+    return record_attempt(
+        user,
+        module,
+        token,
+        answers,
+        questions,
+        kind=kind,
+        allowed=allowed,
+        started_at=started_at,
+        choice_order=choice_order,
+    )
+
+
+def record_attempt(
+    user,
+    module,
+    token: str,
+    answers: dict[int, list[int]],
+    questions: list[Question],
+    *,
+    kind="module",
+    allowed: int | None = None,
+    started_at=None,
+    choice_order: dict | None = None,
+) -> tuple[QuizAttempt, bool]:
+    """Grade ``answers`` on ``questions`` (as ``questions_by_ids`` loads them) and store the
+    attempt once per ``token``, in a fixed number of statements; returns (attempt, newly created).
+
+    The caller has checked its own rules; ``allowed`` (None: unlimited) is checked here once the
+    attempt is stored, so concurrent different forms never exceed it (AttemptLimitReached).
+    """
     if not questions:
         raise ValueError("no question to grade")
     score, correct = grade_attempt(questions, answers)
     passed = score >= module.course.pass_threshold
     now = utcnow()
-    stmt = dialect_insert(QuizAttempt).values(
-        user_id=user.id,
-        module_id=module.id,
-        token=token,
-        kind=kind,
-        question_ids=[q.id for q in questions],
-        started_at=started_at or now,
-        submitted_at=now,
-        choice_order=_shown_order(questions, choice_order or {}),
-        score=score,
-        passed=passed,
+    attempt = db.session.scalar(
+        insert_for_dialect()(QuizAttempt)
+        .values(
+            user_id=user.id,
+            module_id=module.id,
+            token=token,
+            kind=kind,
+            question_ids=[q.id for q in questions],
+            started_at=started_at or now,
+            submitted_at=now,
+            choice_order=_shown_order(questions, choice_order or {}),
+            score=score,
+            passed=passed,
+        )
+        .on_conflict_do_nothing(index_elements=["token"])
+        .returning(QuizAttempt)
     )
-    inserted = db.session.execute(
-        stmt.on_conflict_do_nothing(index_elements=["token"]).returning(stmt.table.c.id)
-    ).scalar()
-    attempt = attempt_by_token(token)
-    if inserted is None:  # a concurrent copy of the same form got there first
-        return owned_attempt(attempt, user), False
+    if attempt is None:  # the token was used already: a resent form, or a concurrent copy
+        return owned_attempt(attempt_by_token(token), user), False
     _store_answers(attempt, questions, answers, correct)
-    _record_result(user, module, score, passed, now)
+    newly_passed = _record_result(user, module, score, passed, now)
     # The upsert above holds this learner's result row (PostgreSQL) or the write lock (SQLite) until
     # commit, so a concurrent submission counts after this one is settled: never one past the limit.
-    allowed = attempts_allowed(user, module) if kind == "module" else None
-    if allowed is not None and attempts_used(user, module) > allowed:
+    if allowed is not None and kind == "module" and attempts_used(user, module) > allowed:
         raise AttemptLimitReached()
     if passed:
         send(module_passed, user=user, module=module, attempt=attempt)
-    complete_course_if_done(user, module.course)
+    if newly_passed:  # only a module passed now can complete its course
+        complete_course_if_done(user, module.course)
     send(attempt_recorded, attempt=attempt)
     return attempt, True
 
@@ -267,14 +217,16 @@ def owned_attempt(attempt: QuizAttempt, user) -> QuizAttempt:
     return attempt
 
 
-def _questions_by_ids(module, question_ids) -> list[Question]:
+def questions_by_ids(module, question_ids) -> list[Question]:
+    """``module``'s questions among ``question_ids`` (retired ones too), in that order, with their
+    choices: one query."""
     found = {
         q.id: q
         for q in db.session.scalars(
             select(Question)
             .where(Question.id.in_(list(question_ids)), Question.module_id == module.id)
-            .options(selectinload(Question.choices))
-        )
+            .options(joinedload(Question.choices))
+        ).unique()
     }
     return [found[qid] for qid in dict.fromkeys(question_ids) if qid in found]
 
@@ -285,22 +237,25 @@ def _shown_order(questions, choice_order: dict) -> dict[str, list[int]]:
 
 
 def _store_answers(attempt, questions, answers, correct) -> None:
+    """All of the attempt's answers in one INSERT."""
+    rows = []
     for question in questions:
         valid = {c.id for c in question.choices}
         chosen = sorted({int(c) for c in (answers.get(question.id) or ()) if int(c) in valid})
-        db.session.add(
-            AttemptAnswer(
-                attempt_id=attempt.id,
-                question_id=question.id,
-                choice_ids=chosen,
-                is_correct=correct[question.id],
-            )
+        rows.append(
+            {
+                "attempt_id": attempt.id,
+                "question_id": question.id,
+                "choice_ids": chosen,
+                "is_correct": correct[question.id],
+            }
         )
-    db.session.flush()
+    db.session.execute(AttemptAnswer.__table__.insert(), rows)
 
 
-def _record_result(user, module, score: float, passed: bool, now) -> None:
-    """Upsert the best result in one statement, so concurrent submits never lose a count."""
+def _record_result(user, module, score: float, passed: bool, now) -> bool:
+    """Upsert the best result in one statement, so concurrent submits never lose a count; True
+    when this attempt is the one that passed the module."""
     table = ModuleResult.__table__
     stmt = dialect_insert(ModuleResult).values(
         user_id=user.id,
@@ -310,7 +265,7 @@ def _record_result(user, module, score: float, passed: bool, now) -> None:
         passed_at=now if passed else None,
         updated_at=now,
     )
-    db.session.execute(
+    passed_at = db.session.scalar(
         stmt.on_conflict_do_update(
             index_elements=[table.c.user_id, table.c.module_id],
             set_={
@@ -322,8 +277,9 @@ def _record_result(user, module, score: float, passed: bool, now) -> None:
                 "passed_at": func.coalesce(table.c.passed_at, stmt.excluded.passed_at),
                 "updated_at": stmt.excluded.updated_at,
             },
-        )
+        ).returning(table.c.passed_at)
     )
+    return passed and passed_at == now
 
 
 def active_question_counts(module_ids) -> dict[int, int]:
