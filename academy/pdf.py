@@ -4,10 +4,13 @@ nothing else (no ``file:``, no network), through ``make_fetcher()``."""
 from __future__ import annotations
 
 import mimetypes
+import re
 from pathlib import Path
 
 STATIC_ROOT = (Path(__file__).resolve().parent / "static").resolve()
 STATIC_SCHEME = "academy-static:"
+# A content-hashed name from academy.static_files (css/app.<12 hex>.css): the source file serves.
+HASHED_PART = re.compile(r"\.[0-9a-f]{12}(?=(\.[^./]*)?$)")
 
 
 def make_fetcher():
@@ -35,6 +38,8 @@ def static_path_for(url: str) -> Path:
         raise ValueError(f"the PDF renderer refuses to fetch {url[:80]!r}")
     relative = relative.split("?", 1)[0].split("#", 1)[0].lstrip("/")
     path = (STATIC_ROOT / relative).resolve()
+    if not path.is_file():
+        path = (STATIC_ROOT / HASHED_PART.sub("", relative, count=1)).resolve()
     if not path.is_relative_to(STATIC_ROOT) or not path.is_file():
         raise ValueError(f"no such static file: {relative[:80]!r}")
     return path

@@ -10,6 +10,8 @@ from urllib.parse import unquote, urlsplit
 from flask import has_request_context, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from academy.http_cache import make_shared_conditional
+
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
@@ -67,17 +69,28 @@ def _this_site(scheme: str, netloc: str) -> bool:
     )
 
 
+def static_file_headers() -> dict[str, str]:
+    """The headers every response carries whatever the request (WhiteNoise adds them to the
+    static files it serves before Flask runs)."""
+    return {
+        "Content-Security-Policy": CSP,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+        "X-Frame-Options": "DENY",
+        "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+        "Cross-Origin-Opener-Policy": "same-origin",
+    }
+
+
 def set_security_headers(response):
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    for name, value in static_file_headers().items():
+        headers.setdefault(name, value)
     if request.is_secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     if request.endpoint and not request.endpoint.endswith("static"):
+        # A page the same for everyone gets an ETag (304 on If-None-Match); any other no-store.
+        response = make_shared_conditional(response)
         headers.setdefault("Cache-Control", "no-store")
     return response
 
