@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import unicodedata
+from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, selectinload
 
+from academy.cache import local_cache, remembered
 from academy.catalog.models import Course, Lesson, Module
+from academy.catalog.stamps import catalogue_stamp, course_stamp
 from academy.core.pagination import Page, clamp_page
 from academy.database import db
 
@@ -44,6 +47,68 @@ def find_courses(
     return Page(items=[by_id[i] for i in ids], page=page, per_page=per_page, total=len(rows))
 
 
+@dataclass(frozen=True)
+class CourseCard:
+    """What the catalogue shows of a course, as plain data (kept between requests)."""
+
+    id: int
+    slug: str
+    title: str
+    summary: str
+    track: str
+    level: str
+    hours: int
+    stamp: str  # the course's version, for its cached card
+    lessons_total: int
+    modules_total: int
+
+
+def catalogue_page(*, query: str = "", track: str = "", level: str = "", page: int = 1) -> Page:
+    """``find_courses`` as cards with their lesson and module counts, kept per filter and page
+    until the catalogue changes (a publish, an edit: ``catalogue_stamp``)."""
+    key = f"catalogue:{catalogue_stamp()}:{query!r}:{track}:{level}:{page}"
+    return remembered(
+        local_cache,
+        key,
+        lambda: _cards(find_courses(query=query, track=track, level=level, page=page)),
+    )
+
+
+def _cards(found: Page) -> Page:
+    ids = [c.id for c in found.items]
+    lessons = dict(
+        db.session.execute(
+            select(Module.course_id, func.count(Lesson.id))
+            .join(Lesson.module)
+            .where(Module.course_id.in_(ids))
+            .group_by(Module.course_id)
+        ).all()
+    )
+    modules = dict(
+        db.session.execute(
+            select(Module.course_id, func.count(Module.id))
+            .where(Module.course_id.in_(ids))
+            .group_by(Module.course_id)
+        ).all()
+    )
+    cards = [
+        CourseCard(
+            c.id,
+            c.slug,
+            c.title,
+            c.summary,
+            c.track,
+            c.level,
+            c.hours,
+            course_stamp(c),
+            lessons.get(c.id, 0),
+            modules.get(c.id, 0),
+        )
+        for c in found.items
+    ]
+    return Page(items=cards, page=found.page, per_page=found.per_page, total=found.total)
+
+
 def course_choices(blank=None, *, blank_value=None, published_only: bool = False) -> list[tuple]:
     """(id, title) of the courses a form may pick, by title: published and archived ones, or only
     published ones; never drafts. Led by ``(blank_value, blank)`` when ``blank`` is given."""
@@ -74,12 +139,14 @@ def get_course(slug: str) -> Course | None:
 
 
 def get_lesson(course: Course, module_slug: str, lesson_slug: str) -> Lesson | None:
+    """The lesson, with its module loaded by the same query."""
     return db.session.scalar(
         select(Lesson)
         .join(Lesson.module)
         .where(
             Module.course_id == course.id, Module.slug == module_slug, Lesson.slug == lesson_slug
         )
+        .options(contains_eager(Lesson.module))
     )
 
 

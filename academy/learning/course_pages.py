@@ -12,7 +12,7 @@ from flask_login import current_user, login_required
 from academy.auth.access import can_edit_course, can_view_course, require
 from academy.catalog.forms import CourseFilterForm
 from academy.catalog.models import LEVEL_LABELS, TRACK_LABELS
-from academy.catalog.services import find_courses, get_course
+from academy.catalog.services import catalogue_page, get_course
 from academy.learning.forms import EnrolForm
 from academy.learning.progress import (
     course_progress_from_modules,
@@ -40,8 +40,9 @@ def level_label(level: str) -> str:
 def course_list():
     form = CourseFilterForm(request.args)
     filters = form.filters()
-    page = find_courses(**filters, page=request.args.get("page", 1, type=int))
-    progress = progress_by_course(current_user, [c.id for c in page.items])
+    page = catalogue_page(**filters, page=request.args.get("page", 1, type=int))
+    totals = {c.id: (c.lessons_total, c.modules_total) for c in page.items}
+    progress = progress_by_course(current_user, list(totals), totals=totals)
     args = {
         key: value
         for key, value in (

@@ -3,13 +3,16 @@ quiz), previous and next, and where "mark as done" or a passed quiz leads."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import bindparam, func, literal, null, select, union_all
 from sqlalchemy.orm import contains_eager, load_only
 
+from academy.cache import local_cache, remembered
 from academy.catalog.models import Lesson, Module, Question
+from academy.catalog.stamps import course_stamp
 from academy.database import db
 from academy.learning.models import LessonProgress, ModuleResult
 
@@ -71,6 +74,19 @@ class CourseMap:
     """One learner's view of a course's modules, lessons and quizzes, in reading order."""
 
     modules: list[OutlineModule]
+    stamp: str = ""  # the course's version (catalog.stamps.course_stamp)
+
+    @property
+    def cache_key(self) -> str:
+        """Everything the outline shows, for its cached fragment: the course's version and this
+        learner's state in it (lessons read, quiz results); nothing else about the learner."""
+        state = repr(
+            [
+                (m.id, m.best_score, m.passed, [lesson.is_done for lesson in m.lessons])
+                for m in self.modules
+            ]
+        )
+        return f"{self.stamp}:{hashlib.sha256(state.encode()).hexdigest()[:32]}"
 
     @property
     def lessons(self) -> list[OutlineLesson]:
@@ -97,71 +113,83 @@ class Step(NamedTuple):
 
 
 def course_map(user, course) -> CourseMap:
-    """The outline of ``course`` with ``user``'s lessons read and quizzes passed (two queries)."""
-    modules = [
-        OutlineModule(
-            row.id,
-            row.slug,
-            row.title,
-            _shown(row.active, row.quiz_draw),
-            row.best_score,
-            row.passed_at is not None,
-            row.quiz_time_limit,
+    """The outline of ``course`` with ``user``'s lessons read and quizzes passed (two queries).
+
+    The course's shape (modules, lessons, quiz sizes) is kept per course version; only the
+    learner's own state is read each time."""
+    stamp = course_stamp(course)
+    shape = remembered(local_cache, f"outline:{stamp}", lambda: _course_shape(course.id))
+    read, results = set(), {}
+    for kind, item_id, best_score, passed_at in db.session.execute(
+        _LEARNER_STATE, {"user_id": user.id, "course_id": course.id}
+    ):
+        if kind == "module":
+            results[item_id] = (best_score, passed_at)
+        else:
+            read.add(item_id)
+    modules = []
+    for module_id, slug, title, shown, time_limit, lessons in shape:
+        result = results.get(module_id)
+        module = OutlineModule(
+            module_id,
+            slug,
+            title,
+            shown,
+            result[0] if result else None,
+            bool(result and result[1] is not None),
+            time_limit,
         )
-        for row in db.session.execute(_module_rows(user, course))
-    ]
-    by_id = {module.id: module for module in modules}
-    for row in db.session.execute(_lesson_rows(user, course)):
-        module = by_id[row.module_id]
-        module.lessons.append(
-            OutlineLesson(row.id, row.slug, row.title, module.slug, row.read_id is not None)
-        )
-    return CourseMap(modules)
+        module.lessons = [OutlineLesson(*lesson, slug, lesson[0] in read) for lesson in lessons]
+        modules.append(module)
+    return CourseMap(modules, stamp)
 
 
-def _module_rows(user, course):
+def _course_shape(course_id: int) -> list[tuple]:
+    """(module id, slug, title, questions shown, time limit, [(lesson id, slug, title)…])."""
     active = (
         select(func.count(Question.id))
         .where(Question.module_id == Module.id, Question.is_active.is_(True))
         .correlate(Module)
         .scalar_subquery()
     )
-    return (
+    modules = db.session.execute(
         select(
-            Module.id,
-            Module.slug,
-            Module.title,
-            Module.quiz_draw,
-            Module.quiz_time_limit,
-            active.label("active"),
-            ModuleResult.best_score,
-            ModuleResult.passed_at,
+            Module.id, Module.slug, Module.title, Module.quiz_draw, Module.quiz_time_limit, active
         )
-        .outerjoin(
-            ModuleResult, and_(ModuleResult.module_id == Module.id, ModuleResult.user_id == user.id)
-        )
-        .where(Module.course_id == course.id)
+        .where(Module.course_id == course_id)
         .order_by(Module.position, Module.id)
-    )
-
-
-def _lesson_rows(user, course):
-    return (
-        select(
-            Lesson.id,
-            Lesson.slug,
-            Lesson.title,
-            Lesson.module_id,
-            LessonProgress.id.label("read_id"),
-        )
+    ).all()
+    lessons: dict[int, list] = {row[0]: [] for row in modules}
+    for row in db.session.execute(
+        select(Lesson.id, Lesson.slug, Lesson.title, Lesson.module_id)
         .join(Lesson.module)
-        .outerjoin(
-            LessonProgress,
-            and_(LessonProgress.lesson_id == Lesson.id, LessonProgress.user_id == user.id),
-        )
-        .where(Module.course_id == course.id)
+        .where(Module.course_id == course_id)
         .order_by(Module.position, Module.id, Lesson.position, Lesson.id)
+    ):
+        lessons[row.module_id].append((row.id, row.slug, row.title))
+    return [
+        (m_id, slug, title, _shown(count, draw), limit, lessons[m_id])
+        for m_id, slug, title, draw, limit, count in modules
+    ]
+
+
+# The learner's state in one course, in one statement built once: their module results (first,
+# so the columns keep their types), then the lessons they have read.
+_LEARNER_STATE = union_all(
+    select(
+        literal("module"), ModuleResult.module_id, ModuleResult.best_score, ModuleResult.passed_at
     )
+    .join(Module, Module.id == ModuleResult.module_id)
+    .where(
+        ModuleResult.user_id == bindparam("user_id"), Module.course_id == bindparam("course_id")
+    ),
+    select(literal("lesson"), LessonProgress.lesson_id, null(), null())
+    .join(Lesson, Lesson.id == LessonProgress.lesson_id)
+    .join(Module, Module.id == Lesson.module_id)
+    .where(
+        LessonProgress.user_id == bindparam("user_id"), Module.course_id == bindparam("course_id")
+    ),
+)
 
 
 def _shown(active: int, draw: int | None) -> int:

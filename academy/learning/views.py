@@ -5,17 +5,17 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from academy.auth.access import can_edit_course, can_view_course, is_admin, require
-from academy.catalog.models import Course, Module
-from academy.catalog.services import get_lesson, get_module
+from academy.catalog.models import Course, Lesson, Module
+from academy.catalog.services import get_lesson
 from academy.extensions import db
 from academy.learning import quiz_pages
 from academy.learning import services as svc
 from academy.learning.forms import EnrolForm, MarkDoneForm
 from academy.learning.lesson_nav import after_module, course_map, lesson_context, step_after_lesson
-from academy.learning.models import QuizAttempt
+from academy.learning.models import Enrollment, QuizAttempt
 from academy.security import local_target
 
 bp = Blueprint("learning", __name__, template_folder="templates")
@@ -32,6 +32,33 @@ def _viewable_lesson(slug: str, module_slug: str, lesson_slug: str):
     lesson = get_lesson(course, module_slug, lesson_slug)
     require(lesson is not None)
     return course, lesson
+
+
+def _lesson_page(slug: str, module_slug: str, lesson_slug: str):
+    """(course, lesson with its module, the reader's enrolment or None), in one query."""
+    row = db.session.execute(
+        _LESSON_PAGE,
+        {"slug": slug, "module": module_slug, "lesson": lesson_slug, "user_id": current_user.id},
+    ).first()
+    require(row is not None and can_view_course(current_user, row[0]))
+    return row[0], row[1], row[2]
+
+
+_LESSON_PAGE = (
+    db.select(Course, Lesson, Enrollment)
+    .join(Module, Module.course_id == Course.id)
+    .join(Lesson, Lesson.module_id == Module.id)
+    .outerjoin(
+        Enrollment,
+        (Enrollment.course_id == Course.id) & (Enrollment.user_id == db.bindparam("user_id")),
+    )
+    .where(
+        Course.slug == db.bindparam("slug"),
+        Module.slug == db.bindparam("module"),
+        Lesson.slug == db.bindparam("lesson"),
+    )
+    .options(contains_eager(Lesson.module))
+)
 
 
 def _ask_to_enrol(course):
@@ -59,8 +86,7 @@ def enrol(slug: str):
 @bp.get("/courses/<slug>/<module_slug>/<lesson_slug>")
 @login_required
 def lesson(slug: str, module_slug: str, lesson_slug: str):
-    course, current = _viewable_lesson(slug, module_slug, lesson_slug)
-    enrollment = svc.find_enrollment(current_user, course)
+    course, current, enrollment = _lesson_page(slug, module_slug, lesson_slug)
     if enrollment is None and not can_edit_course(current_user, course):
         return _ask_to_enrol(course)
     context = lesson_context(current_user, course, current)
@@ -131,14 +157,28 @@ bp.add_app_template_global(after_module, "step_after_module")
 @bp.route("/courses/<slug>/<module_slug>/quiz", methods=["GET", "POST"])
 @login_required
 def quiz(slug: str, module_slug: str):
-    course = _viewable_course(slug)
-    module = get_module(course, module_slug)
-    require(module is not None)
-    if svc.find_enrollment(current_user, course) is None:
+    course, module, enrolled = _quiz_module(slug, module_slug)
+    if not enrolled:
         return _ask_to_enrol(course)
     if request.method == "POST":
         return quiz_pages.submit_quiz(course, module)
     return quiz_pages.show_quiz(course, module)
+
+
+def _quiz_module(slug: str, module_slug: str):
+    """(course, module, whether the learner is enrolled), in one query: a quiz submit's budget."""
+    row = db.session.execute(
+        db.select(Module, Enrollment.id)
+        .join(Module.course)
+        .outerjoin(
+            Enrollment,
+            (Enrollment.course_id == Course.id) & (Enrollment.user_id == current_user.id),
+        )
+        .where(Course.slug == slug, Module.slug == module_slug)
+        .options(contains_eager(Module.course))
+    ).first()
+    require(row is not None and can_view_course(current_user, row[0].course))
+    return row[0].course, row[0], row[1] is not None
 
 
 @bp.get("/attempts/<int:attempt_id>")

@@ -3,13 +3,14 @@ the site that work in a mail as well as on a page."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import current_app, g
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from academy.core.pagination import Page, clamp_page
 from academy.database import db, utcnow
@@ -98,7 +99,14 @@ def existing_keys(keys: list[str]) -> set[str]:
 @dataclass(frozen=True)
 class Bell:
     unread: int
-    latest: list[Notification]
+    latest: list  # rows: id, title, created_at, read_at
+    user_id: int = 0
+
+    @property
+    def cache_key(self) -> str:
+        """Everything the bell's menu shows, for its cached fragment (only ever this person's)."""
+        shown = [(n.id, n.read_at is None) for n in self.latest]
+        return f"{self.user_id}:{self.unread}:{hashlib.sha256(repr(shown).encode()).hexdigest()}"
 
     @property
     def badge(self) -> str:
@@ -112,24 +120,30 @@ class Bell:
         return ngettext("%(num)s thông báo chưa đọc", "%(num)s thông báo chưa đọc", self.unread)
 
 
+_UNREAD = (
+    select(func.count())
+    .select_from(Notification)
+    .where(Notification.user_id == bindparam("user_id"), Notification.read_at.is_(None))
+    .scalar_subquery()
+)
+# Built once: the latest notifications with the unread count, for one person's bell.
+_BELL = (
+    select(
+        Notification.id, Notification.title, Notification.created_at, Notification.read_at, _UNREAD
+    )
+    .where(Notification.user_id == bindparam("user_id"))
+    .order_by(Notification.created_at.desc(), Notification.id.desc())
+    .limit(BELL_SIZE)
+)
+
+
 def bell_for(user) -> Bell:
     """The unread count and the latest notifications, in one query, once per request."""
     cached = g.get("_notify_bell")
     if cached is not None and cached[0] == user.id:
         return cached[1]
-    unread = (
-        select(func.count())
-        .select_from(Notification)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-        .scalar_subquery()
-    )
-    rows = db.session.execute(
-        select(Notification, unread)
-        .where(Notification.user_id == user.id)
-        .order_by(Notification.created_at.desc(), Notification.id.desc())
-        .limit(BELL_SIZE)
-    ).all()
-    bell = Bell(unread=rows[0][1] if rows else 0, latest=[row[0] for row in rows])
+    rows = db.session.execute(_BELL, {"user_id": user.id}).all()
+    bell = Bell(unread=rows[0][-1] if rows else 0, latest=list(rows), user_id=user.id)
     g._notify_bell = (user.id, bell)
     return bell
 

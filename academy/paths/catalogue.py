@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from academy.catalog.models import Course, Module, ModulePrerequisite
+from academy.catalog.stamps import catalogue_stamp
 from academy.database import db
 from academy.learning.models import ModuleResult
 from academy.paths.models import RecommenderModel
@@ -62,10 +63,12 @@ class Catalogue:
 
 def get_catalogue() -> Catalogue:
     cache = current_app.extensions.setdefault(
-        "path_catalogue", {"at": float("-inf"), "value": None}
+        "path_catalogue", {"at": float("-inf"), "value": None, "stamp": None}
     )
-    if time.monotonic() - cache["at"] >= current_app.config["PATH_CATALOGUE_SECONDS"]:
-        cache["value"], cache["at"] = _load(), time.monotonic()
+    stamp = catalogue_stamp()  # a publish or an edit is seen at once; difficulties age out
+    old = time.monotonic() - cache["at"] >= current_app.config["PATH_CATALOGUE_SECONDS"]
+    if old or stamp != cache["stamp"]:
+        cache["value"], cache["at"], cache["stamp"] = _load(), time.monotonic(), stamp
     return cache["value"]
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from academy.auth.models import User
 from academy.database import db, utcnow
@@ -21,6 +21,7 @@ from academy.learning.models import Enrollment, ModuleResult
 from academy.paths import ordering
 from academy.paths.catalogue import Catalogue, get_catalogue
 from academy.paths.reasons import explain
+from academy.paths.snapshot import remembered_path
 from academy.paths.store import current_model
 
 log = logging.getLogger(__name__)
@@ -69,9 +70,16 @@ class _Learner:
 
 def build_path(user, limit: int | None = None) -> LearningPath:
     """The learner's ordered path, each item with the reasons shown to them."""
-    cat = get_catalogue()
     learner = _load_learner(user)
     colleagues = {} if learner.scores or learner.enrollments else colleague_courses(user)
+    _scorer, meta = current_model()
+    return remembered_path(
+        user, learner, colleagues, limit, meta, lambda: _build(learner, colleagues, limit)
+    )
+
+
+def _build(learner: _Learner, colleagues: dict[int, int], limit: int | None) -> LearningPath:
+    cat = get_catalogue()
     candidates, cold = _candidate_modules(cat, learner, colleagues)
     predictions, personal, uses_model = _predict(cat, learner, candidates, cold)
     items = _make_items(cat, learner, candidates, predictions, personal)
@@ -113,18 +121,10 @@ def home_path(user) -> LearningPath:
 
 
 def _load_learner(user) -> _Learner:
-    rows = db.session.execute(
-        select(
-            ModuleResult.module_id,
-            ModuleResult.best_score,
-            ModuleResult.passed_at,
-            ModuleResult.updated_at,
-        ).where(ModuleResult.user_id == user.id)
-    ).all()
-    enrollments = {
-        e.course_id: e
-        for e in db.session.scalars(select(Enrollment).where(Enrollment.user_id == user.id))
-    }
+    ids = {"user_id": user.id}
+    rows = db.session.execute(_RESULTS, ids).all()
+    # plain rows: what the path reads of an enrolment, without ORM objects
+    enrollments = {e.course_id: e for e in db.session.execute(_ENROLMENTS, ids)}
     return _Learner(
         user,
         {r.module_id: float(r.best_score) for r in rows},
@@ -132,6 +132,15 @@ def _load_learner(user) -> _Learner:
         max((r.updated_at for r in rows if r.updated_at), default=None),
         enrollments,
     )
+
+
+# Built once, run with the learner's id.
+_RESULTS = select(
+    ModuleResult.module_id, ModuleResult.best_score, ModuleResult.passed_at, ModuleResult.updated_at
+).where(ModuleResult.user_id == bindparam("user_id"))
+_ENROLMENTS = select(
+    Enrollment.course_id, Enrollment.source, Enrollment.due_at, Enrollment.completed_at
+).where(Enrollment.user_id == bindparam("user_id"))
 
 
 def colleague_courses(user, top: int = 3) -> dict[int, int]:
@@ -285,7 +294,17 @@ def note_attempt(attempt) -> None:
     )
 
 
+_RETRAIN_LOCK = 0x48565352  # PostgreSQL advisory lock: one submission at a time queues a retrain
+
+
 def _retrain_pending() -> bool:
+    # Concurrent submissions crossing the threshold together would each queue a retrain (each
+    # blind to the others' uncommitted job): on PostgreSQL only the one holding this lock, held
+    # until its commit, may queue; the others count it as pending. (SQLite writes one at a time.)
+    if db.session.get_bind().dialect.name == "postgresql" and not db.session.scalar(
+        select(func.pg_try_advisory_xact_lock(_RETRAIN_LOCK))
+    ):
+        return True
     recent = utcnow() - timedelta(minutes=10)
     return (
         db.session.scalar(
