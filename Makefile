@@ -11,7 +11,7 @@ PORT ?= 5000
 # Debian packages: WeasyPrint's fast font subsetting, Chromium for browser tests, poppler for PDF checks.
 SYSTEM_PACKAGES := libharfbuzz-subset0 chromium poppler-utils libpango-1.0-0 libpangoft2-1.0-0
 
-.PHONY: i18n-update lint run test test-sqlite test-postgres bench system-deps install db catalog demo translations clean oidc-provider
+.PHONY: i18n-update lint run test test-sqlite test-postgres bench system-deps install db catalog demo translations clean oidc-provider static ralph
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,18 @@ oidc-provider:
 	  cd $(OIDC_DIR) && npm ci --no-audit --no-fund --loglevel=error; \
 	fi
 
+# The Learning Record Store the xAPI tests start (Ralph, PyPI ralph-malph), in a venv of its own
+# (its FastAPI/pydantic pins are not ours). Without it those tests skip and say why.
+RALPH_VENV := .venv-ralph
+RALPH_SPEC := ralph-malph[backend-fs,cli,lrs]==5.1.0
+ralph: $(RALPH_VENV)/.installed-5.1.0
+
+$(RALPH_VENV)/.installed-5.1.0:
+	$(PYTHON) -m venv $(RALPH_VENV)
+	$(RALPH_VENV)/bin/pip install --quiet --upgrade pip
+	$(RALPH_VENV)/bin/pip install --quiet '$(RALPH_SPEC)' 'requests>=2.31'
+	touch $@
+
 translations: install
 	$(BIN)/pybabel compile -d academy/translations
 	$(BIN)/pybabel compile -D wtforms -d academy/translations
@@ -65,7 +77,12 @@ demo: catalog
 	$(FLASK) certificates issue
 	$(FLASK) recommender train
 
-run: system-deps translations demo
+# Static files under content-hashed names with .gz/.br beside them, into instance/static-build
+# (git-ignored); without it the app serves the plain names. Cheap: rerun on every `make run`.
+static: install
+	$(FLASK) static build
+
+run: system-deps translations demo static
 	@echo ""
 	@echo "  Học viện Số đang chạy tại http://$(HOST):$(PORT)  (Ctrl+C để dừng)"
 	@echo ""
@@ -78,15 +95,15 @@ lint: install
 	$(BIN)/ruff format --check academy tests bench wsgi.py
 	$(BIN)/lint-imports
 
-test: system-deps translations lint oidc-provider
+test: system-deps translations lint oidc-provider ralph
 	$(MAKE) test-sqlite
 	@if [ -n "$$ACADEMY_TEST_DATABASE_URL" ]; then $(MAKE) test-postgres; \
 	else echo "ACADEMY_TEST_DATABASE_URL chưa đặt: bỏ qua lượt chạy trên PostgreSQL."; fi
 
-test-sqlite: install oidc-provider
+test-sqlite: install oidc-provider ralph
 	env -u ACADEMY_TEST_DATABASE_URL ACADEMY_ENV_NAME=testing $(BIN)/pytest $(PYTEST_ARGS)
 
-test-postgres: install oidc-provider
+test-postgres: install oidc-provider ralph
 	ACADEMY_ENV_NAME=testing $(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install

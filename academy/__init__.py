@@ -9,11 +9,13 @@ from flask import Flask
 from flask_babel import lazy_gettext
 from werkzeug.routing import IntegerConverter
 
+from academy.cache import init_cache
 from academy.config import load_config
 from academy.database import engine_options
 from academy.extensions import csrf, db, limiter, login_manager, migrate
 from academy.i18n import init_i18n
 from academy.security import init_security
+from academy.static_files import init_static_files
 
 BLUEPRINTS = (
     "academy.core.views",
@@ -27,12 +29,14 @@ BLUEPRINTS = (
     "academy.admin.views",
     "academy.notify.views",
     "academy.training.views",
+    "academy.api.views",
 )
 # Each module's connect_listeners() subscribes its feature to the signals in academy.events.
 LISTENERS = (
     "academy.certificates.listeners",
     "academy.paths.listeners",
     "academy.notify.listeners",
+    "academy.xapi.listeners",
 )
 CLI_GROUPS = (
     "academy.coursefiles.cli",
@@ -44,6 +48,7 @@ CLI_GROUPS = (
     "academy.reports.cli",
     "academy.mail_cli",
     "academy.notify.cli",
+    "academy.xapi.cli",
 )
 
 
@@ -58,6 +63,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_extensions(app)
     register_i18n(app)
     register_security(app)
+    register_static_files(app)
     register_sessions(app)
     register_blueprints(app)
     register_events(app)
@@ -80,6 +86,7 @@ def register_extensions(app: Flask) -> None:
     if not app.config["RATELIMIT_STORAGE_URI"]:
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
     limiter.init_app(app)
+    init_cache(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     # Flask-Login's notice is English; ours is translated when flashed, in the reader's language.
@@ -95,6 +102,11 @@ def register_i18n(app: Flask) -> None:
 
 def register_security(app: Flask) -> None:
     init_security(app)
+
+
+def register_static_files(app: Flask) -> None:
+    # WhiteNoise wraps app.wsgi_app here, so gunicorn (wsgi.py) and the tests' app both get it.
+    init_static_files(app)
 
 
 def register_sessions(app: Flask) -> None:

@@ -17,6 +17,10 @@ class Defaults:
     SQLALCHEMY_DATABASE_URI = None  # filled in by load_config: SQLite in the instance folder
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}  # over database.engine_options (pool, SQLite)
     REDIS_URL = None  # rate-limit counters and the RQ queue; None: in-process
+    CACHE_ENABLED = True  # fragments and derived data kept between requests (academy/cache.py)
+    CACHE_DEFAULT_TIMEOUT = 600  # seconds an unused cache entry is kept
+    CACHE_LOCAL_ITEMS = 5000  # entries kept in each process's own cache
+    CACHE_KEY_PREFIX = "academy:"  # in the shared cache (Redis)
     JOBS_EAGER = False  # run in-process jobs inline instead of on a thread (tests)
     BABEL_DEFAULT_LOCALE = "vi"  # for a reader who chose none
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"  # dates on pages, reports, certificates
@@ -78,6 +82,7 @@ class Defaults:
     MAIL_MAX_ATTEMPTS = 8  # tries of one message (1, 5, 30 min, 2, 6, 12, 24 h apart), then failed
     MAIL_BATCH_SIZE = 50  # messages claimed at once and sent over one SMTP connection
     UPLOAD_MAX_BYTES = 5 * 1024 * 1024  # an image, course archive or PDF
+    STATIC_BUILD_DIR = None  # where `flask static build` writes; None: <instance>/static-build
     IMPORT_MAX_ROWS = 50_000  # data rows (non-empty) in one user import file
     IMPORT_MAX_COLUMNS = 50  # a value beyond this column of an import file is refused (6 are used)
     IMPORT_MAX_CELL_CHARS = 1_000  # characters in one cell or CSV field of an import file
@@ -115,6 +120,14 @@ class Defaults:
         False  # True: a person linked to the provider has no password here
     )
     SSO_TIMEOUT = 10  # seconds to wait for the provider (discovery, token, keys, userinfo)
+    # xAPI 1.0.3: learning events as statements to a Learning Record Store (README "xAPI").
+    XAPI_LRS_URL = None  # the LRS's xAPI endpoint, e.g. "https://lrs.hvs.gov.vn/xAPI"; None: off
+    XAPI_LRS_USERNAME = None  # basic-auth key at the LRS
+    XAPI_LRS_PASSWORD = None  # and its secret
+    XAPI_ACTOR = "account"  # learner as {homePage, name: user id}; "mbox": by e-mail instead
+    XAPI_TIMEOUT = 10  # seconds to wait for the LRS before a try counts as failed
+    XAPI_MAX_ATTEMPTS = 10  # tries of one statement (1, 5, 30 min, … 24 h apart), then failed
+    XAPI_BATCH_SIZE = 50  # statements claimed at once and sent in one POST
 
 
 ENV_OVERRIDES = {
@@ -129,7 +142,13 @@ ENV_OVERRIDES = {
 }
 
 
-TEXT_SETTINGS = ("MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER")  # never read as JSON
+TEXT_SETTINGS = (
+    "MAIL_USERNAME",
+    "MAIL_PASSWORD",
+    "MAIL_DEFAULT_SENDER",
+    "XAPI_LRS_USERNAME",
+    "XAPI_LRS_PASSWORD",
+)  # never read as JSON
 
 
 def _coerce(raw: str):

@@ -1,5 +1,6 @@
 """Every model, imported once so the metadata (and Alembic) sees them all."""
 
+from academy.api.models import ApiToken  # noqa: F401
 from academy.auth.models import Unit, UnitMembership, User, UserRole  # noqa: F401
 from academy.auth.tokens import AccountToken  # noqa: F401
 from academy.catalog.models import (  # noqa: F401
@@ -12,7 +13,12 @@ from academy.catalog.models import (  # noqa: F401
     ModulePrerequisite,
     Question,
 )
-from academy.certificates.models import Certificate, CertificateCounter  # noqa: F401
+from academy.catalog.stamps import catalogue_stamp  # noqa: F401 - its flush listener stamps courses
+from academy.certificates.models import (  # noqa: F401
+    Certificate,
+    CertificateCounter,
+    CertificateCredential,
+)
 from academy.core.audit import AuditEvent  # noqa: F401
 from academy.core.once import FormSubmission  # noqa: F401
 from academy.jobs import Job  # noqa: F401
@@ -37,3 +43,4 @@ from academy.training.models import (  # noqa: F401
     TrainingSession,
     UnitTarget,
 )
+from academy.xapi.models import XapiStatement  # noqa: F401

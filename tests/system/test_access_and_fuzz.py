@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from academy.api.models import ApiToken
 from academy.auth.models import Unit, User
 from academy.catalog.models import Course, CourseAuthor
 from academy.certificates.models import Certificate
@@ -77,6 +78,9 @@ DRAFT = " · draft"  # the same route on the course owner's draft course instead
 # route → who may use it (GET and POST alike); all others get 403/404, anonymous the sign-in page
 ALLOWED = {
     "/verify/<code>": EVERYONE,
+    # the Open Badges credential: public to whoever holds the verify code, like the verify page
+    "/verify/<code>/open-badge.<any(json, jwt):fmt>": EVERYONE,
+    "/credentials/status/<int:list_number>": EVERYONE,  # a revocation list, public by design
     # single-use links: anyone holding one may use it; a made-up one is 410 for everyone
     "/account/activate/<token>": EVERYONE,
     "/account/reset/<token>": EVERYONE,
@@ -108,6 +112,11 @@ ALLOWED = {
     # invitees only (others are refused, 403); a made-up code is 410 for them
     "/attend/<int:session_id>/<any(in, out):direction>/<token>": INVITED,
     "/calendar/<token>.ics": EVERYONE,  # the owner's feed: the token is the key, no sign-in
+    # the API takes bearer tokens only: a session cookie is refused (401 problem) for everyone
+    "/api/v1/units/<int:unit_id>": frozenset(),
+    "/api/v1/people/<int:person_id>": frozenset(),
+    "/api/v1/people/<int:person_id>/progress": frozenset(),
+    "/me/api-tokens/<int:token_id>/revoke": OWNER,  # the owner's API token; others get 404
     "/hours/people/<int:user_id>": HR_OF_THE_WARD,
     "/hours/people/<int:user_id>/external": HR_OF_THE_WARD,
     "/hours/external/<int:record_id>/document": OWNER | HR_OF_THE_WARD,
@@ -117,6 +126,7 @@ ALLOWED = {
     "/evaluation/jobs/<job_id>": JOB_CREATOR,
     "/evaluation/jobs/<job_id>/download": JOB_CREATOR,
     "/certificates/<serial>.pdf": OWNER | HR_OF_THE_WARD,
+    "/certificates/<serial>/open-badge.<any(json, jwt):fmt>": OWNER | HR_OF_THE_WARD,
     "/certificates/bulk/<job_id>": JOB_CREATOR,
     "/certificates/bulk/<job_id>.json": JOB_CREATOR,
     "/certificates/bulk/<job_id>.zip": JOB_CREATOR,
@@ -415,6 +425,8 @@ def _url_values(site, emails: dict, made: dict) -> tuple[dict, dict]:
             ),
             "serial": certificate.serial,
             "code": certificate.verify_code,
+            "fmt": "json",
+            "list_number": 1,  # the status list of the first 131,072 certificates
             "token": "Zm9yLXRoZS1hY2Nlc3MtbWF0cml4LW9ubHktbm90LWEtbGluaw",
             "certificate_id": certificate.id,
             "notification_id": session.scalar(
@@ -424,12 +436,24 @@ def _url_values(site, emails: dict, made: dict) -> tuple[dict, dict]:
                 )
             ),
             "user_id": user.id,
+            "person_id": user.id,
             "unit_id": user.unit_id,
             "not_a_coauthor_id": session.scalar(
                 select(User.id).where(User.email == emails["other instructor"])
             ),
         }
         return {**common, **content(draft)}, {**common, **content(live)}
+
+
+def _api_token(site, http, csrf_token: str, email: str) -> int:
+    """The owner makes an API token on the page (/me/api-tokens); its id."""
+    http.post(
+        "/me/api-tokens",
+        {"name": "matrix", "scopes": "learning:read", "csrf_token": csrf_token},
+    )
+    with site.db() as session:
+        owner_id = session.scalar(select(User.id).where(User.email == email))
+        return session.scalar(select(ApiToken.id).where(ApiToken.user_id == owner_id))
 
 
 @pytest.fixture(scope="module")
@@ -457,6 +481,7 @@ def matrix(matrix_site):
         ),
         **_made_by_the_hr(sessions["hr of the ward"], tokens["hr of the ward"], ward_id),
         **_training(site, emails, sessions["hr of the ward"], tokens["hr of the ward"]),
+        "token_id": _api_token(site, sessions["owner"], tokens["owner"], emails["owner"]),
     }
     matrix = Matrix(
         site, sessions, tokens, *_url_values(site, emails, made), object_rules(site.app())
@@ -504,6 +529,11 @@ def _state(matrix: Matrix) -> dict:
 
 def _misjudged(who: str, allowed: bool, method: str, response) -> str | None:
     """What is wrong with this answer for this cell, or None."""
+    api_refusal = response.status == 401 and response.headers.get("Content-Type", "").startswith(
+        "application/problem+json"
+    )
+    if not allowed and api_refusal:  # the API's answer to a request without a bearer token
+        return None
     to_sign_in = response.status in (302, 303) and "/login" in response.headers.get("Location", "")
     if response.status >= 500:
         return f"server error {response.status}"
