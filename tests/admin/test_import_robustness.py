@@ -112,8 +112,8 @@ def _upload(client, data: bytes, name="nhan-su.xlsx", apply=True):
     button = {"apply": "Nhập"} if apply else {"dry_run": "Kiểm tra"}
     return client.post(
         "/admin/users/import",
-        # the file's type given, as a browser gives it: werkzeug's test client would otherwise read the
-        # system's MIME table (a one-off 300 KiB) while the bomb test is measuring memory
+        # the file's type given, as a browser gives it: werkzeug's test client would otherwise
+        # read the system's MIME table (a one-off 300 KiB) while the bomb test measures memory
         data={"file": (io.BytesIO(data), name, XLSX_TYPE), **button},
         content_type="multipart/form-data",
     )
