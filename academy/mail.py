@@ -27,8 +27,6 @@ import os
 import re
 import smtplib
 import ssl
-import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email import charset as email_charset
@@ -46,6 +44,7 @@ from sqlalchemy import ForeignKey, Integer, String, Text, event, func, select, u
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from academy.background import runner_for
 from academy.database import UTCDateTime, db, utcnow
 
 log = logging.getLogger(__name__)
@@ -319,79 +318,8 @@ def run_delivery(app) -> DeliveryReport | None:
         return report
 
 
-class _Runner:
-    """This process's mail thread for one app: at most one run at a time; a kick during a run
-    makes it go round once more; a delayed kick is one timer, the earliest wins."""
-
-    def __init__(self, app):
-        self.app = app
-        self.lock = threading.Lock()
-        self.busy = False
-        self.again = False
-        self.thread: threading.Thread | None = None
-        self.timer: threading.Timer | None = None
-        self.timer_at = 0.0
-
-    def kick(self, delay: float = 0) -> None:
-        if delay > 0:
-            self._later(delay)
-            return
-        with self.lock:
-            if self.busy:
-                self.again = True
-                return
-            self.busy = True
-            # Not a daemon: a command that queued mail (an import, the reminders) ends only once
-            # its mail is handed over, instead of leaving it claimed until the lease runs out.
-            self.thread = threading.Thread(target=self._work, name="academy-mail")
-        self.thread.start()
-
-    def _later(self, delay: float) -> None:
-        at = time.monotonic() + delay
-        with self.lock:
-            if self.timer is not None and self.timer.is_alive() and self.timer_at <= at:
-                return
-            if self.timer is not None:
-                self.timer.cancel()
-            self.timer, self.timer_at = threading.Timer(delay, self.kick), at
-            self.timer.daemon = True
-            self.timer.start()
-
-    def _work(self) -> None:
-        while True:
-            run_delivery(self.app)
-            with self.lock:
-                if not self.again:
-                    self.busy = False
-                    return
-                self.again = False
-
-    def wait(self, timeout: float) -> bool:
-        """Until the current run (and any it owes) ends; False if still busy after ``timeout``."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                thread, busy = self.thread, self.busy
-            if not busy:
-                return True
-            thread.join(max(0.0, min(0.1, deadline - time.monotonic())))
-        return not self.busy
-
-    def stop(self) -> None:
-        with self.lock:
-            if self.timer is not None:
-                self.timer.cancel()
-
-
-_runners_lock = threading.Lock()
-
-
-def _runner(app) -> _Runner:
-    with _runners_lock:
-        runner = app.extensions.get("academy_mail_runner")
-        if runner is None:
-            runner = app.extensions["academy_mail_runner"] = _Runner(app)
-        return runner
+def _runner(app):
+    return runner_for(app, "academy-mail", run_delivery)
 
 
 def wait_for_delivery(app, timeout: float = 30) -> bool:
