@@ -11,7 +11,7 @@ from werkzeug.routing import IntegerConverter
 
 from academy.cache import init_cache
 from academy.config import load_config
-from academy.database import engine_options
+from academy.database import engine_options, ping_idle_connections
 from academy.extensions import csrf, db, limiter, login_manager, migrate
 from academy.i18n import init_i18n
 from academy.security import init_security
@@ -81,6 +81,8 @@ def register_extensions(app: Flask) -> None:
     options.update(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
+    with app.app_context():
+        ping_idle_connections(db.engine)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
     if not app.config["RATELIMIT_STORAGE_URI"]:
