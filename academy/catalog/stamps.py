@@ -17,9 +17,7 @@ from academy.database import db, utcnow
 
 def catalogue_stamp() -> str:
     """Changes whenever a course is added, removed, published, archived or edited (one query)."""
-    count, latest = db.session.execute(
-        select(func.count(Course.id), func.max(Course.updated_at))
-    ).one()
+    count, latest = db.session.execute(_STAMP).one()
     return f"{count}:{latest.timestamp() if latest else 0}"
 
 

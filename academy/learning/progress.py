@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import bindparam, func, literal, select, union_all
 from sqlalchemy.orm import contains_eager
 
 from academy.catalog.models import Course, Lesson, Module
@@ -42,7 +42,8 @@ def progress_by_course(user, course_ids, enrollments=None, totals=None) -> dict[
         lessons_total = {cid: pair[0] for cid, pair in totals.items()}
         modules_total = {cid: pair[1] for cid, pair in totals.items()}
     lessons_done, modules_passed = {}, {}
-    for kind, course_id, count in db.session.execute(_done_counts(user, in_courses)):
+    done = db.session.execute(_DONE_COUNTS, {"user_id": user.id, "course_ids": ids})
+    for kind, course_id, count in done:
         (lessons_done if kind == "lessons" else modules_passed)[course_id] = count
     if enrollments is None:
         enrollments = db.session.scalars(
@@ -61,19 +62,23 @@ def progress_by_course(user, course_ids, enrollments=None, totals=None) -> dict[
     }
 
 
-def _done_counts(user, in_courses):
-    """Per course: the lessons ``user`` read and the modules they passed, in one statement."""
-    return union_all(
-        select(literal("lessons"), Module.course_id, func.count(LessonProgress.id))
-        .join(Lesson, Lesson.id == LessonProgress.lesson_id)
-        .join(Lesson.module)
-        .where(in_courses, LessonProgress.user_id == user.id)
-        .group_by(Module.course_id),
-        select(literal("modules"), Module.course_id, func.count(ModuleResult.module_id))
-        .join(Module, Module.id == ModuleResult.module_id)
-        .where(in_courses, ModuleResult.user_id == user.id, ModuleResult.passed_at.is_not(None))
-        .group_by(Module.course_id),
+# Per course: the lessons a learner read and the modules they passed, in one statement built once.
+_IN_COURSES = Module.course_id.in_(bindparam("course_ids", expanding=True))
+_DONE_COUNTS = union_all(
+    select(literal("lessons"), Module.course_id, func.count(LessonProgress.id))
+    .join(Lesson, Lesson.id == LessonProgress.lesson_id)
+    .join(Lesson.module)
+    .where(_IN_COURSES, LessonProgress.user_id == bindparam("user_id"))
+    .group_by(Module.course_id),
+    select(literal("modules"), Module.course_id, func.count(ModuleResult.module_id))
+    .join(Module, Module.id == ModuleResult.module_id)
+    .where(
+        _IN_COURSES,
+        ModuleResult.user_id == bindparam("user_id"),
+        ModuleResult.passed_at.is_not(None),
     )
+    .group_by(Module.course_id),
+)
 
 
 def _summary(enrollment, lessons_done, lessons_total, modules_passed, modules_total) -> dict:
