@@ -21,16 +21,39 @@ def load_user(session_id: str):
     user_id, _, version = session_id.partition(":")
     if not (user_id.isdigit() and version.isdigit()):
         return None
-    user = db.session.scalars(_ONE_USER, {"user_id": int(user_id)}).unique().first()
+    row = db.session.execute(_one_user(), {"user_id": int(user_id)}).unique().first()
+    user = row[0] if row is not None else None
     if user is None or not user.is_active or user.session_version != int(version):
         return None
+    user.stamps = dict(zip(_STAMPS, row[1:], strict=True))
     if _lacks_required_second_factor(user):
         return None  # e.g. a session from before two-factor sign-in became required for the role
     return user
 
 
-# The user, unit and roles in one statement (the roles' usual selectin load would be a second).
-_ONE_USER = select(User).where(User.id == bindparam("user_id")).options(joinedload(User.role_rows))
+# Values read with the signed-in user, in the same statement (``add_session_stamp``).
+_STAMPS: dict[str, object] = {}
+_STATEMENT: list = []
+
+
+def add_session_stamp(name: str, expression) -> None:
+    """Read ``expression`` (a scalar subquery correlated to ``users``) with every signed-in
+    user, as ``user.stamps[name]``: what a feature's kept fragment depends on (the bell's
+    notifications) costs no statement of its own."""
+    _STAMPS[name] = expression
+    _STATEMENT.clear()
+
+
+def _one_user():
+    """The user, unit, roles and stamps in one statement (the roles' usual selectin load would be
+    a second), built once."""
+    if not _STATEMENT:
+        _STATEMENT.append(
+            select(User, *(e.label(f"stamp_{n}") for n, e in _STAMPS.items()))
+            .where(User.id == bindparam("user_id"))
+            .options(joinedload(User.role_rows))
+        )
+    return _STATEMENT[0]
 
 
 def _lacks_required_second_factor(user) -> bool:

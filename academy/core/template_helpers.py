@@ -7,6 +7,7 @@ from flask_babel import format_decimal, get_locale
 
 from academy.core.forms import LocaleForm
 from academy.core.once import once_token
+from academy.core.page_cache import page_shell
 
 
 def percent_number(share: float | None) -> str:
@@ -32,4 +33,5 @@ def init_templates(app) -> None:
             "locale_form": LocaleForm,
             "current_locale": str(get_locale()),
             "current_path": request.full_path.rstrip("?") if request else "/",
+            "page_shell": page_shell(),
         }

@@ -13,6 +13,7 @@ from academy.auth.access import can_edit_course, can_view_course, require
 from academy.catalog.forms import CourseFilterForm
 from academy.catalog.models import LEVEL_LABELS, TRACK_LABELS
 from academy.catalog.services import catalogue_page, get_course
+from academy.core.page_cache import shared_page
 from academy.learning.forms import EnrolForm
 from academy.learning.progress import (
     course_progress_from_modules,
@@ -52,14 +53,30 @@ def course_list():
         )
         if value
     }
-    return render_template(
-        "catalog/course_list.html",
-        form=form,
-        page=page,
-        progress=progress,
-        args=args,
-        filtered=bool(args),
+    # Kept for every reader with the same cards and the same marks on them.
+    shown = (
+        [course.stamp for course in page.items],
+        page.page,
+        page.total,
+        sorted((cid, _card_marks(p)) for cid, p in progress.items()),
     )
+    return shared_page(
+        ("catalogue", shown),
+        lambda: render_template(
+            "catalog/course_list.html",
+            form=form,
+            page=page,
+            progress=progress,
+            args=args,
+            filtered=bool(args),
+        ),
+    )
+
+
+def _card_marks(p: dict) -> tuple:
+    """What a course card shows of the reader's progress."""
+    due = p["due_at"] and p["due_at"].isoformat()
+    return (p["enrolled"], p["fraction"], p["completed_at"] is not None, p["is_overdue"], due)
 
 
 @bp.get("/courses/<slug>")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from academy.auth.access import can_edit_course, can_view_course, is_admin, require
 from academy.catalog.models import Course, Lesson, Module
 from academy.catalog.services import get_lesson
+from academy.core.page_cache import shared_page
 from academy.extensions import db
 from academy.learning import quiz_pages
 from academy.learning import services as svc
@@ -90,13 +91,19 @@ def lesson(slug: str, module_slug: str, lesson_slug: str):
     if enrollment is None and not can_edit_course(current_user, course):
         return _ask_to_enrol(course)
     context = lesson_context(current_user, course, current)
-    page = render_template(
-        "learning/lesson.html",
-        course=course,
-        lesson=current,
-        form=MarkDoneForm(),
-        enrolled=enrollment is not None,
-        **context,
+    enrolled = enrollment is not None
+    # The same page for every reader of this lesson in the same state (the outline's key holds the
+    # course's version and the reader's reads and results): kept, with their own parts put in.
+    page = shared_page(
+        ("lesson", current.id, context["outline"].cache_key, enrolled),
+        lambda: render_template(
+            "learning/lesson.html",
+            course=course,
+            lesson=current,
+            form=MarkDoneForm(),
+            enrolled=enrolled,
+            **context,
+        ),
     )
     # Commit after rendering, so the page is not built from objects the commit expired.
     if enrollment is not None and svc.note_lesson_visit(enrollment, current):

@@ -10,8 +10,9 @@ from urllib.parse import urlsplit
 from flask import current_app, g
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import String, bindparam, cast, func, select, update
 
+from academy.auth.models import User
 from academy.core.pagination import Page, clamp_page
 from academy.database import db, utcnow
 from academy.errors import NotFound
@@ -134,6 +135,22 @@ _BELL = (
     .where(Notification.user_id == bindparam("user_id"))
     .order_by(Notification.created_at.desc(), Notification.id.desc())
     .limit(BELL_SIZE)
+)
+
+
+# What the bell shows changes only with one of these: a notification added (count, highest id),
+# removed (count) or read (how many are read). Read with the signed-in user (auth.sessions), so a
+# kept page puts in the bell's kept HTML without a statement of its own.
+BELL_STAMP = (
+    select(
+        cast(func.count(), String)
+        + ":"
+        + cast(func.coalesce(func.max(Notification.id), 0), String)
+        + ":"
+        + cast(func.count(Notification.read_at), String)
+    )
+    .where(Notification.user_id == User.id)
+    .scalar_subquery()
 )
 
 

@@ -4,10 +4,14 @@ read, and the reminder preferences. The bell itself is in base.html (``notificat
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
 
+from academy.auth.sessions import add_session_stamp
+from academy.cache import local_cache, remembered
+from academy.core.page_cache import register_part
 from academy.extensions import db
 from academy.notify import services
 from academy.notify.forms import MarkAllReadForm, PreferencesForm
@@ -20,6 +24,23 @@ def inject_bell():
     """``notification_bell()`` in every page: the signed-in reader's unread count and latest
     notifications, queried only when a page shows the bell, once per request."""
     return {"notification_bell": _bell}
+
+
+@bp.record_once
+def _register_bell(state) -> None:
+    register_part(state.app, "bell", _bell_html)
+    add_session_stamp("bell", services.BELL_STAMP)
+
+
+def _bell_html() -> str:
+    """The bell's HTML for a kept page (academy.core.page_cache), kept per person and the state
+    of their notifications, read with the user (``BELL_STAMP``): no statement when kept."""
+    stamp = getattr(current_user, "stamps", {}).get("bell")
+    if stamp is None:
+        bell = _bell()
+        stamp = bell.cache_key if bell else "-"
+    key = f"bell-html:{current_user.id}:{stamp}:{get_locale()}"
+    return remembered(local_cache, key, lambda: render_template("_bell.html"))
 
 
 def _bell():

@@ -57,6 +57,7 @@ class LearningPath:
     uses_model: bool
     colleague_courses: dict[int, int] = field(default_factory=dict)  # course id → colleagues
     placement_tracks: list[str] = field(default_factory=list)  # tracks still without any result
+    key: str = ""  # the state it was built from (paths.snapshot.path_key)
 
 
 @dataclass

@@ -26,7 +26,9 @@ PATH_SECONDS = 3600
 def remembered_path(user, learner, colleagues: dict, limit: int | None, model_meta, build):
     """``build()``'s path for this state, kept; built afresh whenever any input changed."""
     key = path_key(user, learner, colleagues, limit, model_meta)
-    return remembered(shared_cache, key, build, PATH_SECONDS)
+    path = remembered(shared_cache, key, build, PATH_SECONDS)
+    path.key = key  # the page showing it is kept under the same key (core.page_cache)
+    return path
 
 
 def path_key(user, learner, colleagues: dict, limit: int | None, model_meta) -> str:

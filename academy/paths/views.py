@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from academy.catalog.models import TRACKS
+from academy.core.page_cache import shared_page
 from academy.database import db
 from academy.learning.quiz_tokens import (
     InvalidQuizToken,
@@ -34,7 +35,8 @@ def home():
 @bp.get("/me/path")
 @login_required
 def my_path():
-    return render_template("paths/my_path.html", path=build_path(current_user))
+    path = build_path(current_user)
+    return shared_page(("path", path.key), lambda: render_template("paths/my_path.html", path=path))
 
 
 @bp.route("/me/placement/<track>", methods=["GET", "POST"])

@@ -79,8 +79,34 @@ def test_the_bell_costs_one_query_a_page(app, client, auth, learner):
         assert client.get("/me/certificates").status_code == 200
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
-    bell_queries = [s for s in statements if "notifications" in s]
+    bell_queries = [
+        s for s in statements if "notifications" in s and not s.startswith("SELECT users.id")
+    ]
     assert len(bell_queries) == 1, bell_queries  # the count and the latest eight together
+
+
+def test_a_kept_page_reads_the_bell_with_the_user(app, client, auth, learner):
+    """On a kept page (the path) the bell costs no statement of its own once its HTML is kept;
+    a new notification still shows on the next view."""
+    _notify(learner, 3)
+    auth.login(learner)
+    client.get("/me/path")
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        page = client.get("/me/path").get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    assert not [s for s in statements if s.lstrip().startswith("SELECT notifications")]
+    assert re.search(r'badge[^>]*aria-hidden="true">3<', _bell_html(page))
+    _notify(learner, 1, start=50)
+    bell = _bell_html(client.get("/me/path").get_data(as_text=True))
+    assert re.search(r'badge[^>]*aria-hidden="true">4<', bell)
+    assert "Thông báo số 50" in bell
 
 
 def test_notifications_page_paginates_and_following_one_marks_it_read(client, auth, learner):

@@ -1,0 +1,131 @@
+"""Whole pages kept for everyone in the same state (academy/core/page_cache.py): each reader still
+gets their own name, bell and working form tokens; messages are never kept; a change of state
+shows on the next view."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import template_rendered
+
+from academy.database import db
+from academy.learning.enrolment import enrol_learner
+from academy.notify.models import Notification
+from tests.conftest import PASSWORD
+
+
+@pytest.fixture
+def two_readers(csrf_app, make_user, make_course):
+    course = make_course(title="Văn hoá công vụ số")
+    an = make_user(email="an@hvs.gov.vn", full_name="Trần Văn An")
+    binh = make_user(email="binh@hvs.gov.vn", full_name="Lê Thị Bình")
+    for person in (an, binh):
+        enrol_learner(person, course)
+    db.session.add(Notification(user_id=binh.id, kind="test", title="Lịch họp của Bình"))
+    db.session.commit()
+    return course, an, binh
+
+
+def _signed_in(app, person):
+    client = app.test_client()
+    login = client.get("/login").get_data(as_text=True)
+    response = client.post(
+        "/login",
+        data={"email": person.email, "password": PASSWORD, "csrf_token": _token(login)},
+    )
+    assert response.status_code == 302
+    return client
+
+
+def _token(page: str) -> str:
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def _lesson(course, lesson=0):
+    module = course.modules[0]
+    return f"/courses/{course.slug}/{module.slug}/{module.lessons[lesson].slug}"
+
+
+@pytest.fixture
+def renders(csrf_app):
+    """The names of the templates rendered, as they happen."""
+    seen: list[str] = []
+
+    def record(_app, template, **_extra):
+        seen.append(template.name)
+
+    template_rendered.connect(record, csrf_app)
+    yield seen
+    template_rendered.disconnect(record, csrf_app)
+
+
+def test_readers_in_the_same_state_share_the_page_but_not_their_own_parts(
+    csrf_app, two_readers, renders
+):
+    course, an, binh = two_readers
+    url = _lesson(course)
+    an_client, binh_client = _signed_in(csrf_app, an), _signed_in(csrf_app, binh)
+
+    an_page = an_client.get(url).get_data(as_text=True)
+    assert "learning/lesson.html" in renders
+    renders.clear()
+    binh_page = binh_client.get(url).get_data(as_text=True)
+    assert "learning/lesson.html" not in renders  # the page An's visit kept
+
+    assert "Trần Văn An" in an_page and "Lê Thị Bình" not in an_page
+    assert "Lê Thị Bình" in binh_page and "Trần Văn An" not in binh_page
+    assert "Lịch họp của Bình" in binh_page and "Lịch họp của Bình" not in an_page
+    assert "csrf-" not in an_page + binh_page and "part-bell" not in an_page + binh_page
+    assert _token(an_page) != _token(binh_page)
+
+    # Each reader's token works for them, and only for them.
+    done = url + "/done"
+    assert an_client.post(done, data={"csrf_token": _token(binh_page)}).status_code == 400
+    assert binh_client.post(done, data={"csrf_token": _token(binh_page)}).status_code == 303
+    # Bình's state changed: the next view of the lesson is a new page, with the lesson marked read.
+    renders.clear()
+    again = binh_client.get(url).get_data(as_text=True)
+    assert "Bạn đã học xong bài này." in again
+    assert "learning/lesson.html" in renders
+
+
+def test_a_page_with_a_message_is_shown_with_it_and_not_kept(csrf_app, two_readers, renders):
+    course, an, _binh = two_readers
+    client = _signed_in(csrf_app, an)
+    first = client.get(_lesson(course, 0)).get_data(as_text=True)
+    response = client.post(_lesson(course, 0) + "/done", data={"csrf_token": _token(first)})
+    following = response.headers["Location"]
+    with_message = client.get(following).get_data(as_text=True)
+    assert "Đã ghi nhận bạn học xong bài" in with_message
+    renders.clear()
+    later = client.get(following).get_data(as_text=True)
+    assert "Đã ghi nhận bạn học xong bài" not in later
+    assert "learning/lesson.html" in renders  # the page with the message was not the one kept
+    renders.clear()
+    third = client.get(following).get_data(as_text=True)
+    assert "learning/lesson.html" not in renders  # now kept
+    assert third.replace(_token(third), "") == later.replace(_token(later), "")
+
+
+def test_the_catalogue_and_path_are_kept_per_state(csrf_app, two_readers, renders):
+    course, an, binh = two_readers
+    an_client, binh_client = _signed_in(csrf_app, an), _signed_in(csrf_app, binh)
+    an_client.get("/courses")
+    renders.clear()
+    binh_catalogue = binh_client.get("/courses").get_data(as_text=True)
+    assert "catalog/course_list.html" not in renders  # same cards, same (no) progress
+    assert "Lê Thị Bình" in binh_catalogue and "Trần Văn An" not in binh_catalogue
+
+    lesson = an_client.get(_lesson(course)).get_data(as_text=True)
+    an_client.post(_lesson(course) + "/done", data={"csrf_token": _token(lesson)})
+    renders.clear()
+    an_catalogue = an_client.get("/courses").get_data(as_text=True)
+    assert "catalog/course_list.html" in renders  # An's progress moved: a page of its own
+    assert an_catalogue != binh_catalogue.replace("Lê Thị Bình", "Trần Văn An")
+
+    an_client.get("/me/path")
+    renders.clear()
+    binh_path = binh_client.get("/me/path").get_data(as_text=True)
+    assert "paths/my_path.html" in renders  # a path is its learner's own
+    assert "Lê Thị Bình" in binh_path and "Trần Văn An" not in binh_path
