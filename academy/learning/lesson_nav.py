@@ -7,8 +7,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, func, literal, null, select, union_all
-from sqlalchemy.orm import contains_eager, load_only
+from sqlalchemy import String, bindparam, case, cast, func, literal, null, select, union_all
+from sqlalchemy.orm import aliased, contains_eager, load_only
 
 from academy.cache import local_cache, remembered
 from academy.catalog.models import Lesson, Module, Question
@@ -104,6 +104,51 @@ class CourseMap:
         return next(m for m in self.modules if any(lesson.id == lesson_id for lesson in m.lessons))
 
 
+@dataclass
+class LearnerState:
+    """A learner's lessons read and module results (id → (best score, passed)) in one course."""
+
+    read: set[int] = field(default_factory=set)
+    results: dict[int, tuple[float | None, bool]] = field(default_factory=dict)
+
+    @classmethod
+    def from_strings(cls, read: str | None, results: str | None) -> LearnerState:
+        """From ``LEARNER_STATE_COLUMNS``, read beside another query."""
+        state = cls({int(i) for i in (read or "").split(",") if i})
+        for item in (results or "").split(";"):
+            if item:
+                module_id, score, passed = item.split(":")
+                state.results[int(module_id)] = (float(score) if score else None, passed == "1")
+        return state
+
+
+def learner_state_columns(course_id, user_id) -> tuple:
+    """Two scalar subqueries giving a learner's state in a course as strings (lesson ids read;
+    module:score:passed results), to read with another query: ``LearnerState.from_strings``."""
+    lesson, module = aliased(Lesson), aliased(Module)
+    read = (
+        select(func.aggregate_strings(cast(LessonProgress.lesson_id, String), ","))
+        .join(lesson, lesson.id == LessonProgress.lesson_id)
+        .join(module, module.id == lesson.module_id)
+        .where(LessonProgress.user_id == user_id, module.course_id == course_id)
+        .scalar_subquery()
+    )
+    passed = case((ModuleResult.passed_at.is_(None), "0"), else_="1")
+    score = func.coalesce(cast(ModuleResult.best_score, String), "")
+    of_module = aliased(Module)
+    results = (
+        select(
+            func.aggregate_strings(
+                cast(ModuleResult.module_id, String) + ":" + score + ":" + passed, ";"
+            )
+        )
+        .join(of_module, of_module.id == ModuleResult.module_id)
+        .where(ModuleResult.user_id == user_id, of_module.course_id == course_id)
+        .scalar_subquery()
+    )
+    return read, results
+
+
 class Step(NamedTuple):
     """Where to go next: a lesson (module and lesson slug), a module's quiz, or the course's end."""
 
@@ -112,21 +157,23 @@ class Step(NamedTuple):
     lesson: OutlineLesson | None = None
 
 
-def course_map(user, course) -> CourseMap:
+def course_map(user, course, state: LearnerState | None = None) -> CourseMap:
     """The outline of ``course`` with ``user``'s lessons read and quizzes passed (two queries).
 
     The course's shape (modules, lessons, quiz sizes) is kept per course version; only the
-    learner's own state is read each time."""
+    learner's own state is read each time, unless the caller read it already (``state``)."""
     stamp = course_stamp(course)
     shape = remembered(local_cache, f"outline:{stamp}", lambda: _course_shape(course.id))
-    read, results = set(), {}
-    for kind, item_id, best_score, passed_at in db.session.execute(
-        _LEARNER_STATE, {"user_id": user.id, "course_id": course.id}
-    ):
-        if kind == "module":
-            results[item_id] = (best_score, passed_at)
-        else:
-            read.add(item_id)
+    if state is None:
+        state = LearnerState()
+        for kind, item_id, best_score, passed_at in db.session.execute(
+            _LEARNER_STATE, {"user_id": user.id, "course_id": course.id}
+        ):
+            if kind == "module":
+                state.results[item_id] = (best_score, passed_at is not None)
+            else:
+                state.read.add(item_id)
+    read, results = state.read, state.results
     modules = []
     for module_id, slug, title, shown, time_limit, lessons in shape:
         result = results.get(module_id)
@@ -136,7 +183,7 @@ def course_map(user, course) -> CourseMap:
             title,
             shown,
             result[0] if result else None,
-            bool(result and result[1] is not None),
+            bool(result and result[1]),
             time_limit,
         )
         module.lessons = [OutlineLesson(*lesson, slug, lesson[0] in read) for lesson in lessons]
@@ -196,9 +243,9 @@ def _shown(active: int, draw: int | None) -> int:
     return min(active, draw) if draw else active
 
 
-def lesson_context(user, course, lesson) -> dict:
+def lesson_context(user, course, lesson, state: LearnerState | None = None) -> dict:
     """Template context for the lesson page: the outline, neighbours, position, done state, quiz."""
-    outline = course_map(user, course)
+    outline = course_map(user, course, state)
     lessons = outline.lessons
     index = next(i for i, item in enumerate(lessons) if item.id == lesson.id)
     following = lessons[index + 1] if index + 1 < len(lessons) else None

@@ -15,7 +15,14 @@ from academy.extensions import db
 from academy.learning import quiz_pages
 from academy.learning import services as svc
 from academy.learning.forms import EnrolForm, MarkDoneForm
-from academy.learning.lesson_nav import after_module, course_map, lesson_context, step_after_lesson
+from academy.learning.lesson_nav import (
+    LearnerState,
+    after_module,
+    course_map,
+    learner_state_columns,
+    lesson_context,
+    step_after_lesson,
+)
 from academy.learning.models import Enrollment, QuizAttempt
 from academy.security import local_target
 
@@ -36,17 +43,23 @@ def _viewable_lesson(slug: str, module_slug: str, lesson_slug: str):
 
 
 def _lesson_page(slug: str, module_slug: str, lesson_slug: str):
-    """(course, lesson with its module, the reader's enrolment or None), in one query."""
+    """(course, lesson with its module, the reader's enrolment or None, their state in the
+    course), in one query."""
     row = db.session.execute(
         _LESSON_PAGE,
         {"slug": slug, "module": module_slug, "lesson": lesson_slug, "user_id": current_user.id},
     ).first()
     require(row is not None and can_view_course(current_user, row[0]))
-    return row[0], row[1], row[2]
+    return row[0], row[1], row[2], LearnerState.from_strings(row[3], row[4])
 
 
 _LESSON_PAGE = (
-    db.select(Course, Lesson, Enrollment)
+    db.select(
+        Course,
+        Lesson,
+        Enrollment,
+        *learner_state_columns(Course.id, db.bindparam("user_id")),
+    )
     .join(Module, Module.course_id == Course.id)
     .join(Lesson, Lesson.module_id == Module.id)
     .outerjoin(
@@ -87,10 +100,10 @@ def enrol(slug: str):
 @bp.get("/courses/<slug>/<module_slug>/<lesson_slug>")
 @login_required
 def lesson(slug: str, module_slug: str, lesson_slug: str):
-    course, current, enrollment = _lesson_page(slug, module_slug, lesson_slug)
+    course, current, enrollment, state = _lesson_page(slug, module_slug, lesson_slug)
     if enrollment is None and not can_edit_course(current_user, course):
         return _ask_to_enrol(course)
-    context = lesson_context(current_user, course, current)
+    context = lesson_context(current_user, course, current, state)
     enrolled = enrollment is not None
     # The same page for every reader of this lesson in the same state (the outline's key holds the
     # course's version and the reader's reads and results): kept, with their own parts put in.
