@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, func, literal, select, union_all
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import bindparam, func, literal, null, select, union_all
 from sqlalchemy.orm import contains_eager
 
 from academy.catalog.models import Course, Lesson, Module
@@ -16,9 +19,10 @@ def _counts(stmt) -> dict[int, int]:
 
 
 def progress_by_course(user, course_ids, enrollments=None, totals=None) -> dict[int, dict]:
-    """Progress of ``user`` in each course of ``course_ids`` (four queries whatever the number;
-    three when the caller already holds the learner's ``enrollments`` in those courses, two fewer
-    when it holds the ``totals``: course id → (lessons, modules), as the catalogue's cards do).
+    """Progress of ``user`` in each course of ``course_ids`` (three queries whatever the number;
+    one when the caller holds the ``totals``: course id → (lessons, modules), as the catalogue's
+    cards do). ``enrollments``, when given, stand in each summary's "enrollment" (else the dates
+    only: ``EnrolmentDates``).
 
     ``fraction`` weighs lessons read and module quizzes passed alike; a completed course is 1.0.
     """
@@ -41,15 +45,14 @@ def progress_by_course(user, course_ids, enrollments=None, totals=None) -> dict[
     else:
         lessons_total = {cid: pair[0] for cid, pair in totals.items()}
         modules_total = {cid: pair[1] for cid, pair in totals.items()}
-    lessons_done, modules_passed = {}, {}
-    done = db.session.execute(_DONE_COUNTS, {"user_id": user.id, "course_ids": ids})
-    for kind, course_id, count in done:
-        (lessons_done if kind == "lessons" else modules_passed)[course_id] = count
-    if enrollments is None:
-        enrollments = db.session.scalars(
-            select(Enrollment).where(Enrollment.user_id == user.id, Enrollment.course_id.in_(ids))
-        )
-    by_course = {e.course_id: e for e in enrollments}
+    lessons_done, modules_passed, enrolled = {}, {}, []
+    done = db.session.execute(_PROGRESS_ROWS, {"user_id": user.id, "course_ids": ids})
+    for kind, course_id, count, completed_at, due_at in done:
+        if kind == "enrolment":
+            enrolled.append(EnrolmentDates(course_id, completed_at, due_at))
+        else:
+            (lessons_done if kind == "lessons" else modules_passed)[course_id] = count
+    by_course = {e.course_id: e for e in (enrolled if enrollments is None else enrollments)}
     return {
         cid: _summary(
             by_course.get(cid),
@@ -62,15 +65,34 @@ def progress_by_course(user, course_ids, enrollments=None, totals=None) -> dict[
     }
 
 
-# Per course: the lessons a learner read and the modules they passed, in one statement built once.
+class EnrolmentDates(NamedTuple):
+    """What progress needs of an enrolment (read with the counts, not as the model)."""
+
+    course_id: int
+    completed_at: datetime | None
+    due_at: datetime | None
+
+
+# Per course, in one statement built once: the learner's enrolment (first, so the date columns keep
+# their types), the lessons they read and the modules they passed.
 _IN_COURSES = Module.course_id.in_(bindparam("course_ids", expanding=True))
-_DONE_COUNTS = union_all(
-    select(literal("lessons"), Module.course_id, func.count(LessonProgress.id))
+_PROGRESS_ROWS = union_all(
+    select(
+        literal("enrolment"),
+        Enrollment.course_id,
+        literal(0),
+        Enrollment.completed_at,
+        Enrollment.due_at,
+    ).where(
+        Enrollment.user_id == bindparam("user_id"),
+        Enrollment.course_id.in_(bindparam("course_ids", expanding=True)),
+    ),
+    select(literal("lessons"), Module.course_id, func.count(LessonProgress.id), null(), null())
     .join(Lesson, Lesson.id == LessonProgress.lesson_id)
     .join(Lesson.module)
     .where(_IN_COURSES, LessonProgress.user_id == bindparam("user_id"))
     .group_by(Module.course_id),
-    select(literal("modules"), Module.course_id, func.count(ModuleResult.module_id))
+    select(literal("modules"), Module.course_id, func.count(ModuleResult.module_id), null(), null())
     .join(Module, Module.id == ModuleResult.module_id)
     .where(
         _IN_COURSES,
