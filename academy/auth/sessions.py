@@ -26,6 +26,9 @@ def load_user(session_id: str):
     if user is None or not user.is_active or user.session_version != int(version):
         return None
     user.stamps = dict(zip(_STAMPS, row[1:], strict=True))
+    for name, value in user.stamps.items():
+        if _SEEN.get(name):
+            _SEEN[name](value)
     if _lacks_required_second_factor(user):
         return None  # e.g. a session from before two-factor sign-in became required for the role
     return user
@@ -33,14 +36,17 @@ def load_user(session_id: str):
 
 # Values read with the signed-in user, in the same statement (``add_session_stamp``).
 _STAMPS: dict[str, object] = {}
+_SEEN: dict[str, object] = {}
 _STATEMENT: list = []
 
 
-def add_session_stamp(name: str, expression) -> None:
-    """Read ``expression`` (a scalar subquery correlated to ``users``) with every signed-in
-    user, as ``user.stamps[name]``: what a feature's kept fragment depends on (the bell's
-    notifications) costs no statement of its own."""
+def add_session_stamp(name: str, expression, seen=None) -> None:
+    """Read ``expression`` (a scalar subquery, correlated to ``users`` or not) with every
+    signed-in user, as ``user.stamps[name]``, and hand it to ``seen(value)`` when given: what a
+    feature's kept pages depend on (the bell's notifications, the catalogue's stamp) costs no
+    statement of its own."""
     _STAMPS[name] = expression
+    _SEEN[name] = seen
     _STATEMENT.clear()
 
 

@@ -8,7 +8,8 @@ message between them. ``catalogue_stamp()`` does the same for the list of course
 
 from __future__ import annotations
 
-from sqlalchemy import event, func, select
+from flask import g, has_request_context
+from sqlalchemy import String, cast, event, func, select
 from sqlalchemy.orm import Session
 
 from academy.catalog.models import Choice, Course, Lesson, Module, ModulePrerequisite, Question
@@ -16,12 +17,26 @@ from academy.database import db, utcnow
 
 
 def catalogue_stamp() -> str:
-    """Changes whenever a course is added, removed, published, archived or edited (one query)."""
-    count, latest = db.session.execute(_STAMP).one()
-    return f"{count}:{latest.timestamp() if latest else 0}"
+    """Changes whenever a course is added, removed, published, archived or edited (one query,
+    none when the request read it already: ``remember_catalogue_stamp``)."""
+    stamp = g.get("_catalogue_stamp") if has_request_context() else None
+    if stamp is None:
+        stamp = db.session.scalar(_STAMP)
+    return stamp
 
 
-_STAMP = select(func.count(Course.id), func.max(Course.updated_at))  # built once
+def remember_catalogue_stamp(stamp: str) -> None:
+    """The stamp, read beside another query (with the signed-in user), for this request."""
+    g._catalogue_stamp = stamp
+
+
+# Built once; also as a scalar subquery, to read with another statement.
+_STAMP = select(
+    cast(func.count(Course.id), String)
+    + ":"
+    + func.coalesce(cast(func.max(Course.updated_at), String), "0")
+)
+CATALOGUE_STAMP = _STAMP.correlate(None).scalar_subquery()
 
 
 def course_stamp(course: Course) -> str:
@@ -54,6 +69,11 @@ def _touch_changed_courses(session: Session, flush_context, instances) -> None:
         if isinstance(obj, Module | Lesson | Question | Choice | ModulePrerequisite)
         and (obj not in session.dirty or session.is_modified(obj))
     ]
+    courses = any(isinstance(o, Course) for o in (*session.new, *session.deleted, *session.dirty))
+    if not changed and not courses:
+        return
+    if has_request_context():
+        g.pop("_catalogue_stamp", None)  # the catalogue changes with this flush
     if not changed:
         return
     now = utcnow()

@@ -10,9 +10,11 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
 from academy.auth.access import can_edit_course, can_view_course, require
+from academy.auth.sessions import add_session_stamp
 from academy.catalog.forms import CourseFilterForm
 from academy.catalog.models import LEVEL_LABELS, TRACK_LABELS
 from academy.catalog.services import catalogue_page, get_course
+from academy.catalog.stamps import CATALOGUE_STAMP, remember_catalogue_stamp
 from academy.core.page_cache import shared_page
 from academy.learning.forms import EnrolForm
 from academy.learning.progress import (
@@ -24,6 +26,13 @@ from academy.learning.progress import (
 from academy.learning.services import active_question_counts
 
 bp = Blueprint("catalog", __name__, template_folder="templates")
+
+
+@bp.record_once
+def _catalogue_stamp_with_the_user(state) -> None:
+    """Pages keyed by the catalogue's stamp (catalogue, path, lesson outline) read it with the
+    signed-in user, not in a statement of its own."""
+    add_session_stamp("catalogue", CATALOGUE_STAMP, seen=remember_catalogue_stamp)
 
 
 @bp.app_template_filter("track_label")
