@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import String, bindparam, func, literal, null, select, type_coerce, union_all
 
 from academy.auth.models import User
-from academy.database import db, utcnow
+from academy.database import UTCDateTime, db, utcnow
 from academy.jobs import Job, enqueue
 from academy.learning.models import Enrollment, ModuleResult
 from academy.paths import ordering
@@ -122,26 +123,55 @@ def home_path(user) -> LearningPath:
 
 
 def _load_learner(user) -> _Learner:
-    ids = {"user_id": user.id}
-    rows = db.session.execute(_RESULTS, ids).all()
-    # plain rows: what the path reads of an enrolment, without ORM objects
-    enrollments = {e.course_id: e for e in db.session.execute(_ENROLMENTS, ids)}
+    rows, enrollments = [], {}
+    for row in db.session.execute(_LEARNER_ROWS, {"user_id": user.id}):
+        if row.kind == "result":
+            rows.append(row)
+        else:  # plain rows: what the path reads of an enrolment, without ORM objects
+            enrollments[row.item_id] = _EnrolmentRow(
+                row.item_id, row.source, row.due_at, row.completed_at
+            )
     return _Learner(
         user,
-        {r.module_id: float(r.best_score) for r in rows},
-        {r.module_id for r in rows if r.passed_at is not None},
+        {r.item_id: float(r.best_score) for r in rows},
+        {r.item_id for r in rows if r.passed_at is not None},
         max((r.updated_at for r in rows if r.updated_at), default=None),
         enrollments,
     )
 
 
-# Built once, run with the learner's id.
-_RESULTS = select(
-    ModuleResult.module_id, ModuleResult.best_score, ModuleResult.passed_at, ModuleResult.updated_at
-).where(ModuleResult.user_id == bindparam("user_id"))
-_ENROLMENTS = select(
-    Enrollment.course_id, Enrollment.source, Enrollment.due_at, Enrollment.completed_at
-).where(Enrollment.user_id == bindparam("user_id"))
+class _EnrolmentRow(NamedTuple):
+    course_id: int
+    source: str
+    due_at: datetime | None
+    completed_at: datetime | None
+
+
+# Built once, run with the learner's id: their module results, then their enrolments, in one
+# statement (each branch fills its own columns; the first gives every column its type).
+_NO_TIME = type_coerce(null(), UTCDateTime)
+_LEARNER_ROWS = union_all(
+    select(
+        literal("result").label("kind"),
+        ModuleResult.module_id.label("item_id"),
+        ModuleResult.best_score,
+        ModuleResult.passed_at,
+        ModuleResult.updated_at,
+        type_coerce(null(), String).label("source"),
+        _NO_TIME.label("due_at"),
+        _NO_TIME.label("completed_at"),
+    ).where(ModuleResult.user_id == bindparam("user_id")),
+    select(
+        literal("enrolment"),
+        Enrollment.course_id,
+        null(),
+        null(),
+        null(),
+        Enrollment.source,
+        Enrollment.due_at,
+        Enrollment.completed_at,
+    ).where(Enrollment.user_id == bindparam("user_id")),
+)
 
 
 def colleague_courses(user, top: int = 3) -> dict[int, int]:
