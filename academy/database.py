@@ -161,3 +161,43 @@ def _socket_has_news(dbapi_connection) -> bool:
         return bool(poller.poll(0))
     except (OSError, ValueError, AttributeError):
         return True  # cannot tell: ping
+
+
+def keep_prepared_statements(app, database: SQLAlchemy) -> None:
+    """End a request that only read with COMMIT rather than ROLLBACK (PostgreSQL).
+
+    psycopg prepares a statement after a few runs on a connection, so the server plans it once
+    instead of every time (planning is most of what a page's queries cost the server here). But
+    psycopg forgets every prepared statement on ROLLBACK, and each request used to end with one:
+    nothing was ever prepared. A transaction that ran only SELECTs and holds nothing unflushed
+    ends the same way with either; COMMIT keeps the statements. A request that wrote, failed, or
+    holds pending changes still ends with ROLLBACK."""
+    with app.app_context():
+        engine = database.engine
+    if engine.dialect.name != "postgresql":
+        return
+
+    @event.listens_for(engine, "begin")
+    def _fresh(conn) -> None:
+        conn.info["wrote"] = False
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _note_writes(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.lstrip()[:6].upper() != "SELECT":
+            conn.info["wrote"] = True
+
+    @app.teardown_request
+    def _end_read_only(exc) -> None:
+        if exc is not None or not database.session.registry.has():
+            return
+        session = database.session()
+        if not session.in_transaction():
+            return
+        if session.new or session.dirty or session.deleted:
+            return
+        if session.connection().info.get("wrote", True):
+            return
+        try:
+            session.commit()
+        except Exception:  # noqa: BLE001 - a failed transaction: roll back as before
+            session.rollback()
