@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager, defer, joinedload
 
 from academy.auth.access import can_edit_course, can_view_course, is_admin, require
 from academy.catalog.models import Course, Lesson, Module
@@ -71,7 +71,14 @@ _LESSON_PAGE = (
         Module.slug == db.bindparam("module"),
         Lesson.slug == db.bindparam("lesson"),
     )
-    .options(contains_eager(Lesson.module))
+    .options(
+        # The texts are read only when the page is built, not when it is served as kept.
+        contains_eager(Lesson.module).options(defer(Module.intro_md), defer(Module.intro_html)),
+        defer(Course.description_md),
+        defer(Course.description_html),
+        defer(Lesson.body_md),
+        defer(Lesson.body_html),
+    )
 )
 
 
