@@ -186,7 +186,9 @@ def keep_prepared_statements(app, database: SQLAlchemy) -> None:
         if statement.lstrip()[:6].upper() != "SELECT":
             conn.info["wrote"] = True
 
-    @app.teardown_request
+    # Registered after Flask-SQLAlchemy's own teardown, so it runs just before the session is
+    # removed (Flask runs these in reverse order), when nothing can use its objects any more.
+    @app.teardown_appcontext
     def _end_read_only(exc) -> None:
         if exc is not None or not database.session.registry.has():
             return

@@ -3,6 +3,8 @@ prepared between requests; a request that wrote anything it did not commit still
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import func, select, text
 
@@ -43,17 +45,33 @@ def postgres_app(app):
     return app
 
 
-def test_statements_stay_prepared_across_read_only_requests(postgres_app, client):
+def _as_in_production(app, paths: list[str]) -> list:
+    """GET each path as a server does: in a thread with no app context of the test's, so every
+    request has its own and ends as in production (the session removed after it)."""
+    results = []
+
+    def run():
+        client = app.test_client()
+        results.extend(client.get(path) for path in paths)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join()
+    return results
+
+
+def test_statements_stay_prepared_across_read_only_requests(postgres_app):
     db.session.remove()
-    seen = [client.get("/_test/read").get_json() for _ in range(12)]
-    backends = {s["backend"] for s in seen}
-    assert len(backends) == 1  # one connection, reused
+    db.engine.pool.dispose()  # the requests below share one fresh connection
+    seen = [r.get_json() for r in _as_in_production(postgres_app, ["/_test/read"] * 12)]
+    assert len({s["backend"] for s in seen}) == 1  # one connection, reused
     assert seen[-1]["prepared"] >= 1  # still prepared: no ROLLBACK threw them away
 
 
 @pytest.mark.parametrize("route", ["/_test/flush-only", "/_test/raw-write", "/_test/pending"])
-def test_a_request_that_wrote_without_committing_leaves_nothing(postgres_app, client, route):
-    assert client.get(route).status_code == 200
+def test_a_request_that_wrote_without_committing_leaves_nothing(postgres_app, route):
+    (response,) = _as_in_production(postgres_app, [route])
+    assert response.status_code == 200
     db.session.remove()
     codes = set(db.session.scalars(select(Unit.code)))
     assert not codes & {"flushed-not-committed", "raw", "pending-only"}
