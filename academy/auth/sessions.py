@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defer, joinedload, lazyload
 
 from academy.auth.models import User
 from academy.auth.two_factor import is_enrolled, is_required
@@ -57,7 +57,13 @@ def _one_user():
         _STATEMENT.append(
             select(User, *(e.label(f"stamp_{n}") for n, e in _STAMPS.items()))
             .where(User.id == bindparam("user_id"))
-            .options(joinedload(User.role_rows))
+            .options(
+                joinedload(User.role_rows),
+                # not needed by most pages: read when a page asks (HR's scope, the account form)
+                lazyload(User.unit),
+                defer(User.password_hash),
+                defer(User.search_name),
+            )
         )
     return _STATEMENT[0]
 
