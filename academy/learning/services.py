@@ -7,11 +7,15 @@ Public contract used by other features: ``enrol_learner``, ``submit_attempt``, `
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import current_app
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
-from academy.catalog.models import Question
+from academy.cache import local_cache, remembered
+from academy.catalog.models import Choice, Question
+from academy.catalog.stamps import course_stamp
 from academy.database import db, utcnow
 from academy.events import attempt_recorded, module_passed, send
 from academy.learning.enrolment import (  # noqa: F401 - public contract
@@ -159,7 +163,7 @@ def record_attempt(
     module,
     token: str,
     answers: dict[int, list[int]],
-    questions: list[Question],
+    questions: list[GradedQuestion],
     *,
     kind="module",
     allowed: int | None = None,
@@ -217,18 +221,61 @@ def owned_attempt(attempt: QuizAttempt, user) -> QuizAttempt:
     return attempt
 
 
-def questions_by_ids(module, question_ids) -> list[Question]:
+@dataclass(frozen=True)
+class GradedChoice:
+    id: int
+    question_id: int
+    position: int
+    is_correct: bool
+
+
+@dataclass(frozen=True)
+class GradedQuestion:
+    """What grading reads of a question (the prompt and explanation stay in the database)."""
+
+    id: int
+    module_id: int
+    position: int
+    kind: str
+    choices: tuple[GradedChoice, ...]
+
+    @property
+    def correct_choice_ids(self) -> set[int]:
+        return {c.id for c in self.choices if c.is_correct}
+
+
+def questions_by_ids(module, question_ids) -> list[GradedQuestion]:
     """``module``'s questions among ``question_ids`` (retired ones too), in that order, with their
-    choices: one query."""
-    found = {
-        q.id: q
-        for q in db.session.scalars(
-            select(Question)
-            .where(Question.id.in_(list(question_ids)), Question.module_id == module.id)
-            .options(joinedload(Question.choices))
-        ).unique()
-    }
+    choices in order. Every question of the module is read in one query and kept per course
+    version (any saved change to a question or a choice moves it: catalog.stamps), so a quiz
+    submit usually reads none."""
+    found = remembered(
+        local_cache,
+        f"grading:{course_stamp(module.course)}:{module.id}",
+        lambda: _graded_questions(module.id),
+    )
     return [found[qid] for qid in dict.fromkeys(question_ids) if qid in found]
+
+
+def _graded_questions(module_id: int) -> dict[int, GradedQuestion]:
+    choices: dict[int, list[GradedChoice]] = {}
+    rows = db.session.execute(
+        select(Question.id, Question.position, Question.kind, Choice.id, Choice.position)
+        .add_columns(Choice.is_correct)
+        .outerjoin(Choice, Choice.question_id == Question.id)
+        .where(Question.module_id == module_id)
+        .order_by(Question.id, Choice.position, Choice.id)
+    ).all()
+    shape = {}
+    for question_id, position, kind, choice_id, choice_position, is_correct in rows:
+        shape[question_id] = (position, kind)
+        listed = choices.setdefault(question_id, [])
+        if choice_id is not None:
+            listed.append(GradedChoice(choice_id, question_id, choice_position, bool(is_correct)))
+    return {
+        qid: GradedQuestion(qid, module_id, position, kind, tuple(choices[qid]))
+        for qid, (position, kind) in shape.items()
+    }
 
 
 def _shown_order(questions, choice_order: dict) -> dict[str, list[int]]:

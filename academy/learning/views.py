@@ -202,7 +202,14 @@ def _quiz_module(slug: str, module_slug: str):
             (Enrollment.course_id == Course.id) & (Enrollment.user_id == current_user.id),
         )
         .where(Course.slug == slug, Module.slug == module_slug)
-        .options(contains_eager(Module.course))
+        .options(
+            # long texts are read only when a page shows them (not by a submit)
+            contains_eager(Module.course).options(
+                defer(Course.description_md), defer(Course.description_html)
+            ),
+            defer(Module.intro_md),
+            defer(Module.intro_html),
+        )
     ).first()
     require(row is not None and can_view_course(current_user, row[0].course))
     return row[0].course, row[0], row[1] is not None

@@ -140,3 +140,30 @@ def test_different_forms_sent_at_once_never_pass_the_attempt_limit(app, learner,
     db.session.expire_all()
     assert stored(module_id) == ([1.0, 1.0], 6)
     assert db.session.get(ModuleResult, (user_id, module_id)).attempts_count == 2
+
+
+def test_an_edited_answer_key_grades_the_next_submit(client, course):
+    """The grading data is kept per course version: an author's change to which choice is right
+    grades the very next submit, even of a quiz opened before the change."""
+    module = course.modules[0]
+    key = {q.id: [c.id for c in q.choices if c.is_correct] for q in module.active_questions}
+    form = {f"q-{qid}": [str(c) for c in picks] for qid, picks in key.items()}
+
+    def submit() -> float:
+        html = client.get(quiz_url(course, module)).get_data(as_text=True)
+        response = client.post(quiz_url(course, module), data={"token": token_from(html), **form})
+        assert response.status_code == 302
+        db.session.expire_all()
+        return stored(module.id)[0][-1]
+
+    assert submit() == 1.0
+    opened = client.get(quiz_url(course, module)).get_data(as_text=True)
+    question = module.active_questions[0]
+    for choice in question.choices:  # the key of the first question turned round
+        choice.is_correct = not choice.is_correct
+    db.session.commit()
+    response = client.post(quiz_url(course, module), data={"token": token_from(opened), **form})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert stored(module.id)[0][-1] == pytest.approx(2 / 3)
+    assert submit() == pytest.approx(2 / 3)
