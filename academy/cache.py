@@ -1,8 +1,10 @@
-"""What a page need not rebuild on every request, kept in two caches (Flask-Caching).
+"""What a page need not rebuild on every request, kept in three caches (Flask-Caching).
 
 - ``local_cache``: this process's memory. Rendered fragments and read-only data keyed by the
   version of what they were built from (a course's ``updated_at``, the catalogue's stamp, the
   reader's locale and roles), so a publish shows at once in every worker without telling them.
+- ``page_cache``: this process's memory, for whole pages (``academy.core.page_cache``), with a
+  smaller bound of its own (``CACHE_PAGE_ITEMS``).
 - ``shared_cache``: Redis when ``REDIS_URL`` is set (shared by every worker), else this process.
   Derived per-person data that is costly to build (a learner's path), keyed by the state it was
   built from, so it too can never be stale, only unused.
@@ -26,6 +28,7 @@ log = logging.getLogger(__name__)
 
 local_cache = Cache()  # also serves templates' {% cache %} fragments
 shared_cache = Cache(with_jinja2_ext=False)
+page_cache = Cache(with_jinja2_ext=False)  # whole pages (core.page_cache), in this process
 
 _MISSING = object()
 
@@ -53,15 +56,20 @@ def init_cache(app) -> None:
     else:
         shared.update(CACHE_TYPE="SimpleCache", CACHE_THRESHOLD=2000)
     shared_cache.init_app(app, config=shared)
-    local_cache.init_app(
-        app,
-        config={
-            "CACHE_TYPE": "SimpleCache" if enabled else "NullCache",
-            "CACHE_THRESHOLD": int(app.config.get("CACHE_LOCAL_ITEMS") or 5000),
-            "CACHE_DEFAULT_TIMEOUT": timeout,
-            "CACHE_NO_NULL_WARNING": True,
-        },
-    )
+    for cache, items in (
+        (local_cache, int(app.config.get("CACHE_LOCAL_ITEMS") or 5000)),
+        # pages are larger than fragments: fewer of them, so a worker's memory stays bounded
+        (page_cache, int(app.config.get("CACHE_PAGE_ITEMS") or 1000)),
+    ):
+        cache.init_app(
+            app,
+            config={
+                "CACHE_TYPE": "SimpleCache" if enabled else "NullCache",
+                "CACHE_THRESHOLD": items,
+                "CACHE_DEFAULT_TIMEOUT": timeout,
+                "CACHE_NO_NULL_WARNING": True,
+            },
+        )
 
 
 def remembered(cache: Cache, key: str, build: Callable[[], Any], timeout: int | None = None):

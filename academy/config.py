@@ -20,6 +20,7 @@ class Defaults:
     CACHE_ENABLED = True  # fragments and derived data kept between requests (academy/cache.py)
     CACHE_DEFAULT_TIMEOUT = 600  # seconds an unused cache entry is kept
     CACHE_LOCAL_ITEMS = 5000  # entries kept in each process's own cache
+    CACHE_PAGE_ITEMS = 1000  # whole pages kept in each process (≈ 10–30 KB each)
     CACHE_KEY_PREFIX = "academy:"  # in the shared cache (Redis)
     JOBS_EAGER = False  # run in-process jobs inline instead of on a thread (tests)
     BABEL_DEFAULT_LOCALE = "vi"  # for a reader who chose none

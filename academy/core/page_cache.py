@@ -24,7 +24,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 
-from academy.cache import cache_enabled, local_cache, remembered
+from academy.cache import cache_enabled, page_cache, remembered
 
 PAGE_SECONDS = 600
 
@@ -64,9 +64,8 @@ def shared_page(key_parts: tuple, render: Callable[[], str]) -> str:
     besides the reader's name, bell and CSRF tokens) with the language, roles and address."""
     if not cache_enabled() or session.get("_flashes") or not current_user.is_authenticated:
         return render()
-    shell = remembered(
-        local_cache, _page_key(key_parts), lambda: _render_shell(render), PAGE_SECONDS
-    )
+    key = _page_key(key_parts)
+    shell = remembered(page_cache, key, lambda: _render_shell(render), PAGE_SECONDS)
     return _fill(shell)
 
 
