@@ -17,6 +17,7 @@ from academy.catalog.models import Choice, Course, Lesson, Module, Question
 from academy.database import db, utcnow
 from academy.extensions import limiter
 from academy.markdown import render_inline, render_markdown
+from academy.reports.snapshots import Snapshots
 from tests.live_server import csrf_token_in
 
 TEST_DB_URL = os.environ.get("ACADEMY_TEST_DATABASE_URL")
@@ -79,10 +80,20 @@ def app(_schema, database_url, tmp_path):
     app.before_request_funcs.setdefault(None, []).insert(0, _fresh_request_globals)
     with app.app_context():
         yield app
+        _wait_for_background_figures(app)
         db.session.remove()
         _empty_all_tables()
         db.session.remove()
         db.engine.dispose()
+
+
+def _wait_for_background_figures(app) -> None:
+    """A page may have started a dashboard or early-warning refresh in a thread: let it finish
+    before the tables are emptied, or its reads and the TRUNCATE wait on each other (PostgreSQL
+    reports a deadlock)."""
+    for extension in list(app.extensions.values()):
+        if isinstance(extension, Snapshots):
+            extension.wait()
 
 
 def _fresh_request_globals():
