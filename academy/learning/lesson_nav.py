@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from sqlalchemy import String, bindparam, case, cast, func, literal, null, select, union_all
+from sqlalchemy import String, bindparam, case, cast, func, select
 from sqlalchemy.orm import aliased, contains_eager, load_only
 
 from academy.cache import local_cache, remembered
@@ -165,14 +165,8 @@ def course_map(user, course, state: LearnerState | None = None) -> CourseMap:
     stamp = course_stamp(course)
     shape = remembered(local_cache, f"outline:{stamp}", lambda: _course_shape(course.id))
     if state is None:
-        state = LearnerState()
-        for kind, item_id, best_score, passed_at in db.session.execute(
-            _LEARNER_STATE, {"user_id": user.id, "course_id": course.id}
-        ):
-            if kind == "module":
-                state.results[item_id] = (best_score, passed_at is not None)
-            else:
-                state.read.add(item_id)
+        row = db.session.execute(_LEARNER_STATE, {"user_id": user.id, "course_id": course.id})
+        state = LearnerState.from_strings(*row.one())
     read, results = state.read, state.results
     modules = []
     for module_id, slug, title, shown, time_limit, lessons in shape:
@@ -220,23 +214,9 @@ def _course_shape(course_id: int) -> list[tuple]:
     ]
 
 
-# The learner's state in one course, in one statement built once: their module results (first,
-# so the columns keep their types), then the lessons they have read.
-_LEARNER_STATE = union_all(
-    select(
-        literal("module"), ModuleResult.module_id, ModuleResult.best_score, ModuleResult.passed_at
-    )
-    .join(Module, Module.id == ModuleResult.module_id)
-    .where(
-        ModuleResult.user_id == bindparam("user_id"), Module.course_id == bindparam("course_id")
-    ),
-    select(literal("lesson"), LessonProgress.lesson_id, null(), null())
-    .join(Lesson, Lesson.id == LessonProgress.lesson_id)
-    .join(Module, Module.id == Lesson.module_id)
-    .where(
-        LessonProgress.user_id == bindparam("user_id"), Module.course_id == bindparam("course_id")
-    ),
-)
+# The learner's state in one course, in one statement built once (the lesson page reads the same
+# two columns beside its own query).
+_LEARNER_STATE = select(*learner_state_columns(bindparam("course_id"), bindparam("user_id")))
 
 
 def _shown(active: int, draw: int | None) -> int:
