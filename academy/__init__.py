@@ -11,7 +11,7 @@ from werkzeug.routing import IntegerConverter
 
 from academy.cache import init_cache
 from academy.config import load_config
-from academy.database import engine_options, keep_prepared_statements, ping_idle_connections
+from academy.database import engine_options, ping_idle_connections, read_outside_transactions
 from academy.extensions import csrf, db, limiter, login_manager, migrate
 from academy.i18n import init_i18n
 from academy.security import init_security
@@ -82,8 +82,8 @@ def register_extensions(app: Flask) -> None:
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     with app.app_context():
+        read_outside_transactions(db.engine)  # first: a ping then runs outside a transaction too
         ping_idle_connections(db.engine)
-    keep_prepared_statements(app, db)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
     csrf.init_app(app)
     if not app.config["RATELIMIT_STORAGE_URI"]:

@@ -163,43 +163,53 @@ def _socket_has_news(dbapi_connection) -> bool:
         return True  # cannot tell: ping
 
 
-def keep_prepared_statements(app, database: SQLAlchemy) -> None:
-    """End a request that only read with COMMIT rather than ROLLBACK (PostgreSQL).
+# What a statement starting with SELECT may still do that holds only inside a transaction: row
+# locks, transaction-level advisory locks, sequence and setting changes, notifications.
+_TRANSACTIONAL = (
+    "FOR UPDATE",
+    "FOR SHARE",
+    "FOR NO KEY UPDATE",
+    "FOR KEY SHARE",
+    "ADVISORY",
+    "NEXTVAL",
+    "SETVAL",
+    "SET_CONFIG",
+    "PG_NOTIFY",
+)
 
-    psycopg prepares a statement after a few runs on a connection, so the server plans it once
-    instead of every time (planning is most of what a page's queries cost the server here). But
-    psycopg forgets every prepared statement on ROLLBACK, and each request used to end with one:
-    nothing was ever prepared. A transaction that ran only SELECTs and holds nothing unflushed
-    ends the same way with either; COMMIT keeps the statements. A request that wrote, failed, or
-    holds pending changes still ends with ROLLBACK."""
-    with app.app_context():
-        engine = database.engine
+
+def needs_transaction(statement: str, cursor) -> bool:
+    """Whether a statement must run inside a transaction: anything but a plain SELECT (writes,
+    DDL, savepoints), a SELECT that locks or changes something (``_TRANSACTIONAL``), or one read
+    through a server-side cursor (PostgreSQL declares those only inside a transaction)."""
+    if statement.lstrip()[:6].upper() != "SELECT" or hasattr(cursor, "name"):
+        return True
+    upper = statement.upper()
+    return any(word in upper for word in _TRANSACTIONAL)
+
+
+def read_outside_transactions(engine: Engine) -> None:
+    """Run plain SELECTs outside any transaction, and open one at the first statement that needs
+    it (PostgreSQL).
+
+    Every pooled connection is handed out in psycopg's autocommit mode. A page that only reads then
+    costs two round trips fewer (no BEGIN, no COMMIT or ROLLBACK), holds no transaction open while
+    it renders, and keeps what psycopg prepared: psycopg forgets its prepared statements at every
+    ROLLBACK, and a read-only request no longer has one. At the first statement that writes,
+    locks, or otherwise ``needs_transaction``, the connection leaves autocommit, so psycopg
+    sends BEGIN just before it and everything from there on is one transaction that SQLAlchemy
+    commits or rolls back as before. Under PostgreSQL's READ COMMITTED every statement reads its
+    own snapshot anyway, so the SELECTs before a write see what they saw inside a transaction."""
     if engine.dialect.name != "postgresql":
         return
 
-    @event.listens_for(engine, "begin")
-    def _fresh(conn) -> None:
-        conn.info["wrote"] = False
+    @event.listens_for(engine, "checkout")
+    def _autocommit(dbapi_connection, record, proxy) -> None:
+        if not dbapi_connection.autocommit and not dbapi_connection.info.transaction_status:
+            dbapi_connection.autocommit = True  # status 0: idle, no transaction open
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _note_writes(conn, cursor, statement, parameters, context, executemany) -> None:
-        if statement.lstrip()[:6].upper() != "SELECT":
-            conn.info["wrote"] = True
-
-    # Registered after Flask-SQLAlchemy's own teardown, so it runs just before the session is
-    # removed (Flask runs these in reverse order), when nothing can use its objects any more.
-    @app.teardown_appcontext
-    def _end_read_only(exc) -> None:
-        if exc is not None or not database.session.registry.has():
-            return
-        session = database.session()
-        if not session.in_transaction():
-            return
-        if session.new or session.dirty or session.deleted:
-            return
-        if session.connection().info.get("wrote", True):
-            return
-        try:
-            session.commit()
-        except Exception:  # noqa: BLE001 - a failed transaction: roll back as before
-            session.rollback()
+    def _begin_before(conn, cursor, statement, parameters, context, executemany) -> None:
+        dbapi_connection = cursor.connection
+        if dbapi_connection.autocommit and needs_transaction(statement, cursor):
+            dbapi_connection.autocommit = False

@@ -31,9 +31,10 @@ module_passed = _signals.signal("module-passed")
 # a "scored" statement.
 attempt_recorded = _signals.signal("attempt-recorded")
 
-# Sent by learning.services.note_lesson_visit whenever an enrolled learner opens a lesson
-# (user, lesson, enrollment). Listened to by xapi.listeners: an "experienced" statement (kept
-# only when the visit is committed: a reread within minutes is not).
+# Sent by learning.services.note_lesson_visit when an enrolled learner's opening of a lesson is
+# recorded (user, lesson, enrollment): another lesson than the last, or the same one after some
+# minutes; a reread within minutes sends nothing. Listened to by xapi.listeners: an
+# "experienced" statement.
 lesson_viewed = _signals.signal("lesson-viewed")
 
 # Sent by reports.assignments.assign_course when a course is newly assigned to a unit subtree

@@ -95,22 +95,28 @@ def mark_lesson_done(user, lesson) -> bool:
 VISIT_REFRESH = timedelta(minutes=10)
 
 
-def note_lesson_visit(enrollment: Enrollment, lesson) -> bool:
-    """Remember the lesson to offer under "continue where you left off"; sends ``lesson_viewed``.
+def visit_is_news(last_lesson_id: int | None, last_visited_at, lesson_id: int) -> bool:
+    """Whether opening ``lesson_id`` changes "continue where you left off": another lesson than
+    the last one, or the same one after ``VISIT_REFRESH``."""
+    return (
+        last_lesson_id != lesson_id
+        or last_visited_at is None
+        or utcnow() - last_visited_at >= VISIT_REFRESH
+    )
 
-    Rereading the same lesson within a few minutes writes nothing (a page view should not queue
-    behind writers); returns whether anything changed.
+
+def note_lesson_visit(enrollment: Enrollment, lesson) -> bool:
+    """Remember the lesson to offer under "continue where you left off" and send
+    ``lesson_viewed``; returns whether anything changed.
+
+    Rereading the same lesson within a few minutes writes and sends nothing (a page view should not
+    queue behind writers, and a statement of it would not be committed).
     """
-    send(lesson_viewed, user=enrollment.user, lesson=lesson, enrollment=enrollment)
-    now = utcnow()
-    if (
-        enrollment.last_lesson_id == lesson.id
-        and enrollment.last_visited_at is not None
-        and now - enrollment.last_visited_at < VISIT_REFRESH
-    ):
+    if not visit_is_news(enrollment.last_lesson_id, enrollment.last_visited_at, lesson.id):
         return False
+    send(lesson_viewed, user=enrollment.user, lesson=lesson, enrollment=enrollment)
     enrollment.last_lesson_id = lesson.id
-    enrollment.last_visited_at = now
+    enrollment.last_visited_at = utcnow()
     db.session.flush()
     return True
 

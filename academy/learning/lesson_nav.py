@@ -123,8 +123,9 @@ class LearnerState:
 
 
 def learner_state_columns(course_id, user_id) -> tuple:
-    """Two scalar subqueries giving a learner's state in a course as strings (lesson ids read;
-    module:score:passed results), to read with another query: ``LearnerState.from_strings``."""
+    """Two scalar subqueries giving a learner's state in a course as strings, labelled ``read``
+    (lesson ids read) and ``results`` (module:score:passed), to read with another query:
+    ``LearnerState.from_strings``."""
     lesson, module = aliased(Lesson), aliased(Module)
     read = (
         select(func.aggregate_strings(cast(LessonProgress.lesson_id, String), ","))
@@ -146,7 +147,7 @@ def learner_state_columns(course_id, user_id) -> tuple:
         .where(ModuleResult.user_id == user_id, of_module.course_id == course_id)
         .scalar_subquery()
     )
-    return read, results
+    return read.label("read"), results.label("results")
 
 
 class Step(NamedTuple):

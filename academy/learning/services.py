@@ -28,6 +28,7 @@ from academy.learning.enrolment import (  # noqa: F401 - public contract
     insert_for_dialect,
     mark_lesson_done,
     note_lesson_visit,
+    visit_is_news,
 )
 from academy.learning.grants import extra_attempts
 from academy.learning.models import AttemptAnswer, AttemptGrant, ModuleResult, QuizAttempt

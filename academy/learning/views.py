@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import NamedTuple
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -42,13 +45,10 @@ def _viewable_lesson(slug: str, module_slug: str, lesson_slug: str):
     return course, lesson
 
 
-def _lesson_page(slug: str, module_slug: str, lesson_slug: str):
+def _lesson_page(params: dict):
     """(course, lesson with its module, the reader's enrolment or None, their state in the
     course), in one query."""
-    row = db.session.execute(
-        _LESSON_PAGE,
-        {"slug": slug, "module": module_slug, "lesson": lesson_slug, "user_id": current_user.id},
-    ).first()
+    row = db.session.execute(_LESSON_PAGE, params).first()
     require(row is not None and can_view_course(current_user, row[0]))
     return row[0], row[1], row[2], LearnerState.from_strings(row[3], row[4])
 
@@ -107,28 +107,92 @@ def enrol(slug: str):
 @bp.get("/courses/<slug>/<module_slug>/<lesson_slug>")
 @login_required
 def lesson(slug: str, module_slug: str, lesson_slug: str):
-    course, current, enrollment, state = _lesson_page(slug, module_slug, lesson_slug)
+    params = {"slug": slug, "module": module_slug, "lesson": lesson_slug}
+    params["user_id"] = current_user.id
+    keys = db.session.execute(_LESSON_KEYS, params).first()
+    require(keys is not None)
+    if keys.status != "published" or keys.enrollment_id is None:
+        return _lesson_for_editor_or_visitor(params)
+    # An enrolled reader of a published lesson: the page for their state in the course (its version,
+    # their reads and results) is kept, so it is built only when no reader in that state has
+    # been here; what it is built from is read then.
+    state = LearnerState.from_strings(keys.read, keys.results)
+    outline = course_map(current_user, CourseVersion(keys.id, keys.updated_at), state)
+    page = shared_page(
+        ("lesson", keys.lesson_id, outline.cache_key, True),
+        lambda: _render_lesson(*_lesson_page(params)),
+    )
+    if svc.visit_is_news(keys.last_lesson_id, keys.last_visited_at, keys.lesson_id):
+        enrollment = db.session.get(Enrollment, keys.enrollment_id)
+        svc.note_lesson_visit(enrollment, db.session.get(Lesson, keys.lesson_id))
+        db.session.commit()
+    return page
+
+
+class CourseVersion(NamedTuple):
+    """What ``course_map`` needs of a course (its id and version), read without the course."""
+
+    id: int
+    updated_at: datetime | None
+
+
+# What decides which kept page an enrolled reader gets, in one light statement.
+_LESSON_KEYS = (
+    db.select(
+        Course.id,
+        Course.status,
+        Course.updated_at,
+        Lesson.id.label("lesson_id"),
+        Enrollment.id.label("enrollment_id"),
+        Enrollment.last_lesson_id,
+        Enrollment.last_visited_at,
+        *learner_state_columns(Course.id, db.bindparam("user_id")),
+    )
+    .join(Module, Module.course_id == Course.id)
+    .join(Lesson, Lesson.module_id == Module.id)
+    .outerjoin(
+        Enrollment,
+        (Enrollment.course_id == Course.id) & (Enrollment.user_id == db.bindparam("user_id")),
+    )
+    .where(
+        Course.slug == db.bindparam("slug"),
+        Module.slug == db.bindparam("module"),
+        Lesson.slug == db.bindparam("lesson"),
+    )
+)
+
+
+def _lesson_for_editor_or_visitor(params: dict):
+    """A draft's lesson (for its editors), or a lesson seen by someone not enrolled: its editors
+    preview it, anyone else is asked to enrol."""
+    course, current, enrollment, state = _lesson_page(params)
     if enrollment is None and not can_edit_course(current_user, course):
         return _ask_to_enrol(course)
-    context = lesson_context(current_user, course, current, state)
-    enrolled = enrollment is not None
-    # The same page for every reader of this lesson in the same state (the outline's key holds the
-    # course's version and the reader's reads and results): kept, with their own parts put in.
     page = shared_page(
-        ("lesson", current.id, context["outline"].cache_key, enrolled),
-        lambda: render_template(
-            "learning/lesson.html",
-            course=course,
-            lesson=current,
-            form=MarkDoneForm(),
-            enrolled=enrolled,
-            **context,
+        (
+            "lesson",
+            current.id,
+            course_map(current_user, course, state).cache_key,
+            enrollment is not None,
         ),
+        lambda: _render_lesson(course, current, enrollment, state),
     )
     # Commit after rendering, so the page is not built from objects the commit expired.
     if enrollment is not None and svc.note_lesson_visit(enrollment, current):
         db.session.commit()
     return page
+
+
+def _render_lesson(course, current, enrollment, state) -> str:
+    context = lesson_context(current_user, course, current, state)
+    return render_template(
+        "learning/lesson.html",
+        course=course,
+        lesson=current,
+        form=MarkDoneForm(),
+        enrolled=enrollment is not None,
+        **context,
+    )
 
 
 @bp.post("/courses/<slug>/<module_slug>/<lesson_slug>/done")
