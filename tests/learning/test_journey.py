@@ -4,6 +4,7 @@ from sqlalchemy import func, select
 
 from academy.database import db
 from academy.learning.models import Enrollment, LessonProgress, ModuleResult, QuizAttempt
+from academy.learning.services import VISIT_REFRESH
 from tests.learning.conftest import answers_for, lesson_url, quiz_url, token_from
 
 
@@ -106,3 +107,27 @@ def test_lesson_page_remembers_where_to_continue(client, enrolled, fresh):
     assert (
         enrollment.last_lesson_id == second.lessons[1].id and enrollment.last_visited_at is not None
     )
+
+
+def test_rereading_a_lesson_within_minutes_writes_nothing_later_it_does(client, enrolled, fresh):
+    first, second = enrolled.modules[0].lessons
+    url = lesson_url(enrolled, enrolled.modules[0], first)
+    assert client.get(url).status_code == 200
+    fresh()
+    enrollment = db.session.scalar(select(Enrollment))
+    seen = enrollment.last_visited_at
+    assert enrollment.last_lesson_id == first.id
+
+    assert client.get(url).status_code == 200  # a reread at once: the same visit
+    fresh()
+    assert enrollment.last_visited_at == seen
+
+    enrollment.last_visited_at = seen - VISIT_REFRESH  # as if read ten minutes ago
+    db.session.commit()
+    assert client.get(url).status_code == 200
+    fresh()
+    assert enrollment.last_visited_at > seen - VISIT_REFRESH
+
+    assert client.get(lesson_url(enrolled, enrolled.modules[0], second)).status_code == 200
+    fresh()
+    assert enrollment.last_lesson_id == second.id  # another lesson: recorded at once
