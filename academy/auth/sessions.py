@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from flask import has_request_context, request
+from sqlalchemy import bindparam, select, true
 from sqlalchemy.orm import defer, joinedload, lazyload
 
 from academy.auth.models import User
@@ -21,11 +22,16 @@ def load_user(session_id: str):
     user_id, _, version = session_id.partition(":")
     if not (user_id.isdigit() and version.isdigit()):
         return None
-    row = db.session.execute(_one_user(), {"user_id": int(user_id)}).unique().first()
+    endpoint, params = _view_of_request()
+    params["user_id"] = int(user_id)
+    row = db.session.execute(_one_user(endpoint), params).unique().first()
     user = row[0] if row is not None else None
     if user is None or not user.is_active or user.session_version != int(version):
         return None
-    user.stamps = dict(zip(_STAMPS, row[1:], strict=True))
+    user.stamps = dict(zip(_STAMPS, row[1 : 1 + len(_STAMPS)], strict=True))
+    if endpoint is not None:
+        names = _VIEWS[endpoint].c.keys()
+        request.environ[_INPUTS] = _ViewRow(dict(zip(names, row[1 + len(_STAMPS) :], strict=True)))
     for name, value in user.stamps.items():
         if _SEEN.get(name):
             _SEEN[name](value)
@@ -37,7 +43,56 @@ def load_user(session_id: str):
 # Values read with the signed-in user, in the same statement (``add_session_stamp``).
 _STAMPS: dict[str, object] = {}
 _SEEN: dict[str, object] = {}
-_STATEMENT: list = []
+_STATEMENTS: dict[str | None, object] = {}
+# A view's own inputs, read with the signed-in user when a request is for it (``read_with_user``).
+_VIEWS: dict[str, object] = {}
+_INPUTS = "academy.view_inputs"  # where a request keeps them: its own WSGI environ
+
+
+def read_with_user(endpoint: str, statement) -> None:
+    """Read ``statement`` (a SELECT of at most one row, its bind parameters named as the view's
+    URL arguments, plus ``user_id``) in the same statement as the signed-in user whenever a
+    request is for ``endpoint``; the view finds the row with ``view_inputs()``. A kept page's
+    whole request is then one statement."""
+    _VIEWS[endpoint] = statement.subquery(f"view_{endpoint.replace('.', '_')}")
+    _STATEMENTS.clear()
+
+
+def view_inputs(statement, params: dict):
+    """The row ``read_with_user`` registered for this request's view, read with the signed-in
+    user; else (no one signed in yet, another endpoint) ``statement`` run on its own. Its columns
+    are None when nothing matched."""
+    found = request.environ.get(_INPUTS)
+    if found is not None:
+        return found
+    row = db.session.execute(statement, params).first()
+    return row if row is not None else _nothing(statement)
+
+
+def _nothing(statement):
+    return _ViewRow(dict.fromkeys(statement.selected_columns.keys()))
+
+
+class _ViewRow:
+    """Named access to a view's inputs (``row.name``)."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, values: dict):
+        self._values = values
+
+    def __getattr__(self, name):
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _view_of_request() -> tuple[str | None, dict]:
+    """The endpoint whose inputs come with the user, and its URL arguments (else None, {})."""
+    if not has_request_context() or request.endpoint not in _VIEWS:
+        return None, {}
+    return request.endpoint, dict(request.view_args or {})
 
 
 def add_session_stamp(name: str, expression, seen=None) -> None:
@@ -47,25 +102,25 @@ def add_session_stamp(name: str, expression, seen=None) -> None:
     statement of its own."""
     _STAMPS[name] = expression
     _SEEN[name] = seen
-    _STATEMENT.clear()
+    _STATEMENTS.clear()
 
 
-def _one_user():
+def _one_user(endpoint: str | None = None):
     """The user, unit, roles and stamps in one statement (the roles' usual selectin load would be
-    a second), built once."""
-    if not _STATEMENT:
-        _STATEMENT.append(
-            select(User, *(e.label(f"stamp_{n}") for n, e in _STAMPS.items()))
-            .where(User.id == bindparam("user_id"))
-            .options(
-                joinedload(User.role_rows),
-                # not needed by most pages: read when a page asks (HR's scope, the account form)
-                lazyload(User.unit),
-                defer(User.password_hash),
-                defer(User.search_name),
-            )
+    a second), with the view's inputs when ``endpoint`` registered some; built once per endpoint."""
+    if endpoint not in _STATEMENTS:
+        statement = select(User, *(e.label(f"stamp_{n}") for n, e in _STAMPS.items()))
+        if endpoint is not None:
+            view = _VIEWS[endpoint]
+            statement = statement.add_columns(*view.c).outerjoin(view, true())
+        _STATEMENTS[endpoint] = statement.where(User.id == bindparam("user_id")).options(
+            joinedload(User.role_rows),
+            # not needed by most pages: read when a page asks (HR's scope, the account form)
+            lazyload(User.unit),
+            defer(User.password_hash),
+            defer(User.search_name),
         )
-    return _STATEMENT[0]
+    return _STATEMENTS[endpoint]
 
 
 def _lacks_required_second_factor(user) -> bool:

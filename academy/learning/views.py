@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.orm import contains_eager, defer, joinedload
 
 from academy.auth.access import can_edit_course, can_view_course, is_admin, require
+from academy.auth.sessions import read_with_user, view_inputs
 from academy.catalog.models import Course, Lesson, Module
 from academy.catalog.services import get_lesson
 from academy.core.page_cache import shared_page
@@ -68,8 +69,8 @@ _LESSON_PAGE = (
     )
     .where(
         Course.slug == db.bindparam("slug"),
-        Module.slug == db.bindparam("module"),
-        Lesson.slug == db.bindparam("lesson"),
+        Module.slug == db.bindparam("module_slug"),
+        Lesson.slug == db.bindparam("lesson_slug"),
     )
     .options(
         # The texts are read only when the page is built, not when it is served as kept.
@@ -107,17 +108,17 @@ def enrol(slug: str):
 @bp.get("/courses/<slug>/<module_slug>/<lesson_slug>")
 @login_required
 def lesson(slug: str, module_slug: str, lesson_slug: str):
-    params = {"slug": slug, "module": module_slug, "lesson": lesson_slug}
+    params = {"slug": slug, "module_slug": module_slug, "lesson_slug": lesson_slug}
     params["user_id"] = current_user.id
-    keys = db.session.execute(_LESSON_KEYS, params).first()
-    require(keys is not None)
+    keys = view_inputs(_LESSON_KEYS, params)  # read with the signed-in user
+    require(keys.lesson_id is not None)
     if keys.status != "published" or keys.enrollment_id is None:
         return _lesson_for_editor_or_visitor(params)
     # An enrolled reader of a published lesson: the page for their state in the course (its version,
     # their reads and results) is kept, so it is built only when no reader in that state has
     # been here; what it is built from is read then.
     state = LearnerState.from_strings(keys.read, keys.results)
-    outline = course_map(current_user, CourseVersion(keys.id, keys.updated_at), state)
+    outline = course_map(current_user, CourseVersion(keys.course_id, keys.updated_at), state)
     page = shared_page(
         ("lesson", keys.lesson_id, outline.cache_key, True),
         lambda: _render_lesson(*_lesson_page(params)),
@@ -136,10 +137,11 @@ class CourseVersion(NamedTuple):
     updated_at: datetime | None
 
 
-# What decides which kept page an enrolled reader gets, in one light statement.
+# What decides which kept page an enrolled reader gets, in one light statement, read with the
+# signed-in user (``read_with_user``, below): a kept lesson costs one statement in all.
 _LESSON_KEYS = (
     db.select(
-        Course.id,
+        Course.id.label("course_id"),
         Course.status,
         Course.updated_at,
         Lesson.id.label("lesson_id"),
@@ -156,10 +158,15 @@ _LESSON_KEYS = (
     )
     .where(
         Course.slug == db.bindparam("slug"),
-        Module.slug == db.bindparam("module"),
-        Lesson.slug == db.bindparam("lesson"),
+        Module.slug == db.bindparam("module_slug"),
+        Lesson.slug == db.bindparam("lesson_slug"),
     )
 )
+
+
+@bp.record_once
+def _lesson_keys_with_the_user(_state) -> None:
+    read_with_user("learning.lesson", _LESSON_KEYS)
 
 
 def _lesson_for_editor_or_visitor(params: dict):

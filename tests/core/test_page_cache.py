@@ -8,6 +8,7 @@ import re
 
 import pytest
 from flask import template_rendered
+from sqlalchemy import event
 
 from academy.database import db
 from academy.learning.enrolment import enrol_learner
@@ -129,3 +130,30 @@ def test_the_catalogue_and_path_are_kept_per_state(csrf_app, two_readers, render
     binh_path = binh_client.get("/me/path").get_data(as_text=True)
     assert "paths/my_path.html" in renders  # a path is its learner's own
     assert "Lê Thị Bình" in binh_path and "Trần Văn An" not in binh_path
+
+
+def test_a_kept_lesson_costs_one_statement_with_the_readers_own_inputs(csrf_app, two_readers):
+    """The lesson's inputs come in the signed-in user's statement (auth.sessions.read_with_user),
+    and they are each request's own: another lesson, another reader, a lesson that is not there."""
+    course, an, binh = two_readers
+    an_client, binh_client = _signed_in(csrf_app, an), _signed_in(csrf_app, binh)
+    first, second = _lesson(course, 0), _lesson(course, 1)
+    an_client.get(first)  # kept from now on, visit recorded
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        again = an_client.get(first)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert again.status_code == 200 and "Bài 1 của mô-đun 1" in again.get_data(as_text=True)
+    assert len(statements) == 1, statements
+
+    other = an_client.get(second).get_data(as_text=True)
+    assert "Bài 2 của mô-đun 1" in other and "Trần Văn An" in other
+    assert an_client.get(first + "-khong-co").status_code == 404
+    binh_page = binh_client.get(first).get_data(as_text=True)
+    assert "Lê Thị Bình" in binh_page and "Lịch họp của Bình" in binh_page
