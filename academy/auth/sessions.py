@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask import has_request_context, request
 from sqlalchemy import bindparam, select, true
 from sqlalchemy.orm import defer, joinedload, lazyload
@@ -31,7 +33,8 @@ def load_user(session_id: str):
     user.stamps = dict(zip(_STAMPS, row[1 : 1 + len(_STAMPS)], strict=True))
     if endpoint is not None:
         names = _VIEWS[endpoint].c.keys()
-        request.environ[_INPUTS] = _ViewRow(dict(zip(names, row[1 + len(_STAMPS) :], strict=True)))
+        values = dict(zip(names, row[1 + len(_STAMPS) :], strict=True))
+        request.environ[_INPUTS] = SimpleNamespace(**values)
     for name, value in user.stamps.items():
         if _SEEN.get(name):
             _SEEN[name](value)
@@ -69,23 +72,8 @@ def view_inputs(statement, params: dict):
     return row if row is not None else _nothing(statement)
 
 
-def _nothing(statement):
-    return _ViewRow(dict.fromkeys(statement.selected_columns.keys()))
-
-
-class _ViewRow:
-    """Named access to a view's inputs (``row.name``)."""
-
-    __slots__ = ("_values",)
-
-    def __init__(self, values: dict):
-        self._values = values
-
-    def __getattr__(self, name):
-        try:
-            return self._values[name]
-        except KeyError:
-            raise AttributeError(name) from None
+def _nothing(statement) -> SimpleNamespace:
+    return SimpleNamespace(**dict.fromkeys(statement.selected_columns.keys()))
 
 
 def _view_of_request() -> tuple[str | None, dict]:

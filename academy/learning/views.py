@@ -54,32 +54,32 @@ def _lesson_page(params: dict):
     return row[0], row[1], row[2], LearnerState.from_strings(row[3], row[4])
 
 
-_LESSON_PAGE = (
-    db.select(
-        Course,
-        Lesson,
-        Enrollment,
-        *learner_state_columns(Course.id, db.bindparam("user_id")),
+def _lesson_by_slugs(*columns):
+    """``columns`` of the lesson a URL names (course, module and lesson slugs) with the reader's
+    enrolment joined when there is one (``user_id``), and their reads and results in the course."""
+    return (
+        db.select(*columns, *learner_state_columns(Course.id, db.bindparam("user_id")))
+        .join(Module, Module.course_id == Course.id)
+        .join(Lesson, Lesson.module_id == Module.id)
+        .outerjoin(
+            Enrollment,
+            (Enrollment.course_id == Course.id) & (Enrollment.user_id == db.bindparam("user_id")),
+        )
+        .where(
+            Course.slug == db.bindparam("slug"),
+            Module.slug == db.bindparam("module_slug"),
+            Lesson.slug == db.bindparam("lesson_slug"),
+        )
     )
-    .join(Module, Module.course_id == Course.id)
-    .join(Lesson, Lesson.module_id == Module.id)
-    .outerjoin(
-        Enrollment,
-        (Enrollment.course_id == Course.id) & (Enrollment.user_id == db.bindparam("user_id")),
-    )
-    .where(
-        Course.slug == db.bindparam("slug"),
-        Module.slug == db.bindparam("module_slug"),
-        Lesson.slug == db.bindparam("lesson_slug"),
-    )
-    .options(
-        # The texts are read only when the page is built, not when it is served as kept.
-        contains_eager(Lesson.module).options(defer(Module.intro_md), defer(Module.intro_html)),
-        defer(Course.description_md),
-        defer(Course.description_html),
-        defer(Lesson.body_md),
-        defer(Lesson.body_html),
-    )
+
+
+_LESSON_PAGE = _lesson_by_slugs(Course, Lesson, Enrollment).options(
+    # The texts are read only when the page is built, not when it is served as kept.
+    contains_eager(Lesson.module).options(defer(Module.intro_md), defer(Module.intro_html)),
+    defer(Course.description_md),
+    defer(Course.description_html),
+    defer(Lesson.body_md),
+    defer(Lesson.body_html),
 )
 
 
@@ -108,8 +108,12 @@ def enrol(slug: str):
 @bp.get("/courses/<slug>/<module_slug>/<lesson_slug>")
 @login_required
 def lesson(slug: str, module_slug: str, lesson_slug: str):
-    params = {"slug": slug, "module_slug": module_slug, "lesson_slug": lesson_slug}
-    params["user_id"] = current_user.id
+    params = {
+        "slug": slug,
+        "module_slug": module_slug,
+        "lesson_slug": lesson_slug,
+        "user_id": current_user.id,
+    }
     keys = view_inputs(_LESSON_KEYS, params)  # read with the signed-in user
     require(keys.lesson_id is not None)
     if keys.status != "published" or keys.enrollment_id is None:
@@ -119,9 +123,8 @@ def lesson(slug: str, module_slug: str, lesson_slug: str):
     # been here; what it is built from is read then.
     state = LearnerState.from_strings(keys.read, keys.results)
     outline = course_map(current_user, CourseVersion(keys.course_id, keys.updated_at), state)
-    page = shared_page(
-        ("lesson", keys.lesson_id, outline.cache_key, True),
-        lambda: _render_lesson(*_lesson_page(params)),
+    page = _kept_lesson(
+        keys.lesson_id, outline, True, lambda: _render_lesson(*_lesson_page(params))
     )
     if svc.visit_is_news(keys.last_lesson_id, keys.last_visited_at, keys.lesson_id):
         enrollment = db.session.get(Enrollment, keys.enrollment_id)
@@ -139,28 +142,14 @@ class CourseVersion(NamedTuple):
 
 # What decides which kept page an enrolled reader gets, in one light statement, read with the
 # signed-in user (``read_with_user``, below): a kept lesson costs one statement in all.
-_LESSON_KEYS = (
-    db.select(
-        Course.id.label("course_id"),
-        Course.status,
-        Course.updated_at,
-        Lesson.id.label("lesson_id"),
-        Enrollment.id.label("enrollment_id"),
-        Enrollment.last_lesson_id,
-        Enrollment.last_visited_at,
-        *learner_state_columns(Course.id, db.bindparam("user_id")),
-    )
-    .join(Module, Module.course_id == Course.id)
-    .join(Lesson, Lesson.module_id == Module.id)
-    .outerjoin(
-        Enrollment,
-        (Enrollment.course_id == Course.id) & (Enrollment.user_id == db.bindparam("user_id")),
-    )
-    .where(
-        Course.slug == db.bindparam("slug"),
-        Module.slug == db.bindparam("module_slug"),
-        Lesson.slug == db.bindparam("lesson_slug"),
-    )
+_LESSON_KEYS = _lesson_by_slugs(
+    Course.id.label("course_id"),
+    Course.status,
+    Course.updated_at,
+    Lesson.id.label("lesson_id"),
+    Enrollment.id.label("enrollment_id"),
+    Enrollment.last_lesson_id,
+    Enrollment.last_visited_at,
 )
 
 
@@ -175,19 +164,23 @@ def _lesson_for_editor_or_visitor(params: dict):
     course, current, enrollment, state = _lesson_page(params)
     if enrollment is None and not can_edit_course(current_user, course):
         return _ask_to_enrol(course)
-    page = shared_page(
-        (
-            "lesson",
-            current.id,
-            course_map(current_user, course, state).cache_key,
-            enrollment is not None,
-        ),
+    outline = course_map(current_user, course, state)
+    page = _kept_lesson(
+        current.id,
+        outline,
+        enrollment is not None,
         lambda: _render_lesson(course, current, enrollment, state),
     )
     # Commit after rendering, so the page is not built from objects the commit expired.
     if enrollment is not None and svc.note_lesson_visit(enrollment, current):
         db.session.commit()
     return page
+
+
+def _kept_lesson(lesson_id: int, outline, enrolled: bool, render) -> str:
+    """The lesson page as kept for every reader in the same state: the same lesson, outline (the
+    course's version and the reader's reads and results) and enrolment."""
+    return shared_page(("lesson", lesson_id, outline.cache_key, enrolled), render)
 
 
 def _render_lesson(course, current, enrollment, state) -> str:
