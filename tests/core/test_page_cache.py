@@ -8,8 +8,10 @@ import re
 
 import pytest
 from flask import template_rendered
-from sqlalchemy import event
+from sqlalchemy import bindparam, event, select
 
+from academy.auth.sessions import view_inputs
+from academy.catalog.models import Lesson
 from academy.database import db
 from academy.learning.enrolment import enrol_learner
 from academy.notify.models import Notification
@@ -157,3 +159,20 @@ def test_a_kept_lesson_costs_one_statement_with_the_readers_own_inputs(csrf_app,
     assert an_client.get(first + "-khong-co").status_code == 404
     binh_page = binh_client.get(first).get_data(as_text=True)
     assert "Lê Thị Bình" in binh_page and "Lịch họp của Bình" in binh_page
+
+
+def test_a_views_inputs_are_read_on_their_own_when_no_user_was_loaded_with_them(
+    csrf_app, two_readers
+):
+    """``view_inputs`` outside a signed-in request (no user statement carried them): the same
+    statement runs alone, and a row that is not there reads as all None."""
+    course, _an, _binh = two_readers
+    first = course.modules[0].lessons[0]
+    inputs = select(Lesson.id.label("lesson_id"), Lesson.title).where(
+        Lesson.slug == bindparam("lesson_slug")
+    )
+    with csrf_app.test_request_context(_lesson(course)):
+        found = view_inputs(inputs, {"lesson_slug": first.slug})
+        missing = view_inputs(inputs, {"lesson_slug": "khong-co"})
+    assert (found.lesson_id, found.title) == (first.id, first.title)
+    assert (missing.lesson_id, missing.title) == (None, None)

@@ -18,7 +18,9 @@ from academy.database import db
 @pytest.fixture
 def postgres_app(app):
     if db.engine.dialect.name != "postgresql":
-        pytest.skip("psycopg's prepared statements; the suite's PostgreSQL run covers it")
+        pytest.skip(
+            "PostgreSQL transactions and prepared statements; the suite's PostgreSQL run covers it"
+        )
 
     @app.get("/_test/read")
     def read_only():
