@@ -1,14 +1,19 @@
 """Declarative base, naming convention, engine settings and small helpers."""
 
+import functools
+import json
 import select
 import time
+from collections import namedtuple
 from datetime import UTC, datetime
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, and_, event, func
+from sqlalchemy import Boolean, DateTime, Float, MetaData, String, and_, event, func
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 from academy.search_text import fold
@@ -88,6 +93,69 @@ class UTCDateTime(TypeDecorator):
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=UTC)
         return value
+
+
+class json_rows(FunctionElement):  # noqa: N801 - used as an SQL function, like func.count
+    """Aggregate: the rows of its columns as one JSON array of arrays, as text ("[]" when there
+    are none): several rows carried in one column of another statement's single row. Read back
+    with ``rows_from_json``."""
+
+    type = String()
+    name = "json_rows"
+    inherit_cache = True
+
+
+@compiles(json_rows)
+def _json_rows_sqlite(element, compiler, **kw) -> str:
+    return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
+
+
+@compiles(json_rows, "postgresql")
+def _json_rows_postgresql(element, compiler, **kw) -> str:
+    columns = compiler.process(element.clauses, **kw)
+    return f"coalesce(json_agg(json_build_array({columns})), '[]')::text"
+
+
+def rows_from_json(text: str | None, columns) -> list[tuple]:
+    """The rows ``json_rows(*columns)`` gave, as named tuples of ``columns`` (a statement's
+    ``selected_columns``) with their Python types back: datetimes aware in UTC, as
+    ``UTCDateTime`` gives them, floats as float and booleans as bool."""
+    row, converters = _json_row_type(tuple(columns))
+    rows = []
+    for values in json.loads(text or "[]"):
+        for index, convert in converters:
+            values[index] = convert(values[index])
+        rows.append(row._make(values))
+    return rows
+
+
+@functools.lru_cache(maxsize=64)
+def _json_row_type(columns: tuple) -> tuple:
+    """A named tuple for ``columns``, and (index, how) for each column whose JSON value needs
+    converting to its Python value."""
+    row = namedtuple("JsonRow", [c.key for c in columns], rename=True)  # noqa: PYI024
+    converters = ((index, _from_json(column.type)) for index, column in enumerate(columns))
+    return row, tuple((index, convert) for index, convert in converters if convert is not None)
+
+
+def _from_json(sql_type):
+    kind = getattr(sql_type, "impl", sql_type)
+    if isinstance(kind, DateTime):
+        return _utc_datetime
+    if isinstance(kind, Boolean):
+        return lambda value: value if value is None else bool(value)
+    if isinstance(kind, Float):  # PostgreSQL's JSON writes 0.0 as 0
+        return lambda value: value if value is None else float(value)
+    return None  # as JSON gives it: text, numbers, null
+
+
+def _utc_datetime(value: str | None) -> datetime | None:
+    """A datetime as SQLite stores it ("2026-12-07 10:00:00.5") or as PostgreSQL writes it in
+    JSON ("2026-12-07T17:00:00.5+07:00"), aware in UTC."""
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 @event.listens_for(Engine, "connect")

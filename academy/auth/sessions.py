@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import NamedTuple
 
 from flask import has_request_context, request
 from sqlalchemy import bindparam, select, true
@@ -10,6 +11,7 @@ from sqlalchemy.orm import defer, joinedload, lazyload
 
 from academy.auth.models import User
 from academy.auth.two_factor import is_enrolled, is_required
+from academy.database import json_rows, rows_from_json
 from academy.extensions import db, login_manager
 
 
@@ -32,9 +34,7 @@ def load_user(session_id: str):
         return None
     user.stamps = dict(zip(_STAMPS, row[1 : 1 + len(_STAMPS)], strict=True))
     if endpoint is not None:
-        names = _VIEWS[endpoint].c.keys()
-        values = dict(zip(names, row[1 + len(_STAMPS) :], strict=True))
-        request.environ[_INPUTS] = SimpleNamespace(**values)
+        request.environ[_INPUTS] = (params, _VIEWS[endpoint].read(row[1 + len(_STAMPS) :]))
     for name, value in user.stamps.items():
         if _SEEN.get(name):
             _SEEN[name](value)
@@ -43,33 +43,71 @@ def load_user(session_id: str):
     return user
 
 
+class _View(NamedTuple):
+    statement: object  # as the view gives it to view_inputs / view_rows
+    subquery: object  # what is joined to the user's statement
+    many: bool
+
+    def read(self, values: tuple):
+        """The view's inputs from the user's row: one row (a namespace) or the list of rows."""
+        if self.many:
+            return rows_from_json(values[0], self.statement.selected_columns)
+        return SimpleNamespace(**dict(zip(self.subquery.c.keys(), values, strict=True)))
+
+
 # Values read with the signed-in user, in the same statement (``add_session_stamp``).
 _STAMPS: dict[str, object] = {}
 _SEEN: dict[str, object] = {}
 _STATEMENTS: dict[str | None, object] = {}
 # A view's own inputs, read with the signed-in user when a request is for it (``read_with_user``).
-_VIEWS: dict[str, object] = {}
-_INPUTS = "academy.view_inputs"  # where a request keeps them: its own WSGI environ
+_VIEWS: dict[str, _View] = {}
+_INPUTS = "academy.view_inputs"  # where a request keeps them, with their parameters: its environ
 
 
-def read_with_user(endpoint: str, statement) -> None:
-    """Read ``statement`` (a SELECT of at most one row, its bind parameters named as the view's
-    URL arguments, plus ``user_id``) in the same statement as the signed-in user whenever a
-    request is for ``endpoint``; the view finds the row with ``view_inputs()``. A kept page's
-    whole request is then one statement."""
-    _VIEWS[endpoint] = statement.subquery(f"view_{endpoint.replace('.', '_')}")
+def read_with_user(endpoint: str, statement, many: bool = False) -> None:
+    """Read ``statement`` in the same statement as the signed-in user whenever a request is for
+    ``endpoint``; the view finds its row with ``view_inputs()`` (a SELECT of at most one row), or
+    its rows with ``view_rows()`` (``many``: any number of rows, carried as one JSON value). Its
+    bind parameters are named as the view's URL arguments, plus ``user_id``. A kept page's whole
+    request is then one statement."""
+    name = f"view_{endpoint.replace('.', '_')}"
+    if many:
+        rows = statement.subquery()
+        subquery = select(json_rows(*rows.c).label("rows")).select_from(rows).subquery(name)
+    else:
+        subquery = statement.subquery(name)
+    _VIEWS[endpoint] = _View(statement, subquery, many)
     _STATEMENTS.clear()
 
 
 def view_inputs(statement, params: dict):
-    """The row ``read_with_user`` registered for this request's view, read with the signed-in
-    user; else (no one signed in yet, another endpoint) ``statement`` run on its own. Its columns
-    are None when nothing matched."""
-    found = request.environ.get(_INPUTS)
+    """The row ``read_with_user`` registered ``statement`` for, read with the signed-in user, when
+    this request is for its view with these ``params``; else ``statement`` run on its own. Its
+    columns are None when nothing matched."""
+    found = _read_with_user(statement, params)
     if found is not None:
         return found
     row = db.session.execute(statement, params).first()
     return row if row is not None else _nothing(statement)
+
+
+def view_rows(statement, params: dict) -> list:
+    """The rows of ``statement`` (registered with ``many``), read with the signed-in user when this
+    request is for its view with these ``params``; else ``statement`` run on its own."""
+    found = _read_with_user(statement, params)
+    if found is not None:
+        return found
+    return db.session.execute(statement, params).all()
+
+
+def _read_with_user(statement, params: dict):
+    """What was read with the user for ``statement`` and ``params`` in this request, if it was."""
+    if not has_request_context() or request.endpoint not in _VIEWS:
+        return None
+    kept = request.environ.get(_INPUTS)
+    if kept is None or _VIEWS[request.endpoint].statement is not statement or kept[0] != params:
+        return None
+    return kept[1]
 
 
 def _nothing(statement) -> SimpleNamespace:
@@ -99,7 +137,7 @@ def _one_user(endpoint: str | None = None):
     if endpoint not in _STATEMENTS:
         statement = select(User, *(e.label(f"stamp_{n}") for n, e in _STAMPS.items()))
         if endpoint is not None:
-            view = _VIEWS[endpoint]
+            view = _VIEWS[endpoint].subquery
             statement = statement.add_columns(*view.c).outerjoin(view, true())
         _STATEMENTS[endpoint] = statement.where(User.id == bindparam("user_id")).options(
             joinedload(User.role_rows),

@@ -10,7 +10,7 @@ from flask import Blueprint, render_template, request
 from flask_login import current_user, login_required
 
 from academy.auth.access import can_edit_course, can_view_course, require
-from academy.auth.sessions import add_session_stamp
+from academy.auth.sessions import add_session_stamp, read_with_user, view_rows
 from academy.catalog.forms import CourseFilterForm
 from academy.catalog.models import LEVEL_LABELS, TRACK_LABELS
 from academy.catalog.services import catalogue_page, get_course
@@ -18,6 +18,7 @@ from academy.catalog.stamps import CATALOGUE_STAMP, remember_catalogue_stamp
 from academy.core.page_cache import shared_page
 from academy.learning.forms import EnrolForm
 from academy.learning.progress import (
+    PROGRESS_ROWS_ALL_COURSES,
     course_progress_from_modules,
     module_progress,
     next_lesson,
@@ -33,6 +34,8 @@ def _catalogue_stamp_with_the_user(state) -> None:
     """Pages keyed by the catalogue's stamp (catalogue, path, lesson outline) read it with the
     signed-in user, not in a statement of its own."""
     add_session_stamp("catalogue", CATALOGUE_STAMP, seen=remember_catalogue_stamp)
+    # The marks on the catalogue's cards come with the user too: a kept catalogue is one statement.
+    read_with_user("catalog.course_list", PROGRESS_ROWS_ALL_COURSES, many=True)
 
 
 @bp.app_template_filter("track_label")
@@ -52,7 +55,8 @@ def course_list():
     filters = form.filters()
     page = catalogue_page(**filters, page=request.args.get("page", 1, type=int))
     totals = {c.id: (c.lessons_total, c.modules_total) for c in page.items}
-    progress = progress_by_course(current_user, list(totals), totals=totals)
+    rows = view_rows(PROGRESS_ROWS_ALL_COURSES, {"user_id": current_user.id})
+    progress = progress_by_course(current_user, list(totals), totals=totals, rows=rows)
     args = {
         key: value
         for key, value in (

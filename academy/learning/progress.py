@@ -18,11 +18,14 @@ def _counts(stmt) -> dict[int, int]:
     return {key: count for key, count in db.session.execute(stmt)}
 
 
-def progress_by_course(user, course_ids, enrollments=None, totals=None) -> dict[int, dict]:
+def progress_by_course(
+    user, course_ids, enrollments=None, totals=None, rows=None
+) -> dict[int, dict]:
     """Progress of ``user`` in each course of ``course_ids`` (three queries whatever the number;
     one when the caller holds the ``totals``: course id → (lessons, modules), as the catalogue's
-    cards do). ``enrollments``, when given, stand in each summary's "enrollment" (else the dates
-    only: ``EnrolmentDates``).
+    cards do; none when it also holds the ``rows`` of ``PROGRESS_ROWS_ALL_COURSES``).
+    ``enrollments``, when given, stand in each summary's "enrollment" (else the dates only:
+    ``EnrolmentDates``).
 
     ``fraction`` weighs lessons read and module quizzes passed alike; a completed course is 1.0.
     """
@@ -46,8 +49,9 @@ def progress_by_course(user, course_ids, enrollments=None, totals=None) -> dict[
         lessons_total = {cid: pair[0] for cid, pair in totals.items()}
         modules_total = {cid: pair[1] for cid, pair in totals.items()}
     lessons_done, modules_passed, enrolled = {}, {}, []
-    done = db.session.execute(_PROGRESS_ROWS, {"user_id": user.id, "course_ids": ids})
-    for kind, course_id, count, completed_at, due_at in done:
+    if rows is None:
+        rows = db.session.execute(_PROGRESS_ROWS, {"user_id": user.id, "course_ids": ids})
+    for kind, course_id, count, completed_at, due_at in rows:  # other courses' go unused
         if kind == "enrolment":
             enrolled.append(EnrolmentDates(course_id, completed_at, due_at))
         else:
@@ -73,34 +77,45 @@ class EnrolmentDates(NamedTuple):
     due_at: datetime | None
 
 
-# Per course, in one statement built once: the learner's enrolment (first, so the date columns keep
-# their types), the lessons they read and the modules they passed.
-_IN_COURSES = Module.course_id.in_(bindparam("course_ids", expanding=True))
-_PROGRESS_ROWS = union_all(
-    select(
-        literal("enrolment"),
-        Enrollment.course_id,
-        literal(0),
-        Enrollment.completed_at,
-        Enrollment.due_at,
-    ).where(
-        Enrollment.user_id == bindparam("user_id"),
-        Enrollment.course_id.in_(bindparam("course_ids", expanding=True)),
-    ),
-    select(literal("lessons"), Module.course_id, func.count(LessonProgress.id), null(), null())
-    .join(Lesson, Lesson.id == LessonProgress.lesson_id)
-    .join(Lesson.module)
-    .where(_IN_COURSES, LessonProgress.user_id == bindparam("user_id"))
-    .group_by(Module.course_id),
-    select(literal("modules"), Module.course_id, func.count(ModuleResult.module_id), null(), null())
-    .join(Module, Module.id == ModuleResult.module_id)
-    .where(
-        _IN_COURSES,
-        ModuleResult.user_id == bindparam("user_id"),
-        ModuleResult.passed_at.is_not(None),
+def _progress_rows(in_courses: bool):
+    """Per course, in one statement: the learner's enrolment (first, so the date columns keep
+    their types), the lessons they read and the modules they passed; in the courses of the
+    ``course_ids`` parameter, or in every course (``in_courses`` false)."""
+    wanted = bindparam("course_ids", expanding=True)
+    of_courses = [Module.course_id.in_(wanted)] if in_courses else []
+    return union_all(
+        select(
+            literal("enrolment").label("kind"),
+            Enrollment.course_id,
+            literal(0).label("count"),
+            Enrollment.completed_at,
+            Enrollment.due_at,
+        ).where(
+            Enrollment.user_id == bindparam("user_id"),
+            *([Enrollment.course_id.in_(wanted)] if in_courses else []),
+        ),
+        select(literal("lessons"), Module.course_id, func.count(LessonProgress.id), null(), null())
+        .join(Lesson, Lesson.id == LessonProgress.lesson_id)
+        .join(Lesson.module)
+        .where(*of_courses, LessonProgress.user_id == bindparam("user_id"))
+        .group_by(Module.course_id),
+        select(
+            literal("modules"), Module.course_id, func.count(ModuleResult.module_id), null(), null()
+        )
+        .join(Module, Module.id == ModuleResult.module_id)
+        .where(
+            *of_courses,
+            ModuleResult.user_id == bindparam("user_id"),
+            ModuleResult.passed_at.is_not(None),
+        )
+        .group_by(Module.course_id),
     )
-    .group_by(Module.course_id),
-)
+
+
+# Built once: for the given courses, and for all of a learner's courses (which the catalogue reads
+# with the signed-in user, ``read_with_user``, and passes as ``rows``).
+_PROGRESS_ROWS = _progress_rows(in_courses=True)
+PROGRESS_ROWS_ALL_COURSES = _progress_rows(in_courses=False)
 
 
 def _summary(enrollment, lessons_done, lessons_total, modules_passed, modules_total) -> dict:

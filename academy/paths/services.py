@@ -16,6 +16,7 @@ from flask import current_app
 from sqlalchemy import String, bindparam, func, literal, null, select, type_coerce, union_all
 
 from academy.auth.models import User
+from academy.auth.sessions import view_rows
 from academy.database import UTCDateTime, db, utcnow
 from academy.jobs import Job, enqueue
 from academy.learning.models import Enrollment, ModuleResult
@@ -124,7 +125,8 @@ def home_path(user) -> LearningPath:
 
 def _load_learner(user) -> _Learner:
     rows, enrollments = [], {}
-    for row in db.session.execute(_LEARNER_ROWS, {"user_id": user.id}):
+    # on the path's own pages, read with the signed-in user (``read_with_user``, in views)
+    for row in view_rows(LEARNER_ROWS, {"user_id": user.id}):
         if row.kind == "result":
             rows.append(row)
         else:  # plain rows: what the path reads of an enrolment, without ORM objects
@@ -150,7 +152,7 @@ class _EnrolmentRow(NamedTuple):
 # Built once, run with the learner's id: their module results, then their enrolments, in one
 # statement (each branch fills its own columns; the first gives every column its type).
 _NO_TIME = type_coerce(null(), UTCDateTime)
-_LEARNER_ROWS = union_all(
+LEARNER_ROWS = union_all(
     select(
         literal("result").label("kind"),
         ModuleResult.module_id.label("item_id"),

@@ -6,6 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from academy.auth.sessions import read_with_user
 from academy.catalog.models import TRACKS
 from academy.core.page_cache import shared_page
 from academy.database import db
@@ -18,9 +19,17 @@ from academy.learning.quiz_tokens import (
 from academy.learning.services import learner_overview
 from academy.paths import placement
 from academy.paths.forms import PlacementForm
-from academy.paths.services import build_path, home_path
+from academy.paths.services import LEARNER_ROWS, build_path, home_path
 
 bp = Blueprint("paths", __name__, template_folder="templates")
+
+
+@bp.record_once
+def _learner_rows_with_the_user(_state) -> None:
+    """The path's input (the learner's results and enrolments) comes with the signed-in user:
+    a kept path page costs one statement."""
+    read_with_user("paths.my_path", LEARNER_ROWS, many=True)
+    read_with_user("paths.home", LEARNER_ROWS, many=True)
 
 
 @bp.get("/")

@@ -5,16 +5,19 @@ shows on the next view."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from flask import template_rendered
 from sqlalchemy import bindparam, event, select
 
-from academy.auth.sessions import view_inputs
+from academy.auth.sessions import load_user, view_inputs, view_rows
 from academy.catalog.models import Lesson
-from academy.database import db
+from academy.database import db, utcnow
 from academy.learning.enrolment import enrol_learner
+from academy.learning.models import Enrollment, ModuleResult
 from academy.notify.models import Notification
+from academy.paths.services import LEARNER_ROWS
 from tests.conftest import PASSWORD
 
 
@@ -159,6 +162,72 @@ def test_a_kept_lesson_costs_one_statement_with_the_readers_own_inputs(csrf_app,
     assert an_client.get(first + "-khong-co").status_code == 404
     binh_page = binh_client.get(first).get_data(as_text=True)
     assert "Lê Thị Bình" in binh_page and "Lịch họp của Bình" in binh_page
+
+
+class _Statements(list):
+    """The SQL statements run while in the ``with`` block."""
+
+    def __enter__(self):
+        event.listen(db.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *_exc):
+        event.remove(db.engine, "before_cursor_execute", self._count)
+
+    def _count(self, _conn, _cursor, statement, *_args):
+        self.append(statement)
+
+
+def _progress_on_card(page: str, course) -> int:
+    label = f'aria-label="Tiến độ của tôi: {course.title}" aria-valuenow="'
+    return int(re.search(re.escape(label) + r'(\d+)"', page).group(1))
+
+
+def test_a_kept_catalogue_and_path_cost_one_statement_with_the_readers_own_marks(
+    csrf_app, two_readers
+):
+    """The cards' marks and the path's inputs (several rows each) come in the signed-in user's
+    statement too, and they are each reader's own."""
+    course, an, binh = two_readers
+    late = db.session.scalars(select(Enrollment).filter_by(user_id=binh.id)).one()
+    late.due_at = utcnow() - timedelta(days=2)
+    db.session.commit()
+    an_client, binh_client = _signed_in(csrf_app, an), _signed_in(csrf_app, binh)
+    lesson = an_client.get(_lesson(course)).get_data(as_text=True)
+    an_client.post(_lesson(course) + "/done", data={"csrf_token": _token(lesson)})
+    for page in ("/courses", "/me/path"):
+        an_client.get(page)  # kept from now on
+
+    with _Statements() as statements:
+        an_catalogue = an_client.get("/courses").get_data(as_text=True)
+    assert len(statements) == 1, statements
+    with _Statements() as statements:
+        an_path = an_client.get("/me/path")
+    assert an_path.status_code == 200 and len(statements) == 1, statements
+
+    binh_catalogue = binh_client.get("/courses").get_data(as_text=True)
+    assert _progress_on_card(an_catalogue, course) > 0 and "Quá hạn" not in an_catalogue
+    assert _progress_on_card(binh_catalogue, course) == 0 and "Quá hạn" in binh_catalogue
+
+
+def test_rows_read_with_one_user_are_not_given_for_another(csrf_app, two_readers):
+    """``view_rows`` takes what came with the user only for the same parameters: asked for
+    another learner in the same request, it reads theirs."""
+    course, an, binh = two_readers
+    db.session.add(ModuleResult(user_id=binh.id, module_id=course.modules[0].id, best_score=40.0))
+    db.session.commit()
+    an_id, an_session, binh_id = an.id, an.get_id(), binh.id
+    expected = {("enrolment", course.id), ("result", course.modules[0].id)}
+    with csrf_app.test_request_context("/me/path"):
+        assert load_user(an_session).id == an_id
+        with _Statements() as statements:
+            an_rows = view_rows(LEARNER_ROWS, {"user_id": an_id})
+        assert statements == []  # read with An
+        with _Statements() as statements:
+            binh_rows = view_rows(LEARNER_ROWS, {"user_id": binh_id})
+        assert len(statements) == 1
+    assert [(row.kind, row.item_id) for row in an_rows] == [("enrolment", course.id)]
+    assert {(row.kind, row.item_id) for row in binh_rows} == expected
 
 
 def test_a_views_inputs_are_read_on_their_own_when_no_user_was_loaded_with_them(
