@@ -26,9 +26,14 @@ class CourseFilterForm(Form):
     )
     level = SelectField(_l("Trình độ"), choices=lambda: _choices(_l("Mọi trình độ"), LEVEL_LABELS))
 
-    def filters(self) -> dict:
-        return {
-            "query": (self.q.data or "").strip()[:200],
-            "track": self.track.data if self.track.data in TRACK_LABELS else "",
-            "level": self.level.data if self.level.data in LEVEL_LABELS else "",
-        }
+
+def filters_of(args) -> dict:
+    """The catalogue's filters from the query string (``CourseFilterForm``'s fields): unknown
+    choices ignored, the search trimmed. Read without building the form, which only a page being
+    rendered needs."""
+    track, level = args.get("track"), args.get("level")
+    return {
+        "query": (args.get("q") or "").strip()[:200],
+        "track": track if track in TRACK_LABELS else "",
+        "level": level if level in LEVEL_LABELS else "",
+    }

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 
 from academy.auth.access import can_edit_course, can_view_course, require
 from academy.auth.sessions import add_session_stamp, read_with_user, view_rows
-from academy.catalog.forms import CourseFilterForm
+from academy.catalog.forms import CourseFilterForm, filters_of
 from academy.catalog.models import LEVEL_LABELS, TRACK_LABELS
 from academy.catalog.services import catalogue_page, get_course
 from academy.catalog.stamps import CATALOGUE_STAMP, remember_catalogue_stamp
@@ -51,8 +51,7 @@ def level_label(level: str) -> str:
 @bp.get("/courses")
 @login_required
 def course_list():
-    form = CourseFilterForm(request.args)
-    filters = form.filters()
+    filters = filters_of(request.args)
     page = catalogue_page(**filters, page=request.args.get("page", 1, type=int))
     totals = {c.id: (c.lessons_total, c.modules_total) for c in page.items}
     rows = view_rows(PROGRESS_ROWS_ALL_COURSES, {"user_id": current_user.id})
@@ -77,7 +76,7 @@ def course_list():
         ("catalogue", shown),
         lambda: render_template(
             "catalog/course_list.html",
-            form=form,
+            form=CourseFilterForm(request.args),
             page=page,
             progress=progress,
             args=args,

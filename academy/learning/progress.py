@@ -32,8 +32,8 @@ def progress_by_course(
     ids = list(course_ids)
     if not ids:
         return {}
-    in_courses = Module.course_id.in_(ids)
     if totals is None:
+        in_courses = Module.course_id.in_(ids)
         lessons_total = _counts(
             select(Module.course_id, func.count(Lesson.id))
             .join(Lesson.module)
