@@ -7,11 +7,26 @@ Public contract used by other features: ``enrol_learner``, ``submit_attempt``, `
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import case, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Integer,
+    bindparam,
+    case,
+    column,
+    func,
+    literal,
+    null,
+    select,
+    true,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.orm import aliased, joinedload
 
 from academy.cache import local_cache, remembered
 from academy.catalog.models import Choice, Question
@@ -182,27 +197,35 @@ def record_attempt(
     score, correct = grade_attempt(questions, answers)
     passed = score >= module.course.pass_threshold
     now = utcnow()
-    attempt = db.session.scalar(
-        insert_for_dialect()(QuizAttempt)
-        .values(
-            user_id=user.id,
-            module_id=module.id,
-            token=token,
-            kind=kind,
-            question_ids=[q.id for q in questions],
-            started_at=started_at or now,
-            submitted_at=now,
-            choice_order=_shown_order(questions, choice_order or {}),
-            score=score,
-            passed=passed,
-        )
-        .on_conflict_do_nothing(index_elements=["token"])
-        .returning(QuizAttempt)
-    )
+    values = {
+        "user_id": user.id,
+        "module_id": module.id,
+        "token": token,
+        "kind": kind,
+        "question_ids": [q.id for q in questions],
+        "started_at": started_at or now,
+        "submitted_at": now,
+        "choice_order": _shown_order(questions, choice_order or {}),
+        "score": score,
+        "passed": passed,
+    }
+    statements = _statements(_dialect())
+    if statements.at_once is not None:  # PostgreSQL: the attempt, its answers and the result
+        row = db.session.execute(
+            statements.at_once, {**values, "answers": _answer_rows(questions, answers, correct)}
+        ).first()
+        attempt, passed_at = row if row is not None else (None, None)
+    else:
+        attempt = db.session.scalar(statements.attempt, values)
     if attempt is None:  # the token was used already: a resent form, or a concurrent copy
         return owned_attempt(attempt_by_token(token), user), False
-    _store_answers(attempt, questions, answers, correct)
-    newly_passed = _record_result(user, module, score, passed, now)
+    if statements.at_once is None:
+        rows = _answer_rows(questions, answers, correct)
+        db.session.execute(
+            AttemptAnswer.__table__.insert(), [{**r, "attempt_id": attempt.id} for r in rows]
+        )
+        passed_at = _record_result(user, module, score, passed, now)
+    newly_passed = passed and passed_at == now
     # The upsert above holds this learner's result row (PostgreSQL) or the write lock (SQLite) until
     # commit, so a concurrent submission counts after this one is settled: never one past the limit.
     if allowed is not None and kind == "module" and attempts_used(user, module) > allowed:
@@ -284,50 +307,148 @@ def _shown_order(questions, choice_order: dict) -> dict[str, list[int]]:
     return {str(q.id): list(choice_order.get(q.id) or [c.id for c in q.choices]) for q in questions}
 
 
-def _store_answers(attempt, questions, answers, correct) -> None:
-    """All of the attempt's answers in one INSERT."""
+def _answer_rows(questions, answers, correct) -> list[dict]:
+    """Each shown question's answer: the valid choices chosen, and whether they are right."""
     rows = []
     for question in questions:
         valid = {c.id for c in question.choices}
         chosen = sorted({int(c) for c in (answers.get(question.id) or ()) if int(c) in valid})
         rows.append(
-            {
-                "attempt_id": attempt.id,
-                "question_id": question.id,
-                "choice_ids": chosen,
-                "is_correct": correct[question.id],
-            }
+            {"question_id": question.id, "choice_ids": chosen, "is_correct": correct[question.id]}
         )
-    db.session.execute(AttemptAnswer.__table__.insert(), rows)
+    return rows
 
 
-def _record_result(user, module, score: float, passed: bool, now) -> bool:
-    """Upsert the best result in one statement, so concurrent submits never lose a count; True
-    when this attempt is the one that passed the module."""
+def _record_result(user, module, score: float, passed: bool, now):
+    """Upsert the best result in one statement, so concurrent submits never lose a count; the
+    result's passed_at as it stands after (``now`` when this attempt passed the module first)."""
+    return db.session.scalar(
+        _statements(_dialect()).result,
+        {
+            "user_id": user.id,
+            "module_id": module.id,
+            "best_score": score,
+            "passed_at": now if passed else None,
+            "updated_at": now,
+        },
+    )
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+class _SubmitStatements(NamedTuple):
+    attempt: object  # the attempt, once per token
+    result: object  # the learner's result in the module
+    at_once: object | None  # PostgreSQL: the attempt, its answers and the result in one statement
+
+
+@functools.cache
+def _statements(dialect: str) -> _SubmitStatements:
+    """A submit's writes, built once per database kind (their values are bound parameters, so
+    building and compiling them is not paid on every submit)."""
+    insert = INSERTS[dialect]
+    attempt = _new_attempt(insert)
     table = ModuleResult.__table__
-    stmt = dialect_insert(ModuleResult).values(
-        user_id=user.id,
-        module_id=module.id,
-        best_score=score,
-        attempts_count=1,
-        passed_at=now if passed else None,
-        updated_at=now,
+    values = {
+        name: bindparam(name, type_=table.c[name].type)
+        for name in ("user_id", "module_id", "best_score", "passed_at", "updated_at")
+    }
+    result = _keep_best(insert(table).values(attempts_count=1, **values))
+    return _SubmitStatements(
+        attempt.returning(QuizAttempt),
+        result.returning(table.c.passed_at),
+        _at_once(attempt) if dialect == "postgresql" else None,
     )
-    passed_at = db.session.scalar(
-        stmt.on_conflict_do_update(
-            index_elements=[table.c.user_id, table.c.module_id],
-            set_={
-                "best_score": case(
-                    (stmt.excluded.best_score > table.c.best_score, stmt.excluded.best_score),
-                    else_=table.c.best_score,
+
+
+_ATTEMPT_VALUES = (
+    "user_id",
+    "module_id",
+    "token",
+    "kind",
+    "question_ids",
+    "started_at",
+    "submitted_at",
+    "choice_order",
+    "score",
+    "passed",
+)
+
+
+def _new_attempt(insert):
+    """INSERT the attempt, unless its token was used already."""
+    table = QuizAttempt.__table__
+    values = {name: bindparam(name, type_=table.c[name].type) for name in _ATTEMPT_VALUES}
+    return insert(QuizAttempt).values(values).on_conflict_do_nothing(index_elements=["token"])
+
+
+def _keep_best(upsert):
+    """The result upsert's conflict rule: the best score kept, one more attempt counted, the first
+    pass kept."""
+    table = ModuleResult.__table__
+    return upsert.on_conflict_do_update(
+        index_elements=[table.c.user_id, table.c.module_id],
+        set_={
+            "best_score": case(
+                (upsert.excluded.best_score > table.c.best_score, upsert.excluded.best_score),
+                else_=table.c.best_score,
+            ),
+            "attempts_count": table.c.attempts_count + 1,
+            "passed_at": func.coalesce(table.c.passed_at, upsert.excluded.passed_at),
+            "updated_at": upsert.excluded.updated_at,
+        },
+    )
+
+
+def _at_once(new_attempt):
+    """On PostgreSQL, a submit's three writes in one statement (data-modifying CTEs): the attempt;
+    its answers (``answers``: a JSON list of rows); and the upsert of the learner's result, read
+    back with the attempt. When the token was used already the attempt CTE is empty: nothing
+    else is written and no row comes back."""
+    attempt = new_attempt.returning(*QuizAttempt.__table__.c).cte("new_attempt")
+    given = (
+        func.json_to_recordset(bindparam("answers", type_=JSON))
+        .table_valued(
+            column("question_id", Integer),
+            column("choice_ids", JSON),
+            column("is_correct", Boolean),
+        )
+        .render_derived(name="given", with_types=True)
+    )
+    answers = (
+        postgresql_insert(AttemptAnswer.__table__)
+        .from_select(
+            ["attempt_id", "question_id", "choice_ids", "is_correct"],
+            select(attempt.c.id, given.c.question_id, given.c.choice_ids, given.c.is_correct)
+            .select_from(attempt)
+            .join(given, true()),
+        )
+        .cte("new_answers")
+    )
+    result = (
+        _keep_best(
+            postgresql_insert(ModuleResult.__table__).from_select(
+                ["user_id", "module_id", "best_score", "attempts_count", "passed_at", "updated_at"],
+                select(
+                    attempt.c.user_id,
+                    attempt.c.module_id,
+                    attempt.c.score,
+                    literal(1),
+                    case((attempt.c.passed, attempt.c.submitted_at), else_=null()),
+                    attempt.c.submitted_at,
                 ),
-                "attempts_count": table.c.attempts_count + 1,
-                "passed_at": func.coalesce(table.c.passed_at, stmt.excluded.passed_at),
-                "updated_at": stmt.excluded.updated_at,
-            },
-        ).returning(table.c.passed_at)
+            )
+        )
+        .returning(ModuleResult.__table__.c.passed_at)
+        .cte("new_result")
     )
-    return passed and passed_at == now
+    return (
+        select(aliased(QuizAttempt, attempt), result.c.passed_at)
+        .outerjoin(result, true())
+        .add_cte(answers)
+    )
 
 
 def active_question_counts(module_ids) -> dict[int, int]:

@@ -84,4 +84,5 @@ def test_a_connection_lost_at_any_step_of_a_submission_leaves_nothing_half_writt
         db.session.execute(QuizAttempt.__table__.delete())
         db.session.execute(ModuleResult.__table__.delete())
         db.session.commit()
-    assert {"SELECT", "INSERT"} <= set(steps), steps
+    # lost at reads and at the writes (on PostgreSQL one statement: WITH … INSERT)
+    assert "SELECT" in steps and {"INSERT", "WITH"} & set(steps), steps

@@ -23,9 +23,14 @@ from tests.learning.quizbank import answers, fill_bank, shown
 # course and the enrolment, the questions with their choices, the attempts used and granted, the
 # attempt, its answers (one INSERT), the module result, the attempts counted again under the
 # result's lock; a module passed for the first time adds the enrolment and the modules passed.
-# (Before this budget: 27 statements for 3 questions, 36 for 12.)
+# (Before this budget: 27 statements for 3 questions, 36 for 12.) On PostgreSQL the attempt, its
+# answers and the module result are written by one statement: two fewer.
 FAILED_SUBMIT = 8
 FIRST_PASS = FAILED_SUBMIT + 2
+
+
+def budget(statements: int) -> int:
+    return statements - 2 if db.engine.dialect.name == "postgresql" else statements
 
 
 @pytest.fixture
@@ -81,7 +86,7 @@ def test_a_failed_submit_runs_a_fixed_number_of_statements_whatever_the_question
     warm_up(client, course)
     small, large = course.modules[0].id, course.modules[1].id
     counts = [len(submit_counting(client, course, m, right=False)) for m in course.modules[:2]]
-    assert counts[0] == counts[1] <= FAILED_SUBMIT, counts
+    assert counts[0] == counts[1] <= budget(FAILED_SUBMIT), counts
     assert stored(small) == ([0.0], 3) and stored(large) == ([0.0], 12)
 
 
@@ -89,9 +94,11 @@ def test_a_passing_submit_runs_a_fixed_number_of_statements_whatever_the_questio
     warm_up(client, course)
     small, large = course.modules[0].id, course.modules[1].id
     first = [len(submit_counting(client, course, m, right=True)) for m in course.modules[:2]]
-    assert first[0] == first[1] <= FIRST_PASS, first
+    assert first[0] == first[1] <= budget(FIRST_PASS), first
     # Passing again cannot complete anything new: the course is not looked at again.
-    assert len(submit_counting(client, course, course.modules[1], right=True)) <= FAILED_SUBMIT
+    assert len(submit_counting(client, course, course.modules[1], right=True)) <= budget(
+        FAILED_SUBMIT
+    )
     assert stored(small) == ([1.0], 3) and stored(large) == ([1.0, 1.0], 24)
 
 
@@ -99,7 +106,9 @@ def test_the_wait_after_a_failed_attempt_is_read_within_the_same_budget(client, 
     course.attempt_wait_minutes = 30
     db.session.commit()
     warm_up(client, course)
-    assert len(submit_counting(client, course, course.modules[0], right=False)) <= FAILED_SUBMIT
+    assert len(submit_counting(client, course, course.modules[0], right=False)) <= budget(
+        FAILED_SUBMIT
+    )
     assert stored(course.modules[0].id) == ([0.0], 3)
     html = client.get(quiz_url(course, course.modules[0])).get_data(as_text=True)
     assert "Bạn có thể làm lại sau" in html and 'name="token"' not in html  # waiting now
