@@ -209,22 +209,9 @@ def record_attempt(
         "score": score,
         "passed": passed,
     }
-    statements = _statements(_dialect())
-    if statements.at_once is not None:  # PostgreSQL: the attempt, its answers and the result
-        row = db.session.execute(
-            statements.at_once, {**values, "answers": _answer_rows(questions, answers, correct)}
-        ).first()
-        attempt, passed_at = row if row is not None else (None, None)
-    else:
-        attempt = db.session.scalar(statements.attempt, values)
+    attempt, passed_at = _store(values, _answer_rows(questions, answers, correct))
     if attempt is None:  # the token was used already: a resent form, or a concurrent copy
         return owned_attempt(attempt_by_token(token), user), False
-    if statements.at_once is None:
-        rows = _answer_rows(questions, answers, correct)
-        db.session.execute(
-            AttemptAnswer.__table__.insert(), [{**r, "attempt_id": attempt.id} for r in rows]
-        )
-        passed_at = _record_result(user, module, score, passed, now)
     newly_passed = passed and passed_at == now
     # The upsert above holds this learner's result row (PostgreSQL) or the write lock (SQLite) until
     # commit, so a concurrent submission counts after this one is settled: never one past the limit.
@@ -319,19 +306,34 @@ def _answer_rows(questions, answers, correct) -> list[dict]:
     return rows
 
 
-def _record_result(user, module, score: float, passed: bool, now):
-    """Upsert the best result in one statement, so concurrent submits never lose a count; the
-    result's passed_at as it stands after (``now`` when this attempt passed the module first)."""
-    return db.session.scalar(
-        _statements(_dialect()).result,
+def _store(values: dict, answers: list[dict]) -> tuple:
+    """Store the attempt (``values``), its ``answers`` and the learner's result, in a fixed number
+    of statements (one on PostgreSQL); (the attempt, the result's passed_at: the attempt's
+    submitted_at when it passed the module first), or (None, None) when the token was used
+    already and nothing was written. The result's upsert keeps concurrent submits from losing a
+    count."""
+    statements = _statements(_dialect())
+    if statements.at_once is not None:
+        row = db.session.execute(statements.at_once, {**values, "answers": answers}).first()
+        return (row[0], row[1]) if row is not None else (None, None)
+    attempt = db.session.scalar(statements.attempt, values)
+    if attempt is None:
+        return None, None
+    db.session.execute(
+        AttemptAnswer.__table__.insert(), [{**a, "attempt_id": attempt.id} for a in answers]
+    )
+    now = values["submitted_at"]
+    passed_at = db.session.scalar(
+        statements.result,
         {
-            "user_id": user.id,
-            "module_id": module.id,
-            "best_score": score,
-            "passed_at": now if passed else None,
+            "user_id": values["user_id"],
+            "module_id": values["module_id"],
+            "best_score": values["score"],
+            "passed_at": now if values["passed"] else None,
             "updated_at": now,
         },
     )
+    return attempt, passed_at
 
 
 def _dialect() -> str:
