@@ -176,3 +176,45 @@ def test_an_edited_answer_key_grades_the_next_submit(client, course):
     db.session.expire_all()
     assert stored(module.id)[0][-1] == pytest.approx(2 / 3)
     assert submit() == pytest.approx(2 / 3)
+
+
+def test_a_submit_stores_each_answer_as_sent_and_counts_the_attempt_once(client, course):
+    """What the submit's writes leave (one statement on PostgreSQL, three on SQLite): each shown
+    question's valid choices and whether they were right, the attempt's score, the learner's
+    result with the attempt counted and the first pass kept."""
+    module = course.modules[0]  # 3 questions
+    html = client.get(quiz_url(course, module)).get_data(as_text=True)
+    page = shown(html)
+    (right_q, _), (wrong_q, wrong_choices), (odd_q, odd_choices) = page
+    data = {**answers(page[:1], right=True), **answers(page[1:2], right=False)}
+    data[f"q-{odd_q}"] = [str(odd_choices[0]), str(wrong_choices[0])]  # one not its own
+    sent = client.post(quiz_url(course, module), data={"token": token_from(html), **data})
+    assert sent.status_code == 302
+    first = db.session.scalars(select(QuizAttempt).where(QuizAttempt.module_id == module.id)).one()
+    stored_answers = {
+        a.question_id: (a.choice_ids, a.is_correct)
+        for a in db.session.scalars(select(AttemptAnswer).filter_by(attempt_id=first.id))
+    }
+    correct = {q.id: {c.id for c in q.choices if c.is_correct} for q in module.active_questions}
+    assert stored_answers == {
+        right_q: ([int(data[f"q-{right_q}"])], True),
+        wrong_q: ([int(data[f"q-{wrong_q}"])], False),
+        odd_q: ([odd_choices[0]], {odd_choices[0]} == correct[odd_q]),
+    }
+    result = db.session.scalars(select(ModuleResult).filter_by(module_id=module.id)).one()
+    assert (result.attempts_count, result.best_score) == (1, first.score)
+    assert (result.passed_at is not None) == first.passed
+
+    html = client.get(quiz_url(course, module)).get_data(as_text=True)
+    again = {"token": token_from(html), **answers(shown(html), right=True)}
+    assert client.post(quiz_url(course, module), data=again).status_code == 302
+    db.session.expire_all()
+    result = db.session.scalars(select(ModuleResult).filter_by(module_id=module.id)).one()
+    passed_at = result.passed_at
+    assert (result.attempts_count, result.best_score) == (2, 1.0) and passed_at is not None
+    html = client.get(quiz_url(course, module)).get_data(as_text=True)
+    worse = {"token": token_from(html), **answers(shown(html), right=False)}
+    assert client.post(quiz_url(course, module), data=worse).status_code == 302
+    db.session.expire_all()
+    result = db.session.scalars(select(ModuleResult).filter_by(module_id=module.id)).one()
+    assert (result.attempts_count, result.best_score, result.passed_at) == (3, 1.0, passed_at)
