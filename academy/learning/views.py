@@ -259,24 +259,30 @@ def quiz(slug: str, module_slug: str):
 def _quiz_module(slug: str, module_slug: str):
     """(course, module, whether the learner is enrolled), in one query: a quiz submit's budget."""
     row = db.session.execute(
-        db.select(Module, Enrollment.id)
-        .join(Module.course)
-        .outerjoin(
-            Enrollment,
-            (Enrollment.course_id == Course.id) & (Enrollment.user_id == current_user.id),
-        )
-        .where(Course.slug == slug, Module.slug == module_slug)
-        .options(
-            # long texts are read only when a page shows them (not by a submit)
-            contains_eager(Module.course).options(
-                defer(Course.description_md), defer(Course.description_html)
-            ),
-            defer(Module.intro_md),
-            defer(Module.intro_html),
-        )
+        _QUIZ_MODULE, {"slug": slug, "module_slug": module_slug, "user_id": current_user.id}
     ).first()
     require(row is not None and can_view_course(current_user, row[0].course))
     return row[0].course, row[0], row[1] is not None
+
+
+# Built once (a submit pays only for running it).
+_QUIZ_MODULE = (
+    db.select(Module, Enrollment.id)
+    .join(Module.course)
+    .outerjoin(
+        Enrollment,
+        (Enrollment.course_id == Course.id) & (Enrollment.user_id == db.bindparam("user_id")),
+    )
+    .where(Course.slug == db.bindparam("slug"), Module.slug == db.bindparam("module_slug"))
+    .options(
+        # long texts are read only when a page shows them (not by a submit)
+        contains_eager(Module.course).options(
+            defer(Course.description_md), defer(Course.description_html)
+        ),
+        defer(Module.intro_md),
+        defer(Module.intro_html),
+    )
+)
 
 
 @bp.get("/attempts/<int:attempt_id>")
