@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from flask import has_request_context, request
 from sqlalchemy import bindparam, select, true
-from sqlalchemy.orm import defer, joinedload, lazyload
+from sqlalchemy.orm import aliased, defer, joinedload, lazyload
 
 from academy.auth.models import User
 from academy.auth.two_factor import is_enrolled, is_required
@@ -46,13 +46,15 @@ def load_user(session_id: str):
 class _View(NamedTuple):
     statement: object  # as the view gives it to view_inputs / view_rows
     subquery: object  # what is joined to the user's statement
+    columns: tuple  # what the user's statement reads of it: columns, or entities aliased to it
+    names: tuple
     many: bool
 
     def read(self, values: tuple):
         """The view's inputs from the user's row: one row (a namespace) or the list of rows."""
         if self.many:
             return rows_from_json(values[0], self.statement.selected_columns)
-        return SimpleNamespace(**dict(zip(self.subquery.c.keys(), values, strict=True)))
+        return SimpleNamespace(**dict(zip(self.names, values, strict=True)))
 
 
 # Values read with the signed-in user, in the same statement (``add_session_stamp``).
@@ -66,18 +68,30 @@ _INPUTS = "academy.view_inputs"  # where a request keeps them, with their parame
 
 def read_with_user(endpoint: str, statement, many: bool = False) -> None:
     """Read ``statement`` in the same statement as the signed-in user whenever a request is for
-    ``endpoint``; the view finds its row with ``view_inputs()`` (a SELECT of at most one row), or
-    its rows with ``view_rows()`` (``many``: any number of rows, carried as one JSON value). Its
-    bind parameters are named as the view's URL arguments, plus ``user_id``. A kept page's whole
-    request is then one statement."""
+    ``endpoint``; the view finds its row with ``view_inputs()`` (a SELECT of at most one row, of
+    columns with names of their own or of ORM entities, which come as objects of the session), or
+    its rows with ``view_rows()`` (``many``: any number of rows of columns, carried as one JSON
+    value). Its bind parameters are named as the view's URL arguments, plus ``user_id``. A kept
+    page's whole request is then one statement."""
     name = f"view_{endpoint.replace('.', '_')}"
     if many:
         rows = statement.subquery()
         subquery = select(json_rows(*rows.c).label("rows")).select_from(rows).subquery(name)
+        columns, names = tuple(subquery.c), ("rows",)
     else:
         subquery = statement.subquery(name)
-    _VIEWS[endpoint] = _View(statement, subquery, many)
+        described = statement.column_descriptions
+        columns = tuple(
+            aliased(d["expr"], subquery) if _is_entity(d) else subquery.c[d["name"]]
+            for d in described
+        )
+        names = tuple(d["name"] for d in described)
+    _VIEWS[endpoint] = _View(statement, subquery, columns, names, many)
     _STATEMENTS.clear()
+
+
+def _is_entity(description: dict) -> bool:
+    return isinstance(description["expr"], type)  # a mapped class, not one of its columns
 
 
 def view_inputs(statement, params: dict):
@@ -111,7 +125,7 @@ def _read_with_user(statement, params: dict):
 
 
 def _nothing(statement) -> SimpleNamespace:
-    return SimpleNamespace(**dict.fromkeys(statement.selected_columns.keys()))
+    return SimpleNamespace(**dict.fromkeys(d["name"] for d in statement.column_descriptions))
 
 
 def _view_of_request() -> tuple[str | None, dict]:
@@ -137,8 +151,8 @@ def _one_user(endpoint: str | None = None):
     if endpoint not in _STATEMENTS:
         statement = select(User, *(e.label(f"stamp_{n}") for n, e in _STAMPS.items()))
         if endpoint is not None:
-            view = _VIEWS[endpoint].subquery
-            statement = statement.add_columns(*view.c).outerjoin(view, true())
+            view = _VIEWS[endpoint]
+            statement = statement.add_columns(*view.columns).outerjoin(view.subquery, true())
         _STATEMENTS[endpoint] = statement.where(User.id == bindparam("user_id")).options(
             joinedload(User.role_rows),
             # not needed by most pages: read when a page asks (HR's scope, the account form)

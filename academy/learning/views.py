@@ -257,32 +257,30 @@ def quiz(slug: str, module_slug: str):
 
 
 def _quiz_module(slug: str, module_slug: str):
-    """(course, module, whether the learner is enrolled), in one query: a quiz submit's budget."""
-    row = db.session.execute(
+    """(course, module, whether the learner is enrolled), read with the signed-in user: a quiz
+    submit's budget."""
+    found = view_inputs(
         _QUIZ_MODULE, {"slug": slug, "module_slug": module_slug, "user_id": current_user.id}
-    ).first()
-    require(row is not None and can_view_course(current_user, row[0].course))
-    return row[0].course, row[0], row[1] is not None
+    )
+    require(found.Module is not None and can_view_course(current_user, found.Course))
+    return found.Course, found.Module, found.enrollment_id is not None
 
 
-# Built once (a submit pays only for running it).
+# The module, its course and the reader's enrolment; the module's course comes from the session.
 _QUIZ_MODULE = (
-    db.select(Module, Enrollment.id)
+    db.select(Module, Course, Enrollment.id.label("enrollment_id"))
     .join(Module.course)
     .outerjoin(
         Enrollment,
         (Enrollment.course_id == Course.id) & (Enrollment.user_id == db.bindparam("user_id")),
     )
     .where(Course.slug == db.bindparam("slug"), Module.slug == db.bindparam("module_slug"))
-    .options(
-        # long texts are read only when a page shows them (not by a submit)
-        contains_eager(Module.course).options(
-            defer(Course.description_md), defer(Course.description_html)
-        ),
-        defer(Module.intro_md),
-        defer(Module.intro_html),
-    )
 )
+
+
+@bp.record_once
+def _quiz_module_with_the_user(_state) -> None:
+    read_with_user("learning.quiz", _QUIZ_MODULE)
 
 
 @bp.get("/attempts/<int:attempt_id>")

@@ -298,3 +298,26 @@ def test_concurrent_different_forms_never_exceed_the_attempt_limit(
     fresh()
     assert count_attempts() == 2
     assert db.session.scalar(select(ModuleResult.attempts_count)) == 2
+
+
+def test_a_quiz_finds_its_own_module_and_the_readers_own_enrolment(
+    client, auth, enrolled, make_user, make_course
+):
+    """The quiz's module, course and enrolment come in the signed-in user's statement: each
+    request's own course and module, and the reader's own enrolment."""
+    other = make_course(title="Kỹ năng số cơ bản")
+    other.modules[0].slug = "mo-dun-rieng"
+    db.session.commit()
+    module = enrolled.modules[0]
+    assert 'name="token"' in client.get(quiz_url(enrolled, module)).get_data(as_text=True)
+    # Another course's module under this course's address is not a quiz of it.
+    assert client.get(f"/courses/{enrolled.slug}/mo-dun-rieng/quiz").status_code == 404
+    # A course the reader is not enrolled in asks them to enrol.
+    elsewhere = client.get(quiz_url(other, other.modules[0]))
+    assert elsewhere.status_code == 302 and f"/courses/{other.slug}" in elsewhere.location
+    # Another reader, not enrolled, is asked to enrol in the same quiz.
+    auth.logout()
+    auth.login(make_user(email="khac@hvs.gov.vn", full_name="Người Khác"))
+    theirs = client.get(quiz_url(enrolled, module))
+    assert theirs.status_code == 302 and f"/courses/{enrolled.slug}" in theirs.location
+    assert client.get(f"/courses/{enrolled.slug}/khong-co/quiz").status_code == 404
