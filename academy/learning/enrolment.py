@@ -21,18 +21,18 @@ from academy.learning.models import Enrollment, LessonProgress, ModuleResult
 INSERTS = {"postgresql": postgresql_insert, "sqlite": sqlite_insert}
 
 
-def insert_for_dialect():
-    """The INSERT with ON CONFLICT support of the database we run on."""
+def dialect_name() -> str:
+    """The database we run on: "postgresql" or "sqlite"."""
     name = db.session.get_bind().dialect.name
     if name not in INSERTS:  # pragma: no cover - configuration error
         raise RuntimeError(f"unsupported database dialect: {name}")
-    return INSERTS[name]
+    return name
 
 
 def dialect_insert(model):
     """INSERT with ON CONFLICT support, for the two databases we run on (on the Core table, so
     RETURNING tells reliably whether a row was written)."""
-    return insert_for_dialect()(model.__table__)
+    return INSERTS[dialect_name()](model.__table__)
 
 
 # ---- enrolment and lessons ----------------------------------------------------------------

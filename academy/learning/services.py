@@ -25,7 +25,6 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.orm import aliased, joinedload
 
 from academy.cache import local_cache, remembered
@@ -38,9 +37,9 @@ from academy.learning.enrolment import (  # noqa: F401 - public contract
     VISIT_REFRESH,
     complete_course_if_done,
     dialect_insert,
+    dialect_name,
     enrol_learner,
     find_enrollment,
-    insert_for_dialect,
     mark_lesson_done,
     note_lesson_visit,
     visit_is_news,
@@ -312,7 +311,7 @@ def _store(values: dict, answers: list[dict]) -> tuple:
     submitted_at when it passed the module first), or (None, None) when the token was used
     already and nothing was written. The result's upsert keeps concurrent submits from losing a
     count."""
-    statements = _statements(_dialect())
+    statements = _statements(dialect_name())
     if statements.at_once is not None:
         row = db.session.execute(statements.at_once, {**values, "answers": answers}).first()
         return (row[0], row[1]) if row is not None else (None, None)
@@ -334,10 +333,6 @@ def _store(values: dict, answers: list[dict]) -> tuple:
         },
     )
     return attempt, passed_at
-
-
-def _dialect() -> str:
-    return db.session.get_bind().dialect.name
 
 
 class _SubmitStatements(NamedTuple):
@@ -420,7 +415,7 @@ def _at_once(new_attempt):
         .render_derived(name="given", with_types=True)
     )
     answers = (
-        postgresql_insert(AttemptAnswer.__table__)
+        INSERTS["postgresql"](AttemptAnswer.__table__)
         .from_select(
             ["attempt_id", "question_id", "choice_ids", "is_correct"],
             select(attempt.c.id, given.c.question_id, given.c.choice_ids, given.c.is_correct)
@@ -431,7 +426,7 @@ def _at_once(new_attempt):
     )
     result = (
         _keep_best(
-            postgresql_insert(ModuleResult.__table__).from_select(
+            INSERTS["postgresql"](ModuleResult.__table__).from_select(
                 ["user_id", "module_id", "best_score", "attempts_count", "passed_at", "updated_at"],
                 select(
                     attempt.c.user_id,
