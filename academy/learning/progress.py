@@ -81,8 +81,10 @@ def _progress_rows(in_courses: bool):
     """Per course, in one statement: the learner's enrolment (first, so the date columns keep
     their types), the lessons they read and the modules they passed; in the courses of the
     ``course_ids`` parameter, or in every course (``in_courses`` false)."""
-    wanted = bindparam("course_ids", expanding=True)
-    of_courses = [Module.course_id.in_(wanted)] if in_courses else []
+
+    def among(course_id) -> list:
+        return [course_id.in_(bindparam("course_ids", expanding=True))] if in_courses else []
+
     return union_all(
         select(
             literal("enrolment").label("kind"),
@@ -92,19 +94,19 @@ def _progress_rows(in_courses: bool):
             Enrollment.due_at,
         ).where(
             Enrollment.user_id == bindparam("user_id"),
-            *([Enrollment.course_id.in_(wanted)] if in_courses else []),
+            *among(Enrollment.course_id),
         ),
         select(literal("lessons"), Module.course_id, func.count(LessonProgress.id), null(), null())
         .join(Lesson, Lesson.id == LessonProgress.lesson_id)
         .join(Lesson.module)
-        .where(*of_courses, LessonProgress.user_id == bindparam("user_id"))
+        .where(*among(Module.course_id), LessonProgress.user_id == bindparam("user_id"))
         .group_by(Module.course_id),
         select(
             literal("modules"), Module.course_id, func.count(ModuleResult.module_id), null(), null()
         )
         .join(Module, Module.id == ModuleResult.module_id)
         .where(
-            *of_courses,
+            *among(Module.course_id),
             ModuleResult.user_id == bindparam("user_id"),
             ModuleResult.passed_at.is_not(None),
         )
