@@ -72,5 +72,5 @@ def test_booleans_come_back_as_booleans(learner):
     assert carried == plain == [(True, "Nguyễn Thị Hằng")] and type(carried[0][0]) is bool
 
 
-def test_no_rows_read_back_as_none(app):
+def test_no_rows_read_back_as_no_rows(app):
     assert _both(select(User.id, User.created_at).where(false())) == ([], [])
